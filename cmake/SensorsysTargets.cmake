@@ -1,0 +1,27 @@
+# Shared target settings for sensorsys' own code.
+
+# Warnings as errors and hidden symbols on every target we build.
+function(sensorsys_target_defaults target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+  set_target_properties(${target} PROPERTIES
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+endfunction()
+
+# sensorsys_add_plugin(<target> PLUGIN_NAME <name> SOURCES <files...> [LIBS <libs...>])
+# A sensor plugin: a self-contained MODULE exporting only sensorsys_plugin_entry, linked with
+# --no-undefined so a missing symbol fails the build instead of the agent, written to the
+# build's plugin folder and installed into lib/sensorsys (component "plugins").
+function(sensorsys_add_plugin target)
+  cmake_parse_arguments(ARG "" "PLUGIN_NAME" "SOURCES;LIBS" ${ARGN})
+  add_library(${target} MODULE ${ARG_SOURCES})
+  sensorsys_target_defaults(${target})
+  target_link_libraries(${target} PRIVATE sensorsys::plugin ${ARG_LIBS})
+  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  set_target_properties(${target} PROPERTIES
+    PREFIX ""
+    OUTPUT_NAME "${ARG_PLUGIN_NAME}"
+    LIBRARY_OUTPUT_DIRECTORY "${SENSORSYS_PLUGIN_BUILD_DIR}")
+  install(TARGETS ${target} LIBRARY DESTINATION "${SENSORSYS_PLUGIN_INSTALL_DIR}" COMPONENT plugins)
+endfunction()

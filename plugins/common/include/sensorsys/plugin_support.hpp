@@ -1,0 +1,144 @@
+// C++ side of our own plugins: turns a small C++ sensor class into the C ABI of plugin.h.
+// Not part of the SDK; third-party plugins only need plugin.h.
+//
+// A sensor class provides
+//     explicit Sensor(const sensorsys::plugin::Config& config);  // throws ConfigError
+//     std::string read();                                         // throws ReadError
+// and the plugin defines its entry with SENSORSYS_DEFINE_PLUGIN(Sensor, name, version, text).
+// Thread-safety: one Sensor object is used by one thread at a time (plugin.h guarantees it).
+#pragma once
+
+#include <sensorsys/plugin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <Poco/JSON/Object.h>
+
+namespace sensorsys::plugin {
+
+// The configuration could not be accepted; the message names the key and what is allowed.
+class ConfigError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// A reading failed; the message says what failed and where (device, path, errno name).
+class ReadError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// A plugin instance's configuration: the flat JSON object the host passes to create().
+class Config {
+  public:
+    // Throws ConfigError when the text is not a JSON object.
+    explicit Config(const char* json);
+
+    // Refuses keys outside `known`, naming the first unknown one and listing the known ones.
+    void allowOnly(std::initializer_list<std::string_view> known) const;
+
+    std::string getString(const std::string& key, const std::string& fallback) const;
+    std::int64_t getInt(const std::string& key, std::int64_t fallback) const;
+    bool getBool(const std::string& key, bool fallback) const;
+    bool has(const std::string& key) const;
+
+  private:
+    Poco::JSON::Object::Ptr _object;
+};
+
+// errno as its symbolic name ("ENXIO") followed by strerror text: "ENXIO: No such device".
+std::string errnoText(int error);
+
+// Rounds to `decimals` places, for output that keeps the sensor's resolution without noise.
+double round(double value, int decimals);
+
+// Copies NUL-terminated text into a host error buffer, truncating to its capacity.
+void writeError(std::string_view text, char* error, std::size_t capacity);
+
+// Writes `json` into the caller's buffer or reports the size it needs (plugin.h "Output").
+sensorsys_status deliver(const std::string& json, char* buffer, std::size_t capacity,
+                         std::size_t* length);
+
+namespace detail {
+
+// Holds a sensor and the reading a too-small buffer could not take, so the retry returns the
+// same reading instead of reading the hardware again.
+template <class Sensor>
+struct Instance {
+    explicit Instance(const Config& config) : sensor(config) {}
+    Sensor sensor;
+    std::optional<std::string> pending;
+};
+
+template <class Sensor>
+sensorsys_status create(const char* config_json, sensorsys_instance** out, char* error,
+                        std::size_t capacity) noexcept {
+    try {
+        auto instance =
+            std::make_unique<Instance<Sensor>>(Config(config_json ? config_json : "{}"));
+        *out = reinterpret_cast<sensorsys_instance*>(instance.release());
+        return SENSORSYS_OK;
+    } catch (const ConfigError& e) {
+        writeError(e.what(), error, capacity);
+        return SENSORSYS_INVALID_CONFIG;
+    } catch (const std::exception& e) {
+        writeError(e.what(), error, capacity);
+        return SENSORSYS_INTERNAL_ERROR;
+    } catch (...) {
+        writeError("unknown error in create", error, capacity);
+        return SENSORSYS_INTERNAL_ERROR;
+    }
+}
+
+template <class Sensor>
+sensorsys_status read(sensorsys_instance* handle, char* buffer, std::size_t capacity,
+                      std::size_t* length, char* error, std::size_t error_capacity) noexcept {
+    auto* instance = reinterpret_cast<Instance<Sensor>*>(handle);
+    try {
+        if (!instance->pending) instance->pending = instance->sensor.read();
+        const sensorsys_status status = deliver(*instance->pending, buffer, capacity, length);
+        if (status == SENSORSYS_OK) instance->pending.reset();
+        return status;
+    } catch (const ReadError& e) {
+        writeError(e.what(), error, error_capacity);
+        return SENSORSYS_READ_FAILED;
+    } catch (const std::exception& e) {
+        writeError(e.what(), error, error_capacity);
+        return SENSORSYS_INTERNAL_ERROR;
+    } catch (...) {
+        writeError("unknown error in read", error, error_capacity);
+        return SENSORSYS_INTERNAL_ERROR;
+    }
+}
+
+template <class Sensor>
+void destroy(sensorsys_instance* handle) noexcept {
+    std::unique_ptr<Instance<Sensor>> owned(reinterpret_cast<Instance<Sensor>*>(handle));
+}
+
+}  // namespace detail
+}  // namespace sensorsys::plugin
+
+// Defines the plugin's descriptor and its one exported entry function.
+#define SENSORSYS_DEFINE_PLUGIN(Sensor, plugin_name, plugin_version, plugin_description) \
+    namespace {                                                                          \
+    const sensorsys_plugin_descriptor kSensorsysDescriptor = {                           \
+        SENSORSYS_DESCRIPTOR_HEADER,                                                     \
+        plugin_name,                                                                     \
+        plugin_version,                                                                  \
+        plugin_description,                                                              \
+        &sensorsys::plugin::detail::create<Sensor>,                                      \
+        &sensorsys::plugin::detail::read<Sensor>,                                        \
+        &sensorsys::plugin::detail::destroy<Sensor>};                                    \
+    }                                                                                    \
+    SENSORSYS_PLUGIN_ENTRY(host_major, host_minor) {                                     \
+        (void)host_minor;                                                                \
+        return host_major == SENSORSYS_ABI_MAJOR ? &kSensorsysDescriptor : nullptr;      \
+    }

@@ -1,0 +1,97 @@
+#include "sensorsys/plugin_support.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Parser.h>
+
+namespace sensorsys::plugin {
+
+Config::Config(const char* json) {
+    try {
+        Poco::JSON::Parser parser;
+        const Poco::Dynamic::Var parsed = parser.parse(json);
+        if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
+            throw ConfigError("configuration must be a JSON object");
+        }
+        _object = parsed.extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception& e) {
+        throw ConfigError("configuration is not valid JSON: " + e.displayText());
+    }
+}
+
+void Config::allowOnly(std::initializer_list<std::string_view> known) const {
+    for (const auto& [key, value] : *_object) {
+        if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+        std::string allowed;
+        for (const auto k : known) {
+            if (!allowed.empty()) allowed += ", ";
+            allowed += k;
+        }
+        throw ConfigError("unknown key '" + key +
+                          "' (allowed: " + (allowed.empty() ? std::string("none") : allowed) + ")");
+    }
+}
+
+bool Config::has(const std::string& key) const {
+    return _object->has(key);
+}
+
+std::string Config::getString(const std::string& key, const std::string& fallback) const {
+    if (!_object->has(key)) return fallback;
+    const Poco::Dynamic::Var value = _object->get(key);
+    if (!value.isString()) {
+        throw ConfigError("key '" + key + "' must be a string, got " + value.toString());
+    }
+    return value.extract<std::string>();
+}
+
+std::int64_t Config::getInt(const std::string& key, std::int64_t fallback) const {
+    if (!_object->has(key)) return fallback;
+    const Poco::Dynamic::Var value = _object->get(key);
+    if (!value.isInteger() || value.isBoolean()) {
+        throw ConfigError("key '" + key + "' must be an integer, got " + value.toString());
+    }
+    return value.convert<std::int64_t>();
+}
+
+bool Config::getBool(const std::string& key, bool fallback) const {
+    if (!_object->has(key)) return fallback;
+    const Poco::Dynamic::Var value = _object->get(key);
+    if (!value.isBoolean()) {
+        throw ConfigError("key '" + key + "' must be true or false, got " + value.toString());
+    }
+    return value.extract<bool>();
+}
+
+std::string errnoText(int error) {
+    const char* name = strerrorname_np(error);
+    const std::string text = std::strerror(error);
+    return name ? std::string(name) + ": " + text : text;
+}
+
+double round(double value, int decimals) {
+    const double scale = std::pow(10.0, decimals);
+    return std::round(value * scale) / scale;
+}
+
+void writeError(std::string_view text, char* error, std::size_t capacity) {
+    if (error == nullptr || capacity == 0) return;
+    const std::size_t n = std::min(text.size(), capacity - 1);
+    std::memcpy(error, text.data(), n);
+    error[n] = '\0';
+}
+
+sensorsys_status deliver(const std::string& json, char* buffer, std::size_t capacity,
+                         std::size_t* length) {
+    *length = json.size();
+    if (buffer == nullptr || json.size() > capacity) return SENSORSYS_BUFFER_TOO_SMALL;
+    std::memcpy(buffer, json.data(), json.size());
+    return SENSORSYS_OK;
+}
+
+}  // namespace sensorsys::plugin

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what sensorsys needs to build, test and run, by Debian package name.
+# Idempotent: only packages that are missing are installed. Works as root or through sudo.
+#   scripts/install-deps.sh            build + runtime + test dependencies
+#   scripts/install-deps.sh --runtime  only what building and running the demo needs
+set -euo pipefail
+
+build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev
+            postgresql)
+test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tools libclang-rt-dev python3 curl
+           wrk hyperfine)
+
+pkgs=("${build_pkgs[@]}")
+[[ "${1:-}" == "--runtime" ]] || pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
