@@ -1,0 +1,325 @@
+#include "agent_application.hpp"
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/Environment.h>
+#include <Poco/FileChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/SplitterChannel.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/MapConfiguration.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include "sampler.hpp"
+#include "seed_log_formatter.hpp"
+#include "tick_schedule.hpp"
+
+#ifndef SENSORSYS_VERSION
+#define SENSORSYS_VERSION "0.0.0"
+#endif
+
+namespace sensorsys::agent {
+namespace {
+
+using Poco::Util::Option;
+
+constexpr const char* kDefaultConfigFile = "/etc/sensorsys/agent.properties";
+// Configuration layers, highest priority first (lower number wins in LayeredConfiguration).
+constexpr int kPriorityDefines = -300;
+constexpr int kPriorityEnvironment = -200;
+
+std::string hostname() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return {};
+    return name;
+}
+
+// Prints one line to stdout and pushes it out at once (stdout may be a pipe).
+void emit(const std::string& line) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+AgentApplication::AgentApplication() : _pool(2, 64, 60) { setUnixOptions(true); }
+
+void AgentApplication::defineOptions(Poco::Util::OptionSet& options) {
+    ServerApplication::defineOptions(options);
+    options.addOption(Option("help", "h", "print this help and the configuration keys, then exit"));
+    options.addOption(Option("version", "", "print the version and plugin ABI, then exit"));
+    options.addOption(Option("config", "c", "read configuration from FILE (default " +
+                                                std::string(kDefaultConfigFile) + ")")
+                          .required(false)
+                          .repeatable(false)
+                          .argument("FILE"));
+    options.addOption(Option("define", "D", "set configuration key KEY to VALUE (repeatable)")
+                          .required(false)
+                          .repeatable(true)
+                          .argument("KEY=VALUE"));
+    options.addOption(Option("once", "", "take one reading, print it as JSON on stdout, exit"));
+    options.addOption(
+        Option("list-plugins", "", "list every plugin file with its version, ABI and status"));
+    options.addOption(Option("json", "", "with --list-plugins: print JSON instead of text"));
+}
+
+void AgentApplication::handleOption(const std::string& name, const std::string& value) {
+    ServerApplication::handleOption(name, value);
+    if (name == "help") {
+        _mode = Mode::Help;
+        stopOptionsProcessing();
+    } else if (name == "version") {
+        _mode = Mode::Version;
+    } else if (name == "config") {
+        _configFile = value;
+    } else if (name == "define") {
+        const auto eq = value.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            throw Poco::Util::InvalidArgumentException("--define needs KEY=VALUE, got '" + value +
+                                                       "'");
+        }
+        _defines.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (name == "once") {
+        _mode = Mode::Once;
+    } else if (name == "list-plugins") {
+        _mode = Mode::ListPlugins;
+    } else if (name == "json") {
+        _json = true;
+    }
+}
+
+void AgentApplication::printHelp() {
+    Poco::Util::HelpFormatter help(options());
+    help.setCommand("sensorsys-agent");
+    help.setUsage("[--config FILE] [--define KEY=VALUE]... [--once | --list-plugins [--json]]");
+    help.setHeader(
+        "Reads sensors through drop-in plugins, buffers every reading and syncs it to a "
+        "sensorsys server.");
+    help.setUnixStyle(true);
+    help.format(std::cout);
+    std::cout << "\n" << configKeysHelp();
+}
+
+void AgentApplication::loadLayers() {
+    const std::string file = _configFile.empty() ? kDefaultConfigFile : _configFile;
+    if (!_configFile.empty() || std::filesystem::exists(file)) {
+        try {
+            config().add(Poco::makeAuto<Poco::Util::PropertyFileConfiguration>(file),
+                         PRIO_DEFAULT);
+        } catch (const Poco::Exception& e) {
+            throw ConfigError("invalid configuration: cannot read config file " + file + ": " +
+                              e.displayText());
+        }
+    }
+    // The seed's environment variables, so a Pi moving over keeps its settings.
+    auto environment = Poco::makeAuto<Poco::Util::MapConfiguration>();
+    if (Poco::Environment::has("API_SERVER")) {
+        environment->setString("sync.url", Poco::Environment::get("API_SERVER"));
+    }
+    config().add(environment, kPriorityEnvironment);
+
+    auto defines = Poco::makeAuto<Poco::Util::MapConfiguration>();
+    for (const auto& [key, value] : _defines) defines->setString(key, value);
+    config().add(defines, kPriorityDefines);
+}
+
+void AgentApplication::setUpLogging(const AgentSettings& settings) {
+    auto splitter = Poco::makeAuto<Poco::SplitterChannel>();
+    splitter->addChannel(Poco::makeAuto<Poco::ConsoleChannel>());
+    if (!settings.logging_file.empty()) {
+        auto file = Poco::makeAuto<Poco::FileChannel>(settings.logging_file);
+        file->setProperty("rotation", "10 M");
+        file->setProperty("archive", "number");
+        file->setProperty("purgeCount", "5");
+        splitter->addChannel(file);
+    }
+    auto channel = Poco::makeAuto<Poco::FormattingChannel>(
+        Poco::makeAuto<SeedLogFormatter>(), splitter);
+    Poco::Logger::root().setChannel(channel);
+    Poco::Logger::root().setLevel(SeedLogFormatter::priorityOf(settings.logging_level));
+    logger().setChannel(channel);
+    logger().setLevel(SeedLogFormatter::priorityOf(settings.logging_level));
+}
+
+int AgentApplication::main(const ArgVec& args) {
+    if (_mode == Mode::Help) {
+        printHelp();
+        return EXIT_OK;
+    }
+    if (_mode == Mode::Version) {
+        std::cout << "sensorsys-agent " << SENSORSYS_VERSION << " (plugin ABI "
+                  << PluginLoader::hostAbi() << ")\n";
+        return EXIT_OK;
+    }
+    if (!args.empty()) {
+        std::cerr << "sensorsys-agent: unexpected argument '" << args.front()
+                  << "' (see --help)\n";
+        return EXIT_USAGE;
+    }
+    try {
+        loadLayers();
+        const AgentSettings settings = AgentSettings::from(
+            config(), Poco::Environment::get("DEVICE_ID", ""), hostname());
+        setUpLogging(settings);
+        if (settings.device_id_is_hostname && settings.device_id == "raspberrypi") {
+            logger().warning(
+                "device_id is the stock host name 'raspberrypi': set agent.device_id so this "
+                "device's readings can be told apart");
+        }
+        switch (_mode) {
+            case Mode::ListPlugins:
+                return listPlugins(settings);
+            case Mode::Once:
+                return runOnce(settings);
+            default:
+                return runLoop(settings);
+        }
+    } catch (const ConfigError& e) {
+        std::cerr << "sensorsys-agent: " << e.what() << "\n";
+        return EXIT_CONFIG;
+    }
+}
+
+int AgentApplication::listPlugins(const AgentSettings& settings) {
+    const PluginScan scan = PluginLoader(settings.plugins_dir).loadAll();
+    if (_json) {
+        Poco::JSON::Object root;
+        root.set("directory", settings.plugins_dir.string());
+        root.set("agent_abi", PluginLoader::hostAbi());
+        Poco::JSON::Array plugins;
+        for (const auto& plugin : scan.loaded) {
+            Poco::JSON::Object entry;
+            entry.set("file", plugin->path().string());
+            entry.set("name", plugin->name());
+            entry.set("version", plugin->version());
+            entry.set("abi", std::to_string(plugin->descriptor().abi_major) + "." +
+                                 std::to_string(plugin->descriptor().abi_minor));
+            entry.set("description", plugin->description());
+            entry.set("status", "loaded");
+            plugins.add(entry);
+        }
+        for (const auto& refusal : scan.refused) {
+            Poco::JSON::Object entry;
+            entry.set("file", refusal.file.string());
+            entry.set("abi", refusal.plugin_abi.value_or(""));
+            entry.set("status", "refused");
+            entry.set("reason", refusal.reason);
+            plugins.add(entry);
+        }
+        root.set("plugins", plugins);
+        std::ostringstream out;
+        root.stringify(out);
+        emit(out.str());
+    } else {
+        std::ostringstream out;
+        out << "plugins in " << settings.plugins_dir.string() << " (agent ABI "
+            << PluginLoader::hostAbi() << "):\n";
+        for (const auto& plugin : scan.loaded) {
+            out << "  " << plugin->name() << " " << plugin->version() << " ABI "
+                << plugin->descriptor().abi_major << "." << plugin->descriptor().abi_minor
+                << " loaded from " << plugin->path().filename().string() << ": "
+                << plugin->description() << "\n";
+        }
+        for (const auto& refusal : scan.refused) {
+            out << "  " << refusal.file.filename().string() << " refused: " << refusal.reason
+                << " (plugin ABI " << refusal.plugin_abi.value_or("unknown") << ")\n";
+        }
+        if (scan.loaded.empty() && scan.refused.empty()) out << "  (no *.so files)\n";
+        std::cout << out.str() << std::flush;
+    }
+    const bool directory_unusable =
+        scan.loaded.empty() && scan.refused.size() == 1 &&
+        scan.refused.front().file == settings.plugins_dir;
+    return directory_unusable ? EXIT_UNAVAILABLE : EXIT_OK;
+}
+
+namespace {
+
+// Loads the plugins (logging each refusal) and builds the configured instances.
+std::vector<SensorSpec> loadSensors(const AgentSettings& settings,
+                                    const Poco::Util::AbstractConfiguration& config,
+                                    const PluginScan& scan, Poco::Logger& logger) {
+    for (const auto& refusal : scan.refused) logger.warning("plugin refused: " + refusal.message());
+    std::vector<std::string> names;
+    for (const auto& plugin : scan.loaded) {
+        logger.information("plugin " + plugin->name() + " " + plugin->version() + " loaded from " +
+                           plugin->path().string());
+        names.push_back(plugin->name());
+    }
+    return sensorSpecs(config, settings, names);
+}
+
+// Abandoned reads still hold pool threads that cannot be joined; exit without waiting for them
+// (their plugins stay loaded until the process is gone).
+[[noreturn]] void exitAbandoningReads(int code) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(code);
+}
+
+}  // namespace
+
+int AgentApplication::runOnce(const AgentSettings& settings) {
+    const PluginScan scan = PluginLoader(settings.plugins_dir).loadAll();
+    Sampler sampler(settings, loadSensors(settings, config(), scan, logger()), scan, _pool,
+                    logger());
+    const Reading reading = sampler.sample(std::chrono::system_clock::now(), true);
+    emit(reading.toJson());
+    if (sampler.readsInFlight()) exitAbandoningReads(EXIT_OK);
+    return EXIT_OK;
+}
+
+int AgentApplication::runLoop(const AgentSettings& settings) {
+    const PluginScan scan = PluginLoader(settings.plugins_dir).loadAll();
+    Sampler sampler(settings, loadSensors(settings, config(), scan, logger()), scan, _pool,
+                    logger());
+    if (sampler.instanceCount() == 0) {
+        logger().error("no sensor instances to read: nothing to do (see --list-plugins)");
+        return EXIT_UNAVAILABLE;
+    }
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::thread loop([&] {
+        const auto intervals = sampler.intervals();
+        std::unique_lock lock(mutex);
+        while (!stopping) {
+            const auto tick = nextTick(std::chrono::system_clock::now(), intervals);
+            if (wake.wait_until(lock, tick, [&] { return stopping; })) break;
+            lock.unlock();
+            emit(sampler.sample(tick).toJson());
+            lock.lock();
+        }
+    });
+    logger().information("reading " + std::to_string(sampler.instanceCount()) +
+                         " sensor instance(s) as device '" + settings.device_id + "'");
+    waitForTerminationRequest();
+    logger().information("stopping");
+    {
+        std::lock_guard lock(mutex);
+        stopping = true;
+    }
+    wake.notify_all();
+    loop.join();
+    if (sampler.readsInFlight()) exitAbandoningReads(EXIT_OK);
+    return EXIT_OK;
+}
+
+}  // namespace sensorsys::agent

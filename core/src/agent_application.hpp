@@ -1,0 +1,46 @@
+// sensorsys-agent: the Poco ServerApplication that parses the command line, loads the
+// configuration and plugins, and runs the requested mode (--once, --list-plugins, or the
+// reading loop). Single instance per process; main() runs on the main thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Poco/ThreadPool.h>
+#include <Poco/Util/ServerApplication.h>
+
+#include "agent_config.hpp"
+#include "plugin_loader.hpp"
+
+namespace sensorsys::agent {
+
+class AgentApplication : public Poco::Util::ServerApplication {
+public:
+    AgentApplication();
+
+protected:
+    void defineOptions(Poco::Util::OptionSet& options) override;
+    void handleOption(const std::string& name, const std::string& value) override;
+    int main(const ArgVec& args) override;
+
+private:
+    enum class Mode { Run, Once, ListPlugins, Help, Version };
+
+    // Layers the configuration: file, then environment, then --define. Throws ConfigError.
+    void loadLayers();
+    void setUpLogging(const AgentSettings& settings);
+    int listPlugins(const AgentSettings& settings);
+    int runOnce(const AgentSettings& settings);
+    int runLoop(const AgentSettings& settings);
+    void printHelp();
+
+    Mode _mode = Mode::Run;
+    bool _json = false;
+    std::string _configFile;
+    std::vector<std::pair<std::string, std::string>> _defines;
+    Poco::ThreadPool _pool;
+};
+
+}  // namespace sensorsys::agent

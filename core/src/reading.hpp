@@ -1,0 +1,29 @@
+// A reading as CONTRACT §3 defines it: one tick's sensor results with the device's identity,
+// a time-ordered reading_id and both timestamps. Plain value type.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "parallel_reader.hpp"
+
+namespace sensorsys::agent {
+
+struct Reading {
+    std::string device_id;
+    std::string reading_id;  // UUIDv7
+    std::string ts_utc;      // RFC 3339, microseconds, "Z"
+    std::string ts_local;    // RFC 3339, microseconds, the device's UTC offset at that instant
+    std::vector<SensorResult> payload;
+
+    // {"device_id":...,"reading_id":...,"ts_utc":...,"ts_local":...,"payload":{...}}
+    std::string toJson() const;
+};
+
+// "2026-11-27T05:00:00.000000Z"
+std::string formatUtc(std::chrono::system_clock::time_point time);
+// "2026-11-27T06:00:00.000000+01:00", using the process' time zone (TZ, /etc/localtime).
+std::string formatLocal(std::chrono::system_clock::time_point time);
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,79 @@
+#include "sampler.hpp"
+
+#include <algorithm>
+
+namespace sensorsys::agent {
+
+Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& specs,
+                 const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger)
+    : _deviceId(settings.device_id), _reader(pool, settings.read_timeout), _logger(logger) {
+    for (const auto& spec : specs) {
+        if (!spec.enabled) {
+            _logger.information("sensor '" + spec.name + "' is disabled (sensor." + spec.name +
+                                ".enabled = false)");
+            continue;
+        }
+        Slot slot{spec.name, spec.interval.value_or(settings.interval), nullptr, {}};
+        const auto plugin = std::find_if(plugins.loaded.begin(), plugins.loaded.end(),
+                                         [&](const auto& p) { return p->name() == spec.plugin; });
+        if (plugin == plugins.loaded.end()) {
+            slot.unavailable = errorObject("plugin '" + spec.plugin + "' for sensor '" +
+                                           spec.name + "' is not loaded from " +
+                                           settings.plugins_dir.string() +
+                                           " (see --list-plugins)");
+            _logger.warning(slot.unavailable);
+        } else {
+            try {
+                slot.instance = std::make_shared<SensorInstance>(spec.name, *plugin, spec.config_json);
+            } catch (const SensorConfigError& e) {
+                throw ConfigError(std::string("invalid configuration: sensor.") + spec.name +
+                                  ".*: " + e.what());
+            }
+        }
+        _slots.push_back(std::move(slot));
+    }
+}
+
+Reading Sampler::sample(std::chrono::system_clock::time_point tick, bool all) {
+    const auto since_epoch =
+        std::chrono::duration_cast<std::chrono::milliseconds>(tick.time_since_epoch());
+    std::vector<const Slot*> due;
+    std::vector<std::shared_ptr<SensorInstance>> to_read;
+    for (const auto& slot : _slots) {
+        if (!all && since_epoch.count() % slot.interval.count() != 0) continue;
+        due.push_back(&slot);
+        if (slot.instance) to_read.push_back(slot.instance);
+    }
+
+    Reading reading;
+    reading.device_id = _deviceId;
+    reading.reading_id = _uuids.next(tick);
+    reading.ts_utc = formatUtc(tick);
+    reading.ts_local = formatLocal(tick);
+
+    std::vector<SensorResult> results = _reader.readAll(to_read);
+    auto next = results.begin();
+    for (const Slot* slot : due) {
+        if (slot->instance) {
+            if (!next->ok) _logger.warning("sensor '" + slot->name + "': " + next->json);
+            reading.payload.push_back(std::move(*next++));
+        } else {
+            reading.payload.push_back({slot->name, slot->unavailable, false});
+        }
+    }
+    return reading;
+}
+
+std::vector<std::chrono::milliseconds> Sampler::intervals() const {
+    std::vector<std::chrono::milliseconds> result;
+    for (const auto& slot : _slots) result.push_back(slot.interval);
+    return result;
+}
+
+bool Sampler::readsInFlight() const {
+    return std::any_of(_slots.begin(), _slots.end(), [](const Slot& slot) {
+        return slot.instance && slot.instance->readInFlight();
+    });
+}
+
+}  // namespace sensorsys::agent

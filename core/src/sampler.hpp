@@ -1,0 +1,56 @@
+// Turns the loaded plugins and the configured instances into readings: builds the instances,
+// reads the ones due in parallel, stamps the result. Thread-safety: one sample() at a time.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Poco/Logger.h>
+#include <Poco/ThreadPool.h>
+
+#include "agent_config.hpp"
+#include "parallel_reader.hpp"
+#include "plugin_loader.hpp"
+#include "reading.hpp"
+#include "uuid_v7.hpp"
+
+namespace sensorsys::agent {
+
+class Sampler {
+public:
+    // Creates every enabled instance of `specs`. Throws ConfigError when a plugin refuses an
+    // instance's configuration. An instance whose plugin is missing or was refused stays in
+    // the readings as an {"error": ...} naming why.
+    Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& specs,
+            const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger);
+
+    // One reading of the instances due at `tick` (all of them when `all` is true), stamped
+    // with `tick`.
+    Reading sample(std::chrono::system_clock::time_point tick, bool all = false);
+
+    // Milliseconds between readings for each enabled instance (the scheduler's input).
+    std::vector<std::chrono::milliseconds> intervals() const;
+
+    // True while any read has been abandoned and not yet returned.
+    bool readsInFlight() const;
+
+    std::size_t instanceCount() const { return _slots.size(); }
+
+private:
+    struct Slot {
+        std::string name;
+        std::chrono::milliseconds interval;
+        std::shared_ptr<SensorInstance> instance;  // null when the plugin is unavailable
+        std::string unavailable;                   // {"error": ...} when instance is null
+    };
+
+    std::string _deviceId;
+    std::vector<Slot> _slots;
+    ParallelReader _reader;
+    UuidV7Generator _uuids;
+    Poco::Logger& _logger;
+};
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,27 @@
+// Makes time-ordered UUIDs (RFC 9562 version 7) for reading_id: 48 bits of Unix milliseconds,
+// a 12-bit counter that keeps ids made in the same millisecond in order, and 62 random bits.
+// Thread-safety: next() may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+
+namespace sensorsys::agent {
+
+class UuidV7Generator {
+public:
+    UuidV7Generator();
+
+    std::string next(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+private:
+    std::mutex _mutex;
+    std::mt19937_64 _random;
+    std::uint64_t _lastMillis = 0;
+    std::uint16_t _counter = 0;
+};
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,47 @@
+// Small helpers the C++ tests share: a temporary folder that cleans up after itself and a
+// way to run one of the real binaries and capture what it printed.
+// Thread-safety: each object is used by one test at a time.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace sensorsys::test {
+
+// A fresh folder (mode 0755) under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const std::filesystem::path& path() const { return _path; }
+    std::filesystem::path operator/(const std::string& name) const { return _path / name; }
+
+private:
+    std::filesystem::path _path;
+};
+
+struct ProcessResult {
+    int exit_code = -1;  // the exit status, or 128 + signal number
+    std::string out;
+    std::string err;
+    std::chrono::milliseconds elapsed{0};
+};
+
+// Runs `argv` (no shell) with `extra_env` ("KEY=VALUE") added to the environment, waits for
+// it, and returns its exit code and output. Kills it after `limit`.
+ProcessResult run(const std::vector<std::string>& argv,
+                  const std::vector<std::string>& extra_env = {},
+                  std::chrono::seconds limit = std::chrono::seconds(60));
+
+// Copies every regular file of `from` into `to` keeping modes (0755 for plugins).
+void copyFiles(const std::filesystem::path& from, const std::filesystem::path& to);
+
+std::string readFile(const std::filesystem::path& path);
+void writeFile(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace sensorsys::test
