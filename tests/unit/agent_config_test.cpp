@@ -1,5 +1,8 @@
 #include "agent_config.hpp"
 
+#include <fstream>
+#include <iterator>
+
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/MapConfiguration.h>
 
@@ -158,6 +161,24 @@ TEST(ConfigHelp, ListsEveryKeyWithItsDefault) {
     const std::string help = configKeysHelp();
     for (const auto& key : agentConfigKeys()) EXPECT_THAT(help, HasSubstr(std::string(key.name)));
     EXPECT_THAT(help, HasSubstr("agent.interval (default: 60)"));
+}
+
+}  // namespace
+}  // namespace sensorsys::agent
+
+namespace sensorsys::agent {
+namespace {
+
+// etc/agent.properties is what users read: it must document every key with its default.
+TEST(ConfigFile, ShippedPropertiesDocumentEveryKeyWithItsDefault) {
+    std::ifstream in(std::string(SENSORSYS_SOURCE_DIR) + "/etc/agent.properties");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(text.empty());
+    for (const auto& key : agentConfigKeys()) {
+        const std::string line = "#" + std::string(key.name) + " =" +
+                                 (key.fallback.empty() ? "" : " " + std::string(key.fallback));
+        EXPECT_THAT(text, HasSubstr(line + "\n")) << key.name;
+    }
 }
 
 }  // namespace

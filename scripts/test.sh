@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: installs missing packages, checks formatting, then builds and
+# runs the whole ctest suite twice — a normal build and an AddressSanitizer+UBSan build.
+#   scripts/test.sh            everything
+#   scripts/test.sh --no-asan  skip the sanitizer build (quicker local runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+asan=1
+[[ "${1:-}" == "--no-asan" ]] && asan=0
+started=$(date +%s)
+
+scripts/install-deps.sh
+
+echo "== clang-format"
+if [[ -d .git ]] && command -v git >/dev/null; then
+  mapfile -t sources < <(git ls-files '*.c' '*.cpp' '*.h' '*.hpp')
+else
+  mapfile -t sources < <(find core plugins server tests bench -name '*.[ch]' -o -name '*.[ch]pp' 2>/dev/null)
+fi
+clang-format --dry-run -Werror "${sources[@]}"
+echo "clang-format: ${#sources[@]} files clean"
+
+status=0
+run_suite() {  # preset
+  echo "== build ($1)"
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1"
+  echo "== ctest ($1)"
+  ctest --preset "$1" || status=1
+}
+
+run_suite default
+if ((asan)); then
+  export LSAN_OPTIONS="suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0"
+  run_suite asan
+fi
+
+echo "== scripts/test.sh finished in $(( $(date +%s) - started )) s, status $status"
+exit $status

@@ -1,0 +1,207 @@
+// sensorsys-agent as a user runs it: the real binary, real plugins, real configuration files.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <regex>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace sensorsys::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+Poco::JSON::Object::Ptr parseObject(const std::string& text) {
+    return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+class AgentCli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        copyFiles(SENSORSYS_FIXTURE_PLUGIN_DIR, plugins.path());
+        // Keep only the two well-behaved fixtures: the refusals have their own tests.
+        for (const auto& entry : fs::directory_iterator(plugins.path())) {
+            const auto name = entry.path().filename().string();
+            if (name != "example_c.so" && name != "misbehaving.so") fs::remove(entry.path());
+        }
+    }
+
+    ProcessResult agent(std::vector<std::string> args,
+                        const std::vector<std::string>& env = {}) const {
+        args.insert(args.begin(), SENSORSYS_AGENT_BINARY);
+        args.push_back("--define");
+        args.push_back("plugins.dir=" + plugins.path().string());
+        args.push_back("--config");
+        args.push_back(config().string());
+        return run(args, env);
+    }
+
+    fs::path config() const {
+        const fs::path file = work / "agent.properties";
+        if (!fs::exists(file)) writeFile(file, "# empty\n");
+        return file;
+    }
+
+    TempDir plugins;
+    TempDir work;
+};
+
+TEST_F(AgentCli, VersionNamesTheAbi) {
+    const auto r = run({SENSORSYS_AGENT_BINARY, "--version"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_THAT(r.out, HasSubstr("sensorsys-agent "));
+    EXPECT_THAT(r.out, HasSubstr("plugin ABI 1.0"));
+}
+
+TEST_F(AgentCli, HelpListsOptionsAndEveryConfigKey) {
+    const auto r = run({SENSORSYS_AGENT_BINARY, "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    for (const char* text : {"--once", "--list-plugins", "--config", "--define", "agent.interval",
+                             "sync.backoff_max", "retention.min_store_mb", "sensor.NAME"}) {
+        EXPECT_THAT(r.out, HasSubstr(text));
+    }
+}
+
+TEST_F(AgentCli, OncePrintsExactlyOneReadingWithTheContractsFields) {
+    writeFile(work / "agent.properties",
+              "agent.device_id = pi-test\n"
+              "sensors = first, second\n"
+              "sensor.first.plugin = example_c\n"
+              "sensor.first.label = one\n"
+              "sensor.second.plugin = example_c\n"
+              "sensor.second.label = two\n");
+    const auto r = agent({"--once"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    const auto reading = parseObject(r.out);
+    EXPECT_EQ(reading->getValue<std::string>("device_id"), "pi-test");
+    EXPECT_TRUE(std::regex_match(
+        reading->getValue<std::string>("reading_id"),
+        std::regex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+    EXPECT_TRUE(std::regex_match(reading->getValue<std::string>("ts_utc"),
+                                 std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")));
+    EXPECT_TRUE(std::regex_match(reading->getValue<std::string>("ts_local"),
+                                 std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d)")));
+    const auto payload = reading->getObject("payload");
+    EXPECT_EQ(payload->getObject("first")->getValue<std::string>("label"), "one");
+    EXPECT_EQ(payload->getObject("second")->getValue<std::string>("label"), "two");
+    EXPECT_THAT(r.err, HasSubstr(" - INFO - plugin example_c 1.2.3 loaded from"));
+}
+
+TEST_F(AgentCli, EveryPluginFoundGetsOneInstanceNamedAfterIt) {
+    const auto r = agent({"--once"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto payload = parseObject(r.out)->getObject("payload");
+    EXPECT_TRUE(payload->has("example_c"));
+    EXPECT_TRUE(payload->has("misbehaving"));
+}
+
+TEST_F(AgentCli, DeviceIdFallsBackToTheSeedsEnvironmentVariable) {
+    const auto r = agent({"--once"}, {"DEVICE_ID=from-env"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(parseObject(r.out)->getValue<std::string>("device_id"), "from-env");
+}
+
+TEST_F(AgentCli, HungPluginIsReportedAsTimeoutWithinDeadlinePlusOneSecond) {
+    writeFile(work / "agent.properties",
+              "agent.read_timeout = 1\n"
+              "sensors = stuck, fine, broken\n"
+              "sensor.stuck.plugin = misbehaving\n"
+              "sensor.stuck.mode = hang\n"
+              "sensor.fine.plugin = example_c\n"
+              "sensor.broken.plugin = misbehaving\n"
+              "sensor.broken.mode = array\n");
+    const auto r = agent({"--once"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_LT(r.elapsed.count(), 2000) << "the hung read was waited for";
+    const auto payload = parseObject(r.out)->getObject("payload");
+    EXPECT_THAT(payload->getObject("stuck")->getValue<std::string>("error"),
+                ::testing::StartsWith("timeout"));
+    EXPECT_EQ(payload->getObject("fine")->getValue<int>("value"), 42);
+    EXPECT_THAT(payload->getObject("broken")->getValue<std::string>("error"),
+                HasSubstr("not an object"));
+}
+
+TEST_F(AgentCli, MissingPluginIsAnErrorForThatInstanceOnly) {
+    writeFile(work / "agent.properties",
+              "sensors = ghost, fine\nsensor.ghost.plugin = nope\nsensor.fine.plugin = example_c\n");
+    const auto r = agent({"--once"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto payload = parseObject(r.out)->getObject("payload");
+    EXPECT_THAT(payload->getObject("ghost")->getValue<std::string>("error"),
+                HasSubstr("plugin 'nope' for sensor 'ghost' is not loaded"));
+    EXPECT_TRUE(payload->getObject("fine")->has("value"));
+}
+
+TEST_F(AgentCli, InvalidConfigurationExits78NamingTheKey) {
+    for (const auto& [define, key] : std::vector<std::pair<std::string, std::string>>{
+             {"agent.interval=never", "agent.interval"},
+             {"sync.timout=3", "sync.timout"},
+             {"logging.level=loud", "logging.level"}}) {
+        const auto r = agent({"--once", "--define", define});
+        EXPECT_EQ(r.exit_code, 78) << define;
+        EXPECT_THAT(r.err, HasSubstr(key)) << define;
+        EXPECT_EQ(r.out, "") << define;
+    }
+}
+
+TEST_F(AgentCli, PluginRefusingItsConfigurationExits78NamingTheInstance) {
+    writeFile(work / "agent.properties", "sensors = x\nsensor.x.plugin = example_c\nsensor.x.reject = 1\n");
+    const auto r = agent({"--once"});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_THAT(r.err, HasSubstr("sensor 'x' (plugin example_c)"));
+}
+
+TEST_F(AgentCli, MissingConfigFileExits78) {
+    const auto r = run({SENSORSYS_AGENT_BINARY, "--once", "--config", "/nonexistent.properties"});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_THAT(r.err, HasSubstr("/nonexistent.properties"));
+}
+
+TEST_F(AgentCli, ListPluginsShowsLoadedAndRefusedWithReasons) {
+    copyFiles(SENSORSYS_FIXTURE_PLUGIN_DIR, plugins.path());
+    const auto text = agent({"--list-plugins"});
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_THAT(text.out, HasSubstr("example_c 1.2.3 ABI 1.0 loaded from example_c.so"));
+    EXPECT_THAT(text.out, HasSubstr("wrong_major.so refused: ABI major version 2"));
+
+    const auto json = agent({"--list-plugins", "--json"});
+    EXPECT_EQ(json.exit_code, 0) << json.err;
+    const auto root = parseObject(json.out);
+    EXPECT_EQ(root->getValue<std::string>("agent_abi"), "1.0");
+    const auto list = root->getArray("plugins");
+    int loaded = 0;
+    int refused = 0;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const auto entry = list->getObject(static_cast<unsigned>(i));
+        (entry->getValue<std::string>("status") == "loaded" ? loaded : refused)++;
+        if (entry->getValue<std::string>("status") == "refused") {
+            EXPECT_FALSE(entry->getValue<std::string>("reason").empty());
+        }
+    }
+    EXPECT_EQ(loaded, 2);
+    EXPECT_EQ(refused, 9);
+}
+
+TEST(AgentCliPlugins, OnceReadsThisMachinesRealDiskThroughTheBuiltPlugins) {
+    if (!fs::exists(fs::path(SENSORSYS_PLUGIN_BUILD_DIR) / "disk.so")) {
+        GTEST_SKIP() << "disk plugin not built";
+    }
+    const auto r = run({SENSORSYS_AGENT_BINARY, "--once", "--define",
+                        std::string("plugins.dir=") + SENSORSYS_PLUGIN_BUILD_DIR});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto disk = parseObject(r.out)->getObject("payload")->getObject("disk");
+    EXPECT_GT(disk->getValue<long long>("total_mb"), 0);
+    EXPECT_GE(disk->getValue<long long>("free_mb"), 0);
+}
+
+}  // namespace
+}  // namespace sensorsys::test

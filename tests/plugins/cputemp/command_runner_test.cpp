@@ -1,0 +1,127 @@
+#include <sensorsys/cputemp/command_runner.hpp>
+#include <sensorsys/plugin_support.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+
+namespace {
+
+using sensorsys::cputemp::CommandResult;
+using sensorsys::cputemp::describeFailure;
+using sensorsys::cputemp::resolveCommand;
+using sensorsys::cputemp::SpawnCommandRunner;
+using sensorsys::plugin::ReadError;
+using testing::HasSubstr;
+using namespace std::chrono_literals;
+
+const std::string kDataDir = std::string(SENSORSYS_TEST_DATA_DIR) + "/cputemp";
+
+std::string errorOf(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const ReadError& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "expected a ReadError";
+    return {};
+}
+
+// True once `pid` no longer runs: gone, or a zombie waiting for whoever inherited it.
+bool processEnded(const std::string& pid) {
+    std::ifstream stat("/proc/" + pid + "/stat");
+    if (!stat) return true;
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'Z';
+}
+
+TEST(cputempRunner, CapturesOutputAndExitStatus) {
+    const CommandResult result =
+        SpawnCommandRunner().run({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, 5s);
+    EXPECT_EQ(result.out, "out\n");
+    EXPECT_EQ(result.err, "err\n");
+    ASSERT_TRUE(WIFEXITED(result.waitStatus));
+    EXPECT_EQ(WEXITSTATUS(result.waitStatus), 3);
+    EXPECT_FALSE(result.succeeded());
+}
+
+TEST(cputempRunner, PassesArgumentsWithoutAShell) {
+    // A shell would expand the $ and split on the space.
+    const CommandResult result = SpawnCommandRunner().run({"/bin/echo", "$HOME and; more"}, 5s);
+    EXPECT_TRUE(result.succeeded());
+    EXPECT_EQ(result.out, "$HOME and; more\n");
+}
+
+TEST(cputempRunner, MissingProgramIsENOENT) {
+    EXPECT_EQ(errorOf([] { SpawnCommandRunner().run({"/nonexistent/vcgencmd"}, 5s); }),
+              "/nonexistent/vcgencmd not found (ENOENT)");
+}
+
+TEST(cputempRunner, NonExecutableFileNamesErrno) {
+    const std::string fixture = kDataDir + "/thermal_zone0_temp";
+    EXPECT_EQ(errorOf([&] { SpawnCommandRunner().run({fixture}, 5s); }),
+              "cannot run " + fixture + ": EACCES: Permission denied");
+}
+
+TEST(cputempRunner, TimeoutKillsTheWholeProcessGroup) {
+    const std::string pidFile = testing::TempDir() + "sensorsys-cputemp-hang.pid";
+    std::remove(pidFile.c_str());
+    const auto start = std::chrono::steady_clock::now();
+    const std::string error = errorOf([&] {
+        SpawnCommandRunner().run({kDataDir + "/vcgencmd-hang", "x", pidFile}, 300ms);
+    });
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+    EXPECT_THAT(error, HasSubstr("vcgencmd-hang did not answer within 300 ms (killed)"));
+
+    std::string grandchild;
+    std::ifstream(pidFile) >> grandchild;
+    ASSERT_FALSE(grandchild.empty()) << "the hang script did not record its sleep";
+    // SIGKILL is delivered asynchronously; give the kernel a moment.
+    for (int i = 0; i < 100 && !processEnded(grandchild); ++i) std::this_thread::sleep_for(50ms);
+    EXPECT_TRUE(processEnded(grandchild)) << "sleep " << grandchild << " survived the timeout";
+    std::remove(pidFile.c_str());
+}
+
+TEST(cputempRunner, DescribesExitStatusWithFirstStderrLine) {
+    CommandResult result;
+    result.waitStatus = 1 << 8;  // exited with status 1
+    result.err = "\nVCHI initialization failed\nmore\n";
+    EXPECT_EQ(describeFailure("/usr/bin/vcgencmd", result),
+              "/usr/bin/vcgencmd exited with status 1: \"VCHI initialization failed\"");
+}
+
+TEST(cputempRunner, DescribesDeathBySignal) {
+    const CommandResult result = SpawnCommandRunner().run({"/bin/sh", "-c", "kill -TERM $$"}, 5s);
+    EXPECT_EQ(describeFailure("/bin/sh", result), "/bin/sh was killed by signal 15 (SIGTERM)");
+}
+
+TEST(cputempResolve, FindsBareNameInPath) {
+    EXPECT_EQ(resolveCommand("vcgencmd-ok", "/nonexistent::" + kDataDir),
+              kDataDir + "/vcgencmd-ok");
+}
+
+TEST(cputempResolve, SkipsNonExecutableMatches) {
+    EXPECT_EQ(resolveCommand("thermal_zone0_temp", kDataDir), "/usr/bin/thermal_zone0_temp");
+}
+
+TEST(cputempResolve, FallsBackToUsrBin) {
+    EXPECT_EQ(resolveCommand("vcgencmd", "/nonexistent"), "/usr/bin/vcgencmd");
+    EXPECT_EQ(resolveCommand("vcgencmd", ""), "/usr/bin/vcgencmd");
+}
+
+TEST(cputempResolve, UsesNamesWithSlashAsGiven) {
+    EXPECT_EQ(resolveCommand("./vcgencmd", kDataDir), "./vcgencmd");
+    EXPECT_EQ(resolveCommand("/opt/vc/bin/vcgencmd", kDataDir), "/opt/vc/bin/vcgencmd");
+}
+
+}  // namespace

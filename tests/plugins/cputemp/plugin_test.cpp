@@ -1,0 +1,85 @@
+// The built cpu_temp.so through the C ABI, as the agent loads it.
+#include <sensorsys/plugin.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+
+#include <array>
+#include <memory>
+#include <string>
+
+namespace {
+
+using testing::HasSubstr;
+
+const std::string kDataDir = std::string(SENSORSYS_TEST_DATA_DIR) + "/cputemp";
+
+struct Closer {
+    void operator()(void* handle) const { ::dlclose(handle); }
+};
+
+class cputempPlugin : public testing::Test {
+  protected:
+    void SetUp() override {
+        const std::string path = std::string(SENSORSYS_PLUGIN_BUILD_DIR) + "/cpu_temp.so";
+        _module.reset(::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL));
+        ASSERT_TRUE(_module) << ::dlerror();
+        const auto entry =
+            reinterpret_cast<sensorsys_entry_fn>(::dlsym(_module.get(), SENSORSYS_ENTRY_SYMBOL));
+        ASSERT_NE(entry, nullptr) << ::dlerror();
+        plugin = entry(SENSORSYS_ABI_MAJOR, SENSORSYS_ABI_MINOR);
+        ASSERT_NE(plugin, nullptr);
+    }
+
+    const sensorsys_plugin_descriptor* plugin = nullptr;
+    std::array<char, 512> error{};
+
+  private:
+    std::unique_ptr<void, Closer> _module;
+};
+
+TEST_F(cputempPlugin, Describes) {
+    EXPECT_STREQ(plugin->name, "cpu_temp");
+    EXPECT_EQ(plugin->struct_size, sizeof(sensorsys_plugin_descriptor));
+}
+
+TEST_F(cputempPlugin, ReadsSysfsFixture) {
+    const std::string config =
+        R"({"source": "sysfs", "sysfs_path": ")" + kDataDir + R"(/thermal_zone0_temp"})";
+    sensorsys_instance* instance = nullptr;
+    ASSERT_EQ(plugin->create(config.c_str(), &instance, error.data(), error.size()), SENSORSYS_OK)
+        << error.data();
+    std::array<char, 256> buffer{};
+    std::size_t length = 0;
+    const auto status =
+        plugin->read(instance, buffer.data(), buffer.size(), &length, error.data(), error.size());
+    plugin->destroy(instance);
+    ASSERT_EQ(status, SENSORSYS_OK) << error.data();
+    EXPECT_EQ(std::string(buffer.data(), length), R"({"c": 48.31, "f": 118.96})");
+}
+
+TEST_F(cputempPlugin, ReportsReadFailure) {
+    const std::string config = R"({"source": "sysfs", "sysfs_path": "/nonexistent/temp"})";
+    sensorsys_instance* instance = nullptr;
+    ASSERT_EQ(plugin->create(config.c_str(), &instance, error.data(), error.size()), SENSORSYS_OK)
+        << error.data();
+    std::array<char, 256> buffer{};
+    std::size_t length = 0;
+    const auto status =
+        plugin->read(instance, buffer.data(), buffer.size(), &length, error.data(), error.size());
+    plugin->destroy(instance);
+    EXPECT_EQ(status, SENSORSYS_READ_FAILED);
+    EXPECT_STREQ(error.data(),
+                 "sysfs: cannot read /nonexistent/temp: ENOENT: No such file or directory");
+}
+
+TEST_F(cputempPlugin, RefusesBadConfig) {
+    sensorsys_instance* instance = nullptr;
+    EXPECT_EQ(plugin->create(R"({"source": "sensors"})", &instance, error.data(), error.size()),
+              SENSORSYS_INVALID_CONFIG);
+    EXPECT_THAT(std::string(error.data()), HasSubstr("'source'"));
+}
+
+}  // namespace
