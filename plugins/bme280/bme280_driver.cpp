@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -276,7 +275,8 @@ Measurement Bme280Driver::sample(const Device& device) {
         _sleep(kPollInterval);
     }
 
-    // One burst read, so all channels come from the same conversion (datasheet 4).
+    // One burst read: the chip then serves every channel from the same conversion (datasheet
+    // section 4, data readout).
     std::array<std::uint8_t, 8> data{};
     const std::size_t length = device.chip == Chip::Bme280 ? 8 : 6;
     const std::span<std::uint8_t> bytes(data.data(), length);
