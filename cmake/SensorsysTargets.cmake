@@ -18,8 +18,12 @@ function(sensorsys_add_plugin target)
   add_library(${target} MODULE ${ARG_SOURCES})
   sensorsys_target_defaults(${target})
   target_link_libraries(${target} PRIVATE sensorsys::plugin ${ARG_LIBS})
-  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  # Export exactly the entry function: template instantiations and typeinfo from the C++ side
+  # stay private to the plugin, so two plugins can never bind to each other's copies.
+  target_link_options(${target} PRIVATE -Wl,--no-undefined
+                      "-Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/plugin-exports.map")
   set_target_properties(${target} PROPERTIES
+    LINK_DEPENDS "${PROJECT_SOURCE_DIR}/cmake/plugin-exports.map"
     PREFIX ""
     OUTPUT_NAME "${ARG_PLUGIN_NAME}"
     LIBRARY_OUTPUT_DIRECTORY "${SENSORSYS_PLUGIN_BUILD_DIR}")

@@ -32,7 +32,9 @@ run_suite() {  # preset
 
 run_suite default
 if ((asan)); then
-  export LSAN_OPTIONS="suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0"
+  if [[ -f tests/support/lsan.supp ]]; then
+    export LSAN_OPTIONS="suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0"
+  fi
   run_suite asan
 fi
 

@@ -10,6 +10,14 @@
 #include <Poco/JSON/Parser.h>
 
 namespace sensorsys::plugin {
+namespace {
+
+// A JSON value as an error message shows it; null has no toString().
+std::string describe(const Poco::Dynamic::Var& value) {
+    return value.isEmpty() ? "null" : value.toString();
+}
+
+}  // namespace
 
 Config::Config(const char* json) {
     try {
@@ -44,8 +52,8 @@ bool Config::has(const std::string& key) const {
 std::string Config::getString(const std::string& key, const std::string& fallback) const {
     if (!_object->has(key)) return fallback;
     const Poco::Dynamic::Var value = _object->get(key);
-    if (!value.isString()) {
-        throw ConfigError("key '" + key + "' must be a string, got " + value.toString());
+    if (value.isEmpty() || !value.isString()) {
+        throw ConfigError("key '" + key + "' must be a string, got " + describe(value));
     }
     return value.extract<std::string>();
 }
@@ -53,8 +61,8 @@ std::string Config::getString(const std::string& key, const std::string& fallbac
 std::int64_t Config::getInt(const std::string& key, std::int64_t fallback) const {
     if (!_object->has(key)) return fallback;
     const Poco::Dynamic::Var value = _object->get(key);
-    if (!value.isInteger() || value.isBoolean()) {
-        throw ConfigError("key '" + key + "' must be an integer, got " + value.toString());
+    if (value.isEmpty() || !value.isInteger() || value.isBoolean()) {
+        throw ConfigError("key '" + key + "' must be an integer, got " + describe(value));
     }
     return value.convert<std::int64_t>();
 }
@@ -62,8 +70,8 @@ std::int64_t Config::getInt(const std::string& key, std::int64_t fallback) const
 bool Config::getBool(const std::string& key, bool fallback) const {
     if (!_object->has(key)) return fallback;
     const Poco::Dynamic::Var value = _object->get(key);
-    if (!value.isBoolean()) {
-        throw ConfigError("key '" + key + "' must be true or false, got " + value.toString());
+    if (value.isEmpty() || !value.isBoolean()) {
+        throw ConfigError("key '" + key + "' must be true or false, got " + describe(value));
     }
     return value.extract<bool>();
 }
