@@ -59,17 +59,20 @@ void emit(const std::string& line) {
 
 }  // namespace
 
-AgentApplication::AgentApplication() : _pool(2, 64, 60) { setUnixOptions(true); }
+AgentApplication::AgentApplication() : _pool(2, 64, 60) {
+    setUnixOptions(true);
+}
 
 void AgentApplication::defineOptions(Poco::Util::OptionSet& options) {
     ServerApplication::defineOptions(options);
     options.addOption(Option("help", "h", "print this help and the configuration keys, then exit"));
     options.addOption(Option("version", "", "print the version and plugin ABI, then exit"));
-    options.addOption(Option("config", "c", "read configuration from FILE (default " +
-                                                std::string(kDefaultConfigFile) + ")")
-                          .required(false)
-                          .repeatable(false)
-                          .argument("FILE"));
+    options.addOption(
+        Option("config", "c",
+               "read configuration from FILE (default " + std::string(kDefaultConfigFile) + ")")
+            .required(false)
+            .repeatable(false)
+            .argument("FILE"));
     options.addOption(Option("define", "D", "set configuration key KEY to VALUE (repeatable)")
                           .required(false)
                           .repeatable(true)
@@ -121,8 +124,7 @@ void AgentApplication::loadLayers() {
     const std::string file = _configFile.empty() ? kDefaultConfigFile : _configFile;
     if (!_configFile.empty() || std::filesystem::exists(file)) {
         try {
-            config().add(Poco::makeAuto<Poco::Util::PropertyFileConfiguration>(file),
-                         PRIO_DEFAULT);
+            config().add(Poco::makeAuto<Poco::Util::PropertyFileConfiguration>(file), PRIO_DEFAULT);
         } catch (const Poco::Exception& e) {
             throw ConfigError("invalid configuration: cannot read config file " + file + ": " +
                               e.displayText());
@@ -150,8 +152,8 @@ void AgentApplication::setUpLogging(const AgentSettings& settings) {
         file->setProperty("purgeCount", "5");
         splitter->addChannel(file);
     }
-    auto channel = Poco::makeAuto<Poco::FormattingChannel>(
-        Poco::makeAuto<SeedLogFormatter>(), splitter);
+    auto channel =
+        Poco::makeAuto<Poco::FormattingChannel>(Poco::makeAuto<SeedLogFormatter>(), splitter);
     Poco::Logger::root().setChannel(channel);
     Poco::Logger::root().setLevel(SeedLogFormatter::priorityOf(settings.logging_level));
     logger().setChannel(channel);
@@ -169,14 +171,13 @@ int AgentApplication::main(const ArgVec& args) {
         return EXIT_OK;
     }
     if (!args.empty()) {
-        std::cerr << "sensorsys-agent: unexpected argument '" << args.front()
-                  << "' (see --help)\n";
+        std::cerr << "sensorsys-agent: unexpected argument '" << args.front() << "' (see --help)\n";
         return EXIT_USAGE;
     }
     try {
         loadLayers();
-        const AgentSettings settings = AgentSettings::from(
-            config(), Poco::Environment::get("DEVICE_ID", ""), hostname());
+        const AgentSettings settings =
+            AgentSettings::from(config(), Poco::Environment::get("DEVICE_ID", ""), hostname());
         setUpLogging(settings);
         if (settings.device_id_is_hostname && settings.device_id == "raspberrypi") {
             logger().warning(
@@ -244,9 +245,8 @@ int AgentApplication::listPlugins(const AgentSettings& settings) {
         if (scan.loaded.empty() && scan.refused.empty()) out << "  (no *.so files)\n";
         std::cout << out.str() << std::flush;
     }
-    const bool directory_unusable =
-        scan.loaded.empty() && scan.refused.size() == 1 &&
-        scan.refused.front().file == settings.plugins_dir;
+    const bool directory_unusable = scan.loaded.empty() && scan.refused.size() == 1 &&
+                                    scan.refused.front().file == settings.plugins_dir;
     return directory_unusable ? EXIT_UNAVAILABLE : EXIT_OK;
 }
 

@@ -17,15 +17,15 @@
 namespace sensorsys::agent {
 
 class AgentApplication : public Poco::Util::ServerApplication {
-public:
+  public:
     AgentApplication();
 
-protected:
+  protected:
     void defineOptions(Poco::Util::OptionSet& options) override;
     void handleOption(const std::string& name, const std::string& value) override;
     int main(const ArgVec& args) override;
 
-private:
+  private:
     enum class Mode { Run, Once, ListPlugins, Help, Version };
 
     // Layers the configuration: file, then environment, then --define. Throws ConfigError.

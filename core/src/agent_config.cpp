@@ -26,7 +26,8 @@ constexpr ConfigKey kKeys[] = {
      "seconds between readings, aligned to multiples of it; fractions allowed (0.1 = 10 Hz)"},
     {"agent.read_timeout", "5", KeyKind::Seconds,
      "deadline for one sensor read; a late sensor gets an error starting with 'timeout'"},
-    {"plugins.dir", "/usr/lib/sensorsys", KeyKind::Text, "folder the sensor plugins (*.so) load from"},
+    {"plugins.dir", "/usr/lib/sensorsys", KeyKind::Text,
+     "folder the sensor plugins (*.so) load from"},
     {"store.connector", "sqlite", KeyKind::Choice, "where readings are buffered",
      "sqlite|postgresql"},
     {"store.path", "/var/lib/sensorsys/buffer.db", KeyKind::Text, "SQLite buffer file"},
@@ -51,8 +52,8 @@ constexpr ConfigKey kKeys[] = {
 };
 
 // Namespaces the agent owns: a key in them that is not declared is a typo worth refusing.
-constexpr std::string_view kOwnedPrefixes[] = {"agent.", "plugins.", "store.", "sync.",
-                                               "retention.", "logging."};
+constexpr std::string_view kOwnedPrefixes[] = {"agent.", "plugins.",   "store.",
+                                               "sync.",  "retention.", "logging."};
 
 const ConfigKey& keySpec(std::string_view name) {
     for (const auto& key : kKeys) {
@@ -61,9 +62,10 @@ const ConfigKey& keySpec(std::string_view name) {
     throw std::logic_error("undeclared configuration key " + std::string(name));
 }
 
-[[noreturn]] void refuse(std::string_view key, const std::string& value, const std::string& allowed) {
-    throw ConfigError("invalid configuration: " + std::string(key) + " = '" + value + "': " +
-                      allowed);
+[[noreturn]] void refuse(std::string_view key, const std::string& value,
+                         const std::string& allowed) {
+    throw ConfigError("invalid configuration: " + std::string(key) + " = '" + value +
+                      "': " + allowed);
 }
 
 std::optional<double> parseNumber(const std::string& text) {
@@ -172,9 +174,8 @@ void refuseUnknownKeys(const AbstractConfiguration& config) {
 
 std::vector<std::string> splitList(const std::string& text) {
     std::vector<std::string> items;
-    Poco::StringTokenizer tokens(text, ", \t",
-                                 Poco::StringTokenizer::TOK_IGNORE_EMPTY |
-                                     Poco::StringTokenizer::TOK_TRIM);
+    Poco::StringTokenizer tokens(
+        text, ", \t", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
     for (const auto& token : tokens) {
         if (std::find(items.begin(), items.end(), token) == items.end()) items.push_back(token);
     }
@@ -183,7 +184,9 @@ std::vector<std::string> splitList(const std::string& text) {
 
 }  // namespace
 
-std::span<const ConfigKey> agentConfigKeys() { return kKeys; }
+std::span<const ConfigKey> agentConfigKeys() {
+    return kKeys;
+}
 
 AgentSettings AgentSettings::from(const AbstractConfiguration& config,
                                   const std::string& environment_device_id,
@@ -247,7 +250,8 @@ std::string pluginConfigValueJson(const std::string& value) {
 std::vector<SensorSpec> sensorSpecs(const AbstractConfiguration& config,
                                     const AgentSettings& settings,
                                     const std::vector<std::string>& plugin_names) {
-    const std::vector<std::string> names = settings.sensors.empty() ? plugin_names : settings.sensors;
+    const std::vector<std::string> names =
+        settings.sensors.empty() ? plugin_names : settings.sensors;
     std::vector<SensorSpec> specs;
     for (const auto& name : names) {
         const std::string prefix = "sensor." + name;
@@ -256,7 +260,8 @@ std::vector<SensorSpec> sensorSpecs(const AbstractConfiguration& config,
         spec.plugin = Poco::trim(config.getString(prefix + ".plugin", name));
         if (spec.plugin.empty()) refuse(prefix + ".plugin", "", "must name a plugin");
         if (config.has(prefix + ".interval")) {
-            spec.interval = millis(checked(config, keySpec("agent.interval"), prefix + ".interval"));
+            spec.interval =
+                millis(checked(config, keySpec("agent.interval"), prefix + ".interval"));
         }
         if (config.has(prefix + ".enabled")) {
             const std::string enabled = Poco::trim(config.getString(prefix + ".enabled"));
@@ -293,8 +298,9 @@ std::string configKeysHelp() {
     std::ostringstream out;
     out << "Configuration keys (properties file, --define key=value):\n";
     for (const auto& key : kKeys) {
-        out << "  " << key.name << " (default: "
-            << (key.fallback.empty() ? std::string_view("empty") : key.fallback) << ")\n"
+        out << "  " << key.name
+            << " (default: " << (key.fallback.empty() ? std::string_view("empty") : key.fallback)
+            << ")\n"
             << "      " << key.description;
         if (!key.choices.empty()) out << " [" << key.choices << "]";
         out << "\n";

@@ -19,7 +19,7 @@ namespace sensorsys::agent {
 // Invalid configuration: the message names the key, the value and what is allowed.
 // The agent exits with 78 (EX_CONFIG) on it.
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -38,11 +38,11 @@ std::span<const ConfigKey> agentConfigKeys();
 
 // One configured sensor instance (CONTRACT §8 "Sensor instances").
 struct SensorSpec {
-    std::string name;                              // payload key
-    std::string plugin;                            // sensor.NAME.plugin, default NAME
+    std::string name;                                   // payload key
+    std::string plugin;                                 // sensor.NAME.plugin, default NAME
     std::optional<std::chrono::milliseconds> interval;  // sensor.NAME.interval
-    bool enabled = true;                           // sensor.NAME.enabled
-    std::string config_json = "{}";                // every other sensor.NAME.KEY
+    bool enabled = true;                                // sensor.NAME.enabled
+    std::string config_json = "{}";                     // every other sensor.NAME.KEY
 };
 
 struct AgentSettings {

@@ -19,7 +19,7 @@ struct Outcome {
 
 // Runs one read. Owns itself while it runs, since an abandoned task outlives readAll().
 class ReadTask : public Poco::Runnable {
-public:
+  public:
     ReadTask(std::shared_ptr<SensorInstance> instance, std::shared_ptr<Outcome> outcome)
         : _instance(std::move(instance)), _outcome(std::move(outcome)) {}
 
@@ -45,7 +45,7 @@ public:
         auto release = std::move(_self);
     }
 
-private:
+  private:
     std::shared_ptr<SensorInstance> _instance;
     std::shared_ptr<Outcome> _outcome;
     std::shared_ptr<ReadTask> _self;
@@ -53,8 +53,7 @@ private:
 
 std::string seconds(std::chrono::milliseconds ms) {
     const auto count = ms.count();
-    return count % 1000 == 0 ? std::to_string(count / 1000) + " s"
-                             : std::to_string(count) + " ms";
+    return count % 1000 == 0 ? std::to_string(count / 1000) + " s" : std::to_string(count) + " ms";
 }
 
 }  // namespace
@@ -71,9 +70,9 @@ std::vector<SensorResult> ParallelReader::readAll(
         results.push_back({instance->name(), {}, true});
         auto outcome = std::make_shared<Outcome>();
         if (!instance->tryBeginRead()) {
-            outcome->json = errorObject("timeout: the previous read of '" + instance->name() +
-                                        "' (plugin " + instance->plugin().name() +
-                                        ") has not returned yet; not called again");
+            outcome->json =
+                errorObject("timeout: the previous read of '" + instance->name() + "' (plugin " +
+                            instance->plugin().name() + ") has not returned yet; not called again");
         } else {
             try {
                 ReadTask::start(_pool, std::make_shared<ReadTask>(instance, outcome));
@@ -91,9 +90,9 @@ std::vector<SensorResult> ParallelReader::readAll(
         if (outcome.done.wait_until(lock, until, [&] { return outcome.json.has_value(); })) {
             results[i].json = std::move(*outcome.json);
         } else {
-            results[i].json = errorObject("timeout: plugin " + instances[i]->plugin().name() +
-                                          " did not answer within " + seconds(_deadline) +
-                                          "; read abandoned");
+            results[i].json =
+                errorObject("timeout: plugin " + instances[i]->plugin().name() +
+                            " did not answer within " + seconds(_deadline) + "; read abandoned");
         }
         results[i].ok = results[i].json.rfind("{\"error\":", 0) != 0;
     }

@@ -24,16 +24,17 @@ struct SensorResult {
 };
 
 class ParallelReader {
-public:
+  public:
     ParallelReader(Poco::ThreadPool& pool, std::chrono::milliseconds deadline);
 
     // Returns one result per instance, in the order given; returns by the deadline even when
     // reads hang.
-    std::vector<SensorResult> readAll(const std::vector<std::shared_ptr<SensorInstance>>& instances);
+    std::vector<SensorResult> readAll(
+        const std::vector<std::shared_ptr<SensorInstance>>& instances);
 
     std::chrono::milliseconds deadline() const { return _deadline; }
 
-private:
+  private:
     Poco::ThreadPool& _pool;
     std::chrono::milliseconds _deadline;
 };

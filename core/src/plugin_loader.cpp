@@ -80,13 +80,16 @@ std::string PluginRefusal::message() const {
 
 PluginLoader::PluginLoader(fs::path directory) : _directory(std::move(directory)) {}
 
-std::string PluginLoader::hostAbi() { return abiText(SENSORSYS_ABI_MAJOR, SENSORSYS_ABI_MINOR); }
+std::string PluginLoader::hostAbi() {
+    return abiText(SENSORSYS_ABI_MAJOR, SENSORSYS_ABI_MINOR);
+}
 
 PluginScan PluginLoader::loadAll() const {
     PluginScan scan;
     std::error_code ec;
     if (!fs::is_directory(_directory, ec)) {
-        scan.refused.push_back({_directory, "plugin directory does not exist or is not a folder", std::nullopt});
+        scan.refused.push_back(
+            {_directory, "plugin directory does not exist or is not a folder", std::nullopt});
         return scan;
     }
     if (auto why = writableByOthers(_directory)) {
@@ -99,7 +102,8 @@ PluginScan PluginLoader::loadAll() const {
         if (entry.path().extension() == ".so") files.push_back(entry.path());
     }
     if (ec) {
-        scan.refused.push_back({_directory, "cannot list plugin directory: " + ec.message(), std::nullopt});
+        scan.refused.push_back(
+            {_directory, "cannot list plugin directory: " + ec.message(), std::nullopt});
         return scan;
     }
     std::sort(files.begin(), files.end());
@@ -112,12 +116,11 @@ PluginScan PluginLoader::loadAll() const {
             if (names.count(name) != 0) {
                 const auto first = std::find_if(scan.loaded.begin(), scan.loaded.end(),
                                                 [&](const auto& p) { return p->name() == name; });
-                scan.refused.push_back({file,
-                                        "duplicate plugin name '" + name +
-                                            "', already loaded from " +
-                                            (*first)->path().string(),
-                                        abiText(plugin->descriptor().abi_major,
-                                                plugin->descriptor().abi_minor)});
+                scan.refused.push_back(
+                    {file,
+                     "duplicate plugin name '" + name + "', already loaded from " +
+                         (*first)->path().string(),
+                     abiText(plugin->descriptor().abi_major, plugin->descriptor().abi_minor)});
                 continue;
             }
             names.insert(name);

@@ -18,7 +18,7 @@ namespace sensorsys::agent {
 // A plugin that passed every check. Owns the shared object: holders of a shared_ptr to it keep
 // the code mapped, which is how "never unloaded while a read may run" is kept.
 class LoadedPlugin {
-public:
+  public:
     LoadedPlugin(std::filesystem::path path, boost::dll::shared_library library,
                  const sensorsys_plugin_descriptor& descriptor);
 
@@ -29,7 +29,7 @@ public:
     // The plugin's descriptor as this host knows it: fields it did not provide are zero.
     const sensorsys_plugin_descriptor& descriptor() const { return _descriptor; }
 
-private:
+  private:
     std::filesystem::path _path;
     boost::dll::shared_library _library;
     sensorsys_plugin_descriptor _descriptor;
@@ -50,7 +50,7 @@ struct PluginScan {
 };
 
 class PluginLoader {
-public:
+  public:
     explicit PluginLoader(std::filesystem::path directory);
 
     // Loads every "*.so" directly in the directory, in file-name order; the first file to claim
@@ -62,7 +62,7 @@ public:
     // "1.0": the ABI version this agent was built with.
     static std::string hostAbi();
 
-private:
+  private:
     std::shared_ptr<const LoadedPlugin> loadFile(const std::filesystem::path& file) const;
 
     std::filesystem::path _directory;

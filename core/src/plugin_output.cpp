@@ -17,8 +17,10 @@ void requireObjectStart(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos || text[first] == '{') return;
     const char c = text[first];
-    const char* kind = c == '[' ? "a JSON array" : c == '"' ? "a JSON string"
-                       : text.substr(first, 4) == "null" ? "null" : "a JSON scalar";
+    const char* kind = c == '['                          ? "a JSON array"
+                       : c == '"'                        ? "a JSON string"
+                       : text.substr(first, 4) == "null" ? "null"
+                                                         : "a JSON scalar";
     throw PluginOutputError(std::string("output is ") + kind + ", not an object");
 }
 

@@ -11,7 +11,7 @@ namespace sensorsys::agent {
 
 // The output was refused; what() says why, e.g. "output is a JSON array, not an object".
 class PluginOutputError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -17,14 +17,14 @@ Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& s
         const auto plugin = std::find_if(plugins.loaded.begin(), plugins.loaded.end(),
                                          [&](const auto& p) { return p->name() == spec.plugin; });
         if (plugin == plugins.loaded.end()) {
-            slot.unavailable = errorObject("plugin '" + spec.plugin + "' for sensor '" +
-                                           spec.name + "' is not loaded from " +
-                                           settings.plugins_dir.string() +
+            slot.unavailable = errorObject("plugin '" + spec.plugin + "' for sensor '" + spec.name +
+                                           "' is not loaded from " + settings.plugins_dir.string() +
                                            " (see --list-plugins)");
             _logger.warning(slot.unavailable);
         } else {
             try {
-                slot.instance = std::make_shared<SensorInstance>(spec.name, *plugin, spec.config_json);
+                slot.instance =
+                    std::make_shared<SensorInstance>(spec.name, *plugin, spec.config_json);
             } catch (const SensorConfigError& e) {
                 throw ConfigError(std::string("invalid configuration: sensor.") + spec.name +
                                   ".*: " + e.what());

@@ -19,7 +19,7 @@
 namespace sensorsys::agent {
 
 class Sampler {
-public:
+  public:
     // Creates every enabled instance of `specs`. Throws ConfigError when a plugin refuses an
     // instance's configuration. An instance whose plugin is missing or was refused stays in
     // the readings as an {"error": ...} naming why.
@@ -38,7 +38,7 @@ public:
 
     std::size_t instanceCount() const { return _slots.size(); }
 
-private:
+  private:
     struct Slot {
         std::string name;
         std::chrono::milliseconds interval;

@@ -10,7 +10,7 @@
 namespace sensorsys::agent {
 
 class SeedLogFormatter : public Poco::Formatter {
-public:
+  public:
     void format(const Poco::Message& message, std::string& text) override;
 
     // Python's level name for a Poco priority ("INFO", "WARNING", ...).

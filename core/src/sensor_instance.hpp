@@ -15,12 +15,12 @@ namespace sensorsys::agent {
 
 // The plugin refused the instance's configuration (SENSORSYS_INVALID_CONFIG).
 class SensorConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 class SensorInstance {
-public:
+  public:
     // Creates the plugin instance. Throws SensorConfigError when the plugin refuses the
     // configuration; any other failure to create is retried at each read and reported there.
     SensorInstance(std::string name, std::shared_ptr<const LoadedPlugin> plugin,
@@ -41,7 +41,7 @@ public:
     void endRead() { _busy.store(false); }
     bool readInFlight() const { return _busy.load(); }
 
-private:
+  private:
     using Handle = std::unique_ptr<sensorsys_instance, sensorsys_destroy_fn>;
 
     // Returns an empty string on success, else the reason. Throws SensorConfigError.

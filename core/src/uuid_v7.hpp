@@ -12,12 +12,12 @@
 namespace sensorsys::agent {
 
 class UuidV7Generator {
-public:
+  public:
     UuidV7Generator();
 
     std::string next(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
-private:
+  private:
     std::mutex _mutex;
     std::mt19937_64 _random;
     std::uint64_t _lastMillis = 0;

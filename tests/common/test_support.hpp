@@ -12,7 +12,7 @@ namespace sensorsys::test {
 
 // A fresh folder (mode 0755) under $TMPDIR, removed with everything in it on destruction.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
@@ -21,7 +21,7 @@ public:
     const std::filesystem::path& path() const { return _path; }
     std::filesystem::path operator/(const std::string& name) const { return _path / name; }
 
-private:
+  private:
     std::filesystem::path _path;
 };
 

@@ -24,7 +24,7 @@ Poco::JSON::Object::Ptr parseObject(const std::string& text) {
 }
 
 class AgentCli : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         copyFiles(SENSORSYS_FIXTURE_PLUGIN_DIR, plugins.path());
         // Keep only the two well-behaved fixtures: the refusals have their own tests.
@@ -88,8 +88,9 @@ TEST_F(AgentCli, OncePrintsExactlyOneReadingWithTheContractsFields) {
         std::regex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
     EXPECT_TRUE(std::regex_match(reading->getValue<std::string>("ts_utc"),
                                  std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")));
-    EXPECT_TRUE(std::regex_match(reading->getValue<std::string>("ts_local"),
-                                 std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d)")));
+    EXPECT_TRUE(
+        std::regex_match(reading->getValue<std::string>("ts_local"),
+                         std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d)")));
     const auto payload = reading->getObject("payload");
     EXPECT_EQ(payload->getObject("first")->getValue<std::string>("label"), "one");
     EXPECT_EQ(payload->getObject("second")->getValue<std::string>("label"), "two");
@@ -131,8 +132,9 @@ TEST_F(AgentCli, HungPluginIsReportedAsTimeoutWithinDeadlinePlusOneSecond) {
 }
 
 TEST_F(AgentCli, MissingPluginIsAnErrorForThatInstanceOnly) {
-    writeFile(work / "agent.properties",
-              "sensors = ghost, fine\nsensor.ghost.plugin = nope\nsensor.fine.plugin = example_c\n");
+    writeFile(
+        work / "agent.properties",
+        "sensors = ghost, fine\nsensor.ghost.plugin = nope\nsensor.fine.plugin = example_c\n");
     const auto r = agent({"--once"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto payload = parseObject(r.out)->getObject("payload");
@@ -154,7 +156,8 @@ TEST_F(AgentCli, InvalidConfigurationExits78NamingTheKey) {
 }
 
 TEST_F(AgentCli, PluginRefusingItsConfigurationExits78NamingTheInstance) {
-    writeFile(work / "agent.properties", "sensors = x\nsensor.x.plugin = example_c\nsensor.x.reject = 1\n");
+    writeFile(work / "agent.properties",
+              "sensors = x\nsensor.x.plugin = example_c\nsensor.x.reject = 1\n");
     const auto r = agent({"--once"});
     EXPECT_EQ(r.exit_code, 78);
     EXPECT_THAT(r.err, HasSubstr("sensor 'x' (plugin example_c)"));

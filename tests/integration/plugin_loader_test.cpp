@@ -21,7 +21,7 @@ using ::testing::AnyOf;
 using ::testing::HasSubstr;
 
 class PluginLoaderTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         test::copyFiles(SENSORSYS_FIXTURE_PLUGIN_DIR, dir.path());
         test::writeFile(dir / "not_elf.so", "this is a text file, not a shared object\n");
@@ -98,9 +98,8 @@ TEST_F(PluginLoaderTest, RefusesDescriptorSmallerThanV1) {
 }
 
 TEST_F(PluginLoaderTest, RefusesUnresolvedSymbolAtLoadTimeNotAtFirstCall) {
-    EXPECT_THAT(refusal("unresolved.so"),
-                AllOf(HasSubstr("not a loadable shared object"),
-                      HasSubstr("sensorsys_fixture_missing_symbol")));
+    EXPECT_THAT(refusal("unresolved.so"), AllOf(HasSubstr("not a loadable shared object"),
+                                                HasSubstr("sensorsys_fixture_missing_symbol")));
 }
 
 TEST_F(PluginLoaderTest, RefusesFileThatIsNotELF) {

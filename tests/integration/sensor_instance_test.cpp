@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 class SensorInstanceTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         test::copyFiles(SENSORSYS_FIXTURE_PLUGIN_DIR, dir.path());
         scan = PluginLoader(dir.path()).loadAll();

@@ -15,7 +15,7 @@ namespace {
 using ::testing::HasSubstr;
 
 class AgentConfigTest : public ::testing::Test {
-protected:
+  protected:
     AgentSettings settings(const std::string& env_device = "", const std::string& host = "host1") {
         return AgentSettings::from(*config, env_device, host);
     }
@@ -27,7 +27,8 @@ protected:
         }
         return "(accepted)";
     }
-    Poco::AutoPtr<Poco::Util::MapConfiguration> config = Poco::makeAuto<Poco::Util::MapConfiguration>();
+    Poco::AutoPtr<Poco::Util::MapConfiguration> config =
+        Poco::makeAuto<Poco::Util::MapConfiguration>();
 };
 
 TEST_F(AgentConfigTest, DefaultsFollowTheContract) {
@@ -74,7 +75,8 @@ TEST_F(AgentConfigTest, InvalidValuesNameTheKeyAndWhatIsAllowed) {
     EXPECT_THAT(refusal(), HasSubstr("sync.batch_size = '20000': must be at most 10000"));
     config->setString("sync.batch_size", "360");
     config->setString("store.connector", "mysql");
-    EXPECT_THAT(refusal(), HasSubstr("store.connector = 'mysql': must be one of sqlite|postgresql"));
+    EXPECT_THAT(refusal(),
+                HasSubstr("store.connector = 'mysql': must be one of sqlite|postgresql"));
     config->setString("store.connector", "postgresql");
     EXPECT_THAT(refusal(), HasSubstr("store.connection = '': must be set when"));
     config->setString("store.connector", "sqlite");

@@ -59,12 +59,14 @@ TEST(PluginOutput, RefusesInvalidUtf8) {
 
 TEST(Utf8, ValidatesEncodings) {
     EXPECT_TRUE(isValidUtf8("plain ascii"));
-    EXPECT_TRUE(isValidUtf8("\xc2\xb0" "C"));           // degree sign
-    EXPECT_TRUE(isValidUtf8("\xf0\x9f\x8c\xa1"));        // U+1F321
-    EXPECT_FALSE(isValidUtf8("\xc0\xaf"));               // overlong '/'
-    EXPECT_FALSE(isValidUtf8("\xed\xa0\x80"));           // UTF-16 surrogate
-    EXPECT_FALSE(isValidUtf8("\xf4\x90\x80\x80"));       // past U+10FFFF
-    EXPECT_FALSE(isValidUtf8("\xe2\x82"));               // truncated
+    EXPECT_TRUE(
+        isValidUtf8("\xc2\xb0"
+                    "C"));                          // degree sign
+    EXPECT_TRUE(isValidUtf8("\xf0\x9f\x8c\xa1"));   // U+1F321
+    EXPECT_FALSE(isValidUtf8("\xc0\xaf"));          // overlong '/'
+    EXPECT_FALSE(isValidUtf8("\xed\xa0\x80"));      // UTF-16 surrogate
+    EXPECT_FALSE(isValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+    EXPECT_FALSE(isValidUtf8("\xe2\x82"));          // truncated
 }
 
 TEST(PluginOutput, ErrorObjectEscapesTheMessage) {

@@ -13,7 +13,7 @@ using namespace std::chrono;
 // Sets TZ for one test and restores it (time zone is process state: tests in this binary
 // that depend on it run one at a time under gtest).
 class TimeZone {
-public:
+  public:
     explicit TimeZone(const char* tz) {
         if (const char* old = std::getenv("TZ")) _old = old;
         ::setenv("TZ", tz, 1);
@@ -28,7 +28,7 @@ public:
         ::tzset();
     }
 
-private:
+  private:
     std::string _old;
 };
 
@@ -59,19 +59,23 @@ TEST(Timestamps, BeforeEpochFloorsCorrectly) {
 }
 
 TEST(Reading, SerialisesTheSeedShapeWithInstanceNamesAsKeys) {
-    Reading r{"pi-kitchen", "0190f1c2-0000-7000-8000-000000000000", "2026-11-27T05:00:00.000000Z",
+    Reading r{"pi-kitchen",
+              "0190f1c2-0000-7000-8000-000000000000",
+              "2026-11-27T05:00:00.000000Z",
               "2026-11-27T06:00:00.000000+01:00",
               {{"disk", R"({"total_mb": 1, "used_mb": 0, "free_mb": 1})", true},
                {"cpu_temp", R"({"error":"no sensor"})", false}}};
-    EXPECT_EQ(r.toJson(),
-              R"({"device_id":"pi-kitchen","reading_id":"0190f1c2-0000-7000-8000-000000000000",)"
-              R"("ts_utc":"2026-11-27T05:00:00.000000Z","ts_local":"2026-11-27T06:00:00.000000+01:00",)"
-              R"("payload":{"disk":{"total_mb": 1, "used_mb": 0, "free_mb": 1},"cpu_temp":{"error":"no sensor"}}})");
+    EXPECT_EQ(
+        r.toJson(),
+        R"({"device_id":"pi-kitchen","reading_id":"0190f1c2-0000-7000-8000-000000000000",)"
+        R"("ts_utc":"2026-11-27T05:00:00.000000Z","ts_local":"2026-11-27T06:00:00.000000+01:00",)"
+        R"("payload":{"disk":{"total_mb": 1, "used_mb": 0, "free_mb": 1},"cpu_temp":{"error":"no sensor"}}})");
 }
 
 TEST(Reading, EscapesDeviceId) {
     Reading r{"a\"b", "id", "t", "l", {}};
-    EXPECT_EQ(r.toJson(), R"({"device_id":"a\"b","reading_id":"id","ts_utc":"t","ts_local":"l","payload":{}})");
+    EXPECT_EQ(r.toJson(),
+              R"({"device_id":"a\"b","reading_id":"id","ts_utc":"t","ts_local":"l","payload":{}})");
 }
 
 }  // namespace

@@ -8,7 +8,9 @@ namespace {
 using namespace std::chrono;
 using Ms = milliseconds;
 
-system_clock::time_point at(long long ms) { return system_clock::time_point(Ms(ms)); }
+system_clock::time_point at(long long ms) {
+    return system_clock::time_point(Ms(ms));
+}
 
 TEST(TickSchedule, AlignsToMultiplesOfTheInterval) {
     EXPECT_EQ(nextTick(at(61'234), {Ms(60'000)}), at(120'000));
