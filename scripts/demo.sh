@@ -18,8 +18,11 @@ cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSENSORSYS_BUILD_TES
 cmake --build build/demo -j2 --target sensorsys-agent sensorsys_plugin_bme280 \
   sensorsys_plugin_cputemp sensorsys_plugin_disk
 
+# Everything the demo writes stays in build/demo: the buffer, the status file.
 agent=(build/demo/bin/sensorsys-agent --config etc/agent.properties
-       --define plugins.dir="$PWD/build/demo/lib/sensorsys" --define agent.interval=2)
+       --define plugins.dir="$PWD/build/demo/lib/sensorsys" --define agent.interval=2
+       --define store.path="$PWD/build/demo/buffer.db"
+       --define agent.status_file="$PWD/build/demo/status.json")
 
 echo
 "${agent[@]}" --list-plugins

@@ -26,9 +26,16 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 
+#include "agent_runtime.hpp"
+#include "check_api_command.hpp"
+#include "retention.hpp"
 #include "sampler.hpp"
+#include "seed_environment.hpp"
 #include "seed_log_formatter.hpp"
-#include "tick_schedule.hpp"
+#include "status_command.hpp"
+#include "store/open_store.hpp"
+#include "sync/bulk_client.hpp"
+#include "sync/syncer.hpp"
 
 #ifndef SENSORSYS_VERSION
 #define SENSORSYS_VERSION "0.0.0"
@@ -80,7 +87,12 @@ void AgentApplication::defineOptions(Poco::Util::OptionSet& options) {
     options.addOption(Option("once", "", "take one reading, print it as JSON on stdout, exit"));
     options.addOption(
         Option("list-plugins", "", "list every plugin file with its version, ABI and status"));
-    options.addOption(Option("json", "", "with --list-plugins: print JSON instead of text"));
+    options.addOption(
+        Option("status", "", "show the backlog, last sync and each sensor's last result"));
+    options.addOption(
+        Option("check-api", "", "check the server: reachable, TLS, token, clock skew (exit 0/1)"));
+    options.addOption(
+        Option("json", "", "with --list-plugins or --status: print JSON instead of text"));
 }
 
 void AgentApplication::handleOption(const std::string& name, const std::string& value) {
@@ -103,6 +115,10 @@ void AgentApplication::handleOption(const std::string& name, const std::string& 
         _mode = Mode::Once;
     } else if (name == "list-plugins") {
         _mode = Mode::ListPlugins;
+    } else if (name == "status") {
+        _mode = Mode::Status;
+    } else if (name == "check-api") {
+        _mode = Mode::CheckApi;
     } else if (name == "json") {
         _json = true;
     }
@@ -111,7 +127,9 @@ void AgentApplication::handleOption(const std::string& name, const std::string& 
 void AgentApplication::printHelp() {
     Poco::Util::HelpFormatter help(options());
     help.setCommand("sensorsys-agent");
-    help.setUsage("[--config FILE] [--define KEY=VALUE]... [--once | --list-plugins [--json]]");
+    help.setUsage(
+        "[--config FILE] [--define KEY=VALUE]... [--once | --list-plugins | --status | "
+        "--check-api] [--json]");
     help.setHeader(
         "Reads sensors through drop-in plugins, buffers every reading and syncs it to a "
         "sensorsys server.");
@@ -130,11 +148,24 @@ void AgentApplication::loadLayers() {
                               e.displayText());
         }
     }
-    // The seed's environment variables, so a Pi moving over keeps its settings.
-    auto environment = Poco::makeAuto<Poco::Util::MapConfiguration>();
-    if (Poco::Environment::has("API_SERVER")) {
-        environment->setString("sync.url", Poco::Environment::get("API_SERVER"));
+    // The seed's variables, from the environment over a .env file (next to the config file,
+    // else in the working directory), so a Pi moving over keeps its settings.
+    const auto beside = std::filesystem::path(file).parent_path() / ".env";
+    const auto dot_env_file =
+        std::filesystem::exists(beside) ? beside : std::filesystem::path(".env");
+    Variables dot_env;
+    try {
+        dot_env = readDotEnv(dot_env_file);
+    } catch (const std::runtime_error& e) {
+        throw ConfigError(std::string("invalid configuration: ") + e.what());
     }
+    _seed = seedVariables(dot_env, [](const std::string& name) -> std::optional<std::string> {
+        if (!Poco::Environment::has(name)) return std::nullopt;
+        return Poco::Environment::get(name);
+    });
+    auto environment = Poco::makeAuto<Poco::Util::MapConfiguration>();
+    for (const auto& [key, value] : keysFromSeedVariables(_seed))
+        environment->setString(key, value);
     config().add(environment, kPriorityEnvironment);
 
     auto defines = Poco::makeAuto<Poco::Util::MapConfiguration>();
@@ -189,6 +220,10 @@ int AgentApplication::main(const ArgVec& args) {
                 return listPlugins(settings);
             case Mode::Once:
                 return runOnce(settings);
+            case Mode::Status:
+                return printStatus(settings, _json, std::cout, std::cerr);
+            case Mode::CheckApi:
+                return checkApi(settings, std::cout);
             default:
                 return runLoop(settings);
         }
@@ -294,31 +329,28 @@ int AgentApplication::runLoop(const AgentSettings& settings) {
         logger().error("no sensor instances to read: nothing to do (see --list-plugins)");
         return EXIT_UNAVAILABLE;
     }
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool stopping = false;
-    std::thread loop([&] {
-        const auto intervals = sampler.intervals();
-        std::unique_lock lock(mutex);
-        while (!stopping) {
-            const auto tick = nextTick(std::chrono::system_clock::now(), intervals);
-            if (wake.wait_until(lock, tick, [&] { return stopping; })) break;
-            lock.unlock();
-            emit(sampler.sample(tick).toJson());
-            lock.lock();
-        }
-    });
+    const auto store = openStore(settings);
+    BulkClient client(settings.sync_url, settings.sync_token, settings.sync_timeout);
+    Syncer syncer(
+        *store, client,
+        SyncSettings{static_cast<std::size_t>(settings.sync_batch_size), settings.sync_gzip,
+                     std::chrono::milliseconds(1000), settings.sync_backoff_max},
+        Poco::Logger::get("sensorsys.sync"));
+    const StatvfsUsage disk;
+    Retention retention(RetentionSettings::from(settings), *store, disk);
+    AgentRuntime runtime(settings, sampler, *store, syncer, retention, settings.status_file,
+                         logger());
+    runtime.start();
     logger().information("reading " + std::to_string(sampler.instanceCount()) +
-                         " sensor instance(s) as device '" + settings.device_id + "'");
+                         " sensor instance(s) as device '" + settings.device_id + "', syncing to " +
+                         settings.sync_url);
     waitForTerminationRequest();
     logger().information("stopping");
-    {
-        std::lock_guard lock(mutex);
-        stopping = true;
-    }
-    wake.notify_all();
-    loop.join();
-    if (sampler.readsInFlight()) exitAbandoningReads(EXIT_OK);
+    const bool clean = runtime.stop();
+    const RuntimeCounters counters = runtime.counters();
+    logger().information("stopped: " + std::to_string(counters.produced) +
+                         " reading(s) stored this run");
+    if (!clean || sampler.readsInFlight()) exitAbandoningReads(EXIT_OK);
     return EXIT_OK;
 }
 

@@ -3,6 +3,7 @@
 // reading loop). Single instance per process; main() runs on the main thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,7 +27,7 @@ class AgentApplication : public Poco::Util::ServerApplication {
     int main(const ArgVec& args) override;
 
   private:
-    enum class Mode { Run, Once, ListPlugins, Help, Version };
+    enum class Mode { Run, Once, ListPlugins, Status, CheckApi, Help, Version };
 
     // Layers the configuration: file, then environment, then --define. Throws ConfigError.
     void loadLayers();
@@ -40,6 +41,7 @@ class AgentApplication : public Poco::Util::ServerApplication {
     bool _json = false;
     std::string _configFile;
     std::vector<std::pair<std::string, std::string>> _defines;
+    std::map<std::string, std::string> _seed;  // the seed's variables in effect
     Poco::ThreadPool _pool;
 };
 

@@ -63,6 +63,7 @@ struct AgentSettings {
     double retention_disk_threshold = 50;
     std::chrono::milliseconds retention_check_interval{300'000};
     int retention_min_store_mb = 64;
+    std::filesystem::path status_file;
     std::string logging_level;
     std::string logging_file;
     std::vector<std::string> sensors;  // explicit instance list; empty = one per plugin

@@ -55,10 +55,29 @@ Reading Sampler::sample(std::chrono::system_clock::time_point tick, bool all) {
     auto next = results.begin();
     for (const Slot* slot : due) {
         if (slot->instance) {
-            if (!next->ok) _logger.warning("sensor '" + slot->name + "': " + next->json);
             reading.payload.push_back(std::move(*next++));
         } else {
             reading.payload.push_back({slot->name, slot->unavailable, false});
+        }
+    }
+    {
+        std::lock_guard lock(_lastMutex);
+        for (const auto& result : reading.payload) {
+            auto it = std::find_if(_last.begin(), _last.end(),
+                                   [&](const auto& entry) { return entry.first == result.name; });
+            const bool was_error = it != _last.end() && it->second.rfind("{\"error\"", 0) == 0;
+            // Log changes of state, not every tick: at 10 Hz a missing sensor would flood
+            // the journal with the same line.
+            if (!result.ok && (it == _last.end() || it->second != result.json)) {
+                _logger.warning("sensor '" + result.name + "': " + result.json);
+            } else if (result.ok && was_error) {
+                _logger.information("sensor '" + result.name + "' reads again");
+            }
+            if (it == _last.end()) {
+                _last.emplace_back(result.name, result.json);
+            } else {
+                it->second = result.json;
+            }
         }
     }
     return reading;
@@ -74,6 +93,15 @@ bool Sampler::readsInFlight() const {
     return std::any_of(_slots.begin(), _slots.end(), [](const Slot& slot) {
         return slot.instance && slot.instance->readInFlight();
     });
+}
+
+}  // namespace sensorsys::agent
+
+namespace sensorsys::agent {
+
+std::vector<std::pair<std::string, std::string>> Sampler::lastResults() const {
+    std::lock_guard lock(_lastMutex);
+    return _last;
 }
 
 }  // namespace sensorsys::agent

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Poco/Logger.h>
@@ -33,6 +35,9 @@ class Sampler {
     // Milliseconds between readings for each enabled instance (the scheduler's input).
     std::vector<std::chrono::milliseconds> intervals() const;
 
+    // Each instance's last result (JSON text), for --status. Safe from any thread.
+    std::vector<std::pair<std::string, std::string>> lastResults() const;
+
     // True while any read has been abandoned and not yet returned.
     bool readsInFlight() const;
 
@@ -51,6 +56,8 @@ class Sampler {
     ParallelReader _reader;
     UuidV7Generator _uuids;
     Poco::Logger& _logger;
+    mutable std::mutex _lastMutex;
+    std::vector<std::pair<std::string, std::string>> _last;
 };
 
 }  // namespace sensorsys::agent

@@ -1,9 +1,12 @@
 #include "test_support.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 extern char** environ;
 
@@ -103,6 +107,99 @@ ProcessResult run(const std::vector<std::string>& argv, const std::vector<std::s
         std::chrono::steady_clock::now() - start);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
+}
+
+namespace {
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> result;
+    for (auto& s : strings) result.push_back(s.data());
+    result.push_back(nullptr);
+    return result;
+}
+
+}  // namespace
+
+Background::Background(const std::vector<std::string>& argv, const fs::path& log_prefix,
+                       const std::vector<std::string>& extra_env)
+    : _out(log_prefix.string() + ".out"), _err(log_prefix.string() + ".err") {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, _out.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, _err.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    for (const auto& e : extra_env) env.push_back(e);
+    std::vector<std::string> args = argv;
+    auto argp = pointers(args);
+    auto envp = pointers(env);
+    const int rc = ::posix_spawnp(&_pid, argp[0], &actions, nullptr, argp.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), "spawn " + argv.front());
+}
+
+Background::~Background() {
+    if (_status == -1 && _pid > 0) stop(SIGKILL, std::chrono::seconds(10));
+}
+
+bool Background::running() {
+    if (_status != -1) return false;
+    int status = 0;
+    if (::waitpid(_pid, &status, WNOHANG) == _pid) {
+        _status = status;
+        return false;
+    }
+    return true;
+}
+
+int Background::stop(int signal, std::chrono::milliseconds limit,
+                     std::chrono::milliseconds* elapsed) {
+    const auto start = std::chrono::steady_clock::now();
+    if (running()) ::kill(_pid, signal);
+    while (running() && std::chrono::steady_clock::now() - start < limit) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (elapsed) {
+        *elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - start);
+    }
+    if (_status == -1) return -1;
+    return WIFEXITED(_status) ? WEXITSTATUS(_status) : 128 + WTERMSIG(_status);
+}
+
+std::string Background::out() const {
+    return readFile(_out);
+}
+std::string Background::err() const {
+    return readFile(_err);
+}
+
+int freePort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof address;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        if (fd >= 0) ::close(fd);
+        throw std::system_error(errno, std::generic_category(), "freePort");
+    }
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return condition();
 }
 
 void copyFiles(const fs::path& from, const fs::path& to) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,38 @@ struct ProcessResult {
 ProcessResult run(const std::vector<std::string>& argv,
                   const std::vector<std::string>& extra_env = {},
                   std::chrono::seconds limit = std::chrono::seconds(60));
+
+// A program running in the background, its stdout and stderr going to files. Killed (SIGKILL)
+// on destruction if still running.
+class Background {
+  public:
+    Background(const std::vector<std::string>& argv, const std::filesystem::path& log_prefix,
+               const std::vector<std::string>& extra_env = {});
+    ~Background();
+    Background(const Background&) = delete;
+    Background& operator=(const Background&) = delete;
+
+    int pid() const { return _pid; }
+    bool running();
+    // Sends `signal`, waits up to `limit`; returns the exit code (128 + signal when killed by
+    // one), or -1 if it did not exit in time. `elapsed` gets how long the exit took.
+    int stop(int signal, std::chrono::milliseconds limit,
+             std::chrono::milliseconds* elapsed = nullptr);
+    std::string out() const;
+    std::string err() const;
+
+  private:
+    int _pid = -1;
+    int _status = -1;
+    std::filesystem::path _out;
+    std::filesystem::path _err;
+};
+
+// A TCP port on 127.0.0.1 that nothing listened on a moment ago.
+int freePort();
+
+// Polls `condition` every 50 ms until it holds or `limit` passes; returns its last value.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit);
 
 // Copies every regular file of `from` into `to` keeping modes (0755 for plugins).
 void copyFiles(const std::filesystem::path& from, const std::filesystem::path& to);

@@ -1,0 +1,201 @@
+#include "agent_runtime.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "tick_schedule.hpp"
+
+namespace sensorsys::agent {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+std::string isoOrNull(const std::optional<Clock::time_point>& time) {
+    return time ? formatUtc(*time) : std::string();
+}
+
+}  // namespace
+
+AgentRuntime::AgentRuntime(const AgentSettings& settings, Sampler& sampler, ReadingStore& store,
+                           Syncer& syncer, Retention& retention, std::filesystem::path status_file,
+                           Poco::Logger& logger)
+    : _settings(settings),
+      _sampler(sampler),
+      _store(store),
+      _syncer(syncer),
+      _retention(retention),
+      _statusFile(std::move(status_file)),
+      _logger(logger),
+      // On a terminal (the demo) show each reading; under systemd the journal gets logs only.
+      _echo(::isatty(STDOUT_FILENO) == 1) {}
+
+AgentRuntime::~AgentRuntime() {
+    // Only reached after a clean stop(); after an unclean one the process exits without
+    // running destructors (threads still inside a plugin or a request cannot be joined).
+    stop();
+    if (_tick.joinable()) _tick.join();
+    if (_housekeeping.joinable()) _housekeeping.join();
+}
+
+void AgentRuntime::start() {
+    _sync = std::make_unique<SyncThread>(_syncer);
+    _tick = std::thread([this] { tickLoop(); });
+    _housekeeping = std::thread([this] { housekeepingLoop(); });
+}
+
+RuntimeCounters AgentRuntime::counters() const {
+    std::lock_guard lock(_mutex);
+    RuntimeCounters c = _counters;
+    c.pending = static_cast<std::int64_t>(_pending.size());
+    return c;
+}
+
+void AgentRuntime::commit(const Reading& reading) {
+    {
+        std::lock_guard lock(_mutex);
+        if (_pending.size() >= kPendingLimit) {
+            ++_counters.dropped;
+            _logger.error("store unavailable for " + std::to_string(kPendingLimit) +
+                          " readings: dropping the oldest waiting reading " +
+                          _pending.front().reading_id);
+            _pending.pop_front();
+        }
+        _pending.push_back(StoredReading{0, reading.reading_id, reading.toJson()});
+    }
+    flushPending();
+    _sync->wake();
+}
+
+void AgentRuntime::flushPending() {
+    std::lock_guard lock(_mutex);
+    while (!_pending.empty()) {
+        try {
+            _store.add(_pending.front());
+        } catch (const std::exception& e) {
+            _logger.warning(std::string("cannot store reading, keeping ") +
+                            std::to_string(_pending.size()) +
+                            " in memory and retrying: " + e.what());
+            return;
+        }
+        if (_echo) {
+            std::fwrite(_pending.front().json.data(), 1, _pending.front().json.size(), stdout);
+            std::fputc('\n', stdout);
+            std::fflush(stdout);
+        }
+        _pending.pop_front();
+        ++_counters.produced;
+    }
+}
+
+void AgentRuntime::tickLoop() {
+    const auto intervals = _sampler.intervals();
+    const auto shortest = *std::min_element(intervals.begin(), intervals.end());
+    std::optional<Clock::time_point> previous;
+    std::unique_lock lock(_mutex);
+    while (!_stopping) {
+        const auto tick = nextTick(Clock::now(), intervals);
+        if (previous && tick - *previous > shortest) {
+            // Suspended, clock stepped, or the last tick overran: skip, never catch up in a burst.
+            const auto missed = (tick - *previous) / shortest - 1;
+            _counters.skipped_ticks += missed;
+            _logger.warning("skipped " + std::to_string(missed) + " tick(s) before " +
+                            formatUtc(tick));
+        }
+        if (_wake.wait_until(lock, tick, [this] { return _stopping; })) break;
+        previous = tick;
+        lock.unlock();
+        const Reading reading = _sampler.sample(tick);
+        commit(reading);
+        lock.lock();
+    }
+    _tickDone = true;
+    _wake.notify_all();
+}
+
+void AgentRuntime::housekeepingLoop() {
+    auto next_retention = std::chrono::steady_clock::now();
+    std::unique_lock lock(_mutex);
+    while (!_stopping) {
+        lock.unlock();
+        flushPending();  // retries readings the store refused earlier
+        if (std::chrono::steady_clock::now() >= next_retention) {
+            _retention.check();
+            next_retention = std::chrono::steady_clock::now() + _settings.retention_check_interval;
+        }
+        writeStatus();
+        lock.lock();
+        _wake.wait_for(lock, std::chrono::seconds(5), [this] { return _stopping; });
+    }
+    _housekeepingDone = true;
+    _wake.notify_all();
+}
+
+void AgentRuntime::writeStatus() {
+    if (_statusFile.empty()) return;
+    const SyncState sync = _syncer.state();
+    const RuntimeCounters c = counters();
+    Poco::JSON::Object status;
+    status.set("updated", formatUtc(Clock::now()));
+    status.set("pid", static_cast<int>(::getpid()));
+    status.set("device_id", _settings.device_id);
+    status.set("produced", c.produced);
+    status.set("pending_in_memory", c.pending);
+    status.set("dropped", c.dropped);
+    status.set("skipped_ticks", c.skipped_ticks);
+    status.set("last_sync_result", sync.last_result);
+    status.set("last_sync_attempt", isoOrNull(sync.last_attempt));
+    status.set("last_sync_success", isoOrNull(sync.last_success));
+    status.set("sync_requests", sync.requests);
+    Poco::JSON::Object sensors;
+    for (const auto& [name, json] : _sampler.lastResults()) {
+        sensors.set(name, Poco::JSON::Parser().parse(json));  // validated plugin output
+    }
+    status.set("sensors", sensors);
+    // Write then rename: a reader never sees half a file.
+    const auto temporary = _statusFile.string() + ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::trunc);
+        if (!out) return;  // no status without a writable folder; the agent works on
+        status.stringify(out, 2);
+    }
+    std::error_code ec;
+    std::filesystem::rename(temporary, _statusFile, ec);
+}
+
+bool AgentRuntime::stop() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+    {
+        std::lock_guard lock(_mutex);
+        if (_stopping && _tickDone && _housekeepingDone) return true;
+        _stopping = true;
+    }
+    _wake.notify_all();
+    bool clean = true;
+    {
+        std::unique_lock lock(_mutex);
+        clean = _wake.wait_until(lock, deadline, [this] { return _tickDone && _housekeepingDone; });
+    }
+    if (clean) {
+        _tick.join();
+        _housekeeping.join();
+    }
+    flushPending();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (_sync && !_sync->stop(std::max(left, std::chrono::milliseconds(100)))) clean = false;
+    writeStatus();
+    const RuntimeCounters c = counters();
+    if (c.pending > 0) {
+        _logger.error("stopping with " + std::to_string(c.pending) +
+                      " reading(s) the store could not take: they are lost");
+    }
+    return clean;
+}
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,104 @@
+#include "check_api_command.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeParser.h>
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "sync/bulk_client.hpp"
+
+namespace sensorsys::agent {
+namespace {
+
+// Beyond this, ts_utc stamped by the agent and the server's received time disagree visibly.
+constexpr double kSkewLimitSeconds = 5.0;
+
+}  // namespace
+
+double clockSkewSeconds(const std::string& server_time, std::chrono::system_clock::time_point now) {
+    int zone = 0;
+    Poco::DateTime parsed;
+    if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, server_time,
+                                        parsed, zone)) {
+        throw std::invalid_argument("unreadable server_time '" + server_time + "'");
+    }
+    const auto server_us = parsed.timestamp().epochMicroseconds() - zone * 1'000'000LL;
+    const auto local_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    return static_cast<double>(server_us - local_us) / 1e6;
+}
+
+int checkApi(const AgentSettings& settings, std::ostream& out) {
+    BulkClient client(settings.sync_url, settings.sync_token, settings.sync_timeout);
+    const bool tls = client.url().getScheme() == "https";
+    std::pair<int, std::string> answer;
+    const auto sent = std::chrono::system_clock::now();
+    try {
+        answer = client.get("/auth/check");
+    } catch (const Poco::Exception& e) {
+        out << "reachable: FAIL " << settings.sync_url << ": " << e.displayText() << "\n";
+        if (tls) out << "tls:       FAIL (no verified connection)\n";
+        return 1;
+    }
+    const auto received = std::chrono::system_clock::now();
+    out << "reachable: ok " << settings.sync_url << "\n";
+    if (tls) out << "tls:       ok (server certificate verified)\n";
+
+    const auto& [status, body] = answer;
+    if (status == 401 || status == 403) {
+        out << "token:     FAIL HTTP " << status << ": "
+            << (settings.sync_token.empty() ? "no sync.token configured" : "token refused") << "\n";
+        return 1;
+    }
+    if (status != 200) {
+        out << "token:     FAIL HTTP " << status << " from /auth/check (is this a sensorsys "
+            << "server?)\n";
+        return 1;
+    }
+    int failures = 0;
+    Poco::JSON::Object::Ptr info;
+    try {
+        info = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+    } catch (const std::exception&) {
+        out << "token:     FAIL /auth/check answered something that is not JSON\n";
+        return 1;
+    }
+    const std::string scope = info->optValue<std::string>("scope", "");
+    const std::string device = info->optValue<std::string>("device_id", "");
+    if (scope == "device" && device != settings.device_id) {
+        out << "token:     FAIL it may write only device '" << device << "', this agent is '"
+            << settings.device_id << "'\n";
+        ++failures;
+    } else if (scope == "read") {
+        out << "token:     FAIL read-only token: it cannot send readings\n";
+        ++failures;
+    } else {
+        out << "token:     ok (scope " << (scope.empty() ? "none: auth is off" : scope)
+            << (device.empty() ? "" : ", device " + device) << ")\n";
+    }
+    try {
+        // Compare with the middle of the round trip.
+        const double skew = clockSkewSeconds(info->optValue<std::string>("server_time", ""),
+                                             sent + (received - sent) / 2);
+        char line[96];
+        std::snprintf(line, sizeof line, "%+.3f s", skew);
+        if (std::fabs(skew) > kSkewLimitSeconds) {
+            out << "clock:     FAIL server is " << line
+                << " from this device: fix NTP, timestamps are taken here\n";
+            ++failures;
+        } else {
+            out << "clock:     ok (server " << line << ")\n";
+        }
+    } catch (const std::invalid_argument& e) {
+        out << "clock:     FAIL " << e.what() << "\n";
+        ++failures;
+    }
+    return failures == 0 ? 0 : 1;
+}
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,150 @@
+#include "retention.hpp"
+
+#include <sys/statvfs.h>
+
+#include <Poco/Format.h>
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+namespace sensorsys::agent {
+
+namespace {
+
+Poco::Logger& logger() {
+    return Poco::Logger::get("sensorsys.retention");
+}
+
+constexpr std::int64_t kMiB = 1024 * 1024;
+
+std::int64_t ceilDiv(std::int64_t a, std::int64_t b) {
+    return a <= 0 ? 0 : (a + b - 1) / b;
+}
+
+std::string span(const std::optional<std::string>& from, const std::optional<std::string>& to) {
+    if (!from || !to) return "nothing kept";
+    return "kept " + *from + " .. " + *to;
+}
+
+}  // namespace
+
+double DiskUsage::usedPercent() const {
+    return total_bytes == 0
+               ? 0.0
+               : 100.0 * static_cast<double>(used_bytes) / static_cast<double>(total_bytes);
+}
+
+DiskUsage StatvfsUsage::usage(const std::string& path) const {
+    struct statvfs st {};
+    if (::statvfs(path.c_str(), &st) != 0) {
+        throw std::system_error(errno, std::generic_category(), "statvfs " + path);
+    }
+    DiskUsage u;
+    u.total_bytes = static_cast<std::uint64_t>(st.f_blocks) * st.f_frsize;
+    u.used_bytes = static_cast<std::uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
+    return u;
+}
+
+RetentionSettings RetentionSettings::from(const AgentSettings& settings) {
+    RetentionSettings r;
+    r.disk_threshold_percent = settings.retention_disk_threshold;
+    r.min_store_mb = settings.retention_min_store_mb;
+    return r;
+}
+
+Retention::Retention(RetentionSettings settings, ReadingStore& store, const FilesystemUsage& usage)
+    : _settings(settings), _store(store), _usage(usage) {}
+
+RetentionReport Retention::check() {
+    try {
+        return checkOrThrow();
+    } catch (const std::exception& e) {
+        RetentionReport report;
+        report.outcome = RetentionReport::Outcome::Failed;
+        report.message = std::string("Retention check failed: ") + e.what();
+        logger().error(report.message);
+        return report;
+    }
+}
+
+RetentionReport Retention::checkOrThrow() {
+    RetentionReport report;
+    const std::string path = _store.filesystemPath();
+    if (path.empty()) {
+        // A PostgreSQL store on another host: its disk is that host's, managed by whoever runs
+        // that server; measuring ours would delete readings to free space elsewhere.
+        report.outcome = RetentionReport::Outcome::NotLocal;
+        report.message = "Retention: the store is not on this machine; disk usage not checked";
+        if (!_notLocalLogged) logger().information(report.message);
+        _notLocalLogged = true;
+        return report;
+    }
+    const DiskUsage disk = _usage.usage(path);
+    report.used_percent = disk.usedPercent();
+    if (report.used_percent <= _settings.disk_threshold_percent) {
+        report.outcome = RetentionReport::Outcome::BelowThreshold;
+        report.message = Poco::format("Disk usage %.1f%% (threshold %.1f%%)", report.used_percent,
+                                      _settings.disk_threshold_percent);
+        logger().debug(report.message);
+        return report;
+    }
+
+    // How many readings to free `excess` bytes: the store's size over its row count estimates
+    // one reading's share (index and page overhead included).
+    const auto target = static_cast<std::int64_t>(static_cast<double>(disk.total_bytes) *
+                                                  _settings.disk_threshold_percent / 100.0);
+    const std::int64_t excess = static_cast<std::int64_t>(disk.used_bytes) - target;
+    const StoreStats stats = _store.stats();
+    const std::int64_t handled = stats.synced + stats.quarantined;
+    const std::int64_t rows = handled + stats.unsynced;
+    const std::int64_t bytesPerReading =
+        std::max<std::int64_t>(1, rows ? stats.size_bytes / rows : 1);
+    const std::int64_t needed = ceilDiv(excess, bytesPerReading);
+
+    const std::int64_t deleteSynced = std::min(needed, handled);
+    std::int64_t deleteUnsynced = 0;
+    const std::int64_t minStoreBytes = _settings.min_store_mb * kMiB;
+    const std::int64_t storeAfter = stats.size_bytes - deleteSynced * bytesPerReading;
+    if (needed > deleteSynced && deleteSynced == handled && storeAfter > minStoreBytes) {
+        // Data loss, but the store is the one filling the disk: cut the backlog evenly over
+        // time, never below min_store_mb.
+        deleteUnsynced = std::min({needed - deleteSynced, stats.unsynced,
+                                   ceilDiv(storeAfter - minStoreBytes, bytesPerReading)});
+    }
+
+    if (deleteSynced + deleteUnsynced == 0) {
+        report.outcome = RetentionReport::Outcome::NothingDeletable;
+        report.message = Poco::format(
+            "Disk usage %.1f%% > %.1f%%, but the store (%s MB, %s unsynced readings) is within "
+            "retention.min_store_mb=%s: the backlog is kept",
+            report.used_percent, _settings.disk_threshold_percent,
+            std::to_string(stats.size_bytes / kMiB), std::to_string(stats.unsynced),
+            std::to_string(_settings.min_store_mb));
+        logger().warning(report.message);
+        return report;
+    }
+
+    const RetentionResult result = _store.deleteStratified(deleteSynced, deleteUnsynced);
+    report.outcome = RetentionReport::Outcome::Deleted;
+    report.deleted_synced = result.deleted_synced;
+    report.deleted_unsynced = result.deleted_unsynced;
+    report.kept_from_ts_utc = result.kept_from_ts_utc;
+    report.kept_to_ts_utc = result.kept_to_ts_utc;
+    report.message = Poco::format(
+        "Disk usage %.1f%% > %.1f%%: retention deleted %s synced and %s unsynced readings "
+        "(stratified over time); %s",
+        report.used_percent, _settings.disk_threshold_percent,
+        std::to_string(result.deleted_synced), std::to_string(result.deleted_unsynced),
+        span(result.kept_from_ts_utc, result.kept_to_ts_utc));
+    if (result.deleted_unsynced > 0) {
+        logger().error(report.message + " - DATA LOSS: " + std::to_string(result.deleted_unsynced) +
+                       " readings were never sent to the server");
+    } else {
+        logger().information(report.message);
+    }
+    return report;
+}
+
+}  // namespace sensorsys::agent

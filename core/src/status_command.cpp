@@ -1,0 +1,90 @@
+#include "status_command.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "store/open_store.hpp"
+
+namespace sensorsys::agent {
+namespace {
+
+// The running agent's last status file, or an empty object when there is none.
+Poco::JSON::Object::Ptr readStatusFile(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    if (!in) return Poco::makeShared<Poco::JSON::Object>();
+    try {
+        return Poco::JSON::Parser().parse(in).extract<Poco::JSON::Object::Ptr>();
+    } catch (const std::exception&) {
+        return Poco::makeShared<Poco::JSON::Object>();
+    }
+}
+
+}  // namespace
+
+int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std::ostream& err) {
+    StoreStats stats;
+    try {
+        stats = openStore(settings)->stats();
+    } catch (const std::exception& e) {
+        err << "sensorsys-agent: cannot read the store: " << e.what() << "\n";
+        return 1;
+    }
+    const auto agent = readStatusFile(settings.status_file);
+    const std::string where = settings.store_connector == "sqlite"
+                                  ? "sqlite " + settings.store_path
+                                  : "postgresql (" + settings.store_connection + ")";
+    if (json) {
+        Poco::JSON::Object root;
+        root.set("device_id", settings.device_id);
+        root.set("store", where);
+        root.set("store_bytes", stats.size_bytes);
+        root.set("backlog", stats.unsynced);
+        root.set("oldest_unsynced", stats.oldest_unsynced_ts_utc.value_or(""));
+        root.set("synced_kept", stats.synced);
+        root.set("quarantined", stats.quarantined);
+        root.set("deleted_synced", stats.deleted_synced);
+        root.set("deleted_unsynced", stats.deleted_unsynced);
+        root.set("agent", agent);
+        root.stringify(out);
+        out << "\n";
+        return 0;
+    }
+    out << "device:       " << settings.device_id << "\n"
+        << "store:        " << where << " (" << stats.size_bytes / 1024 << " KiB)\n"
+        << "backlog:      " << stats.unsynced << " unsynced reading(s)";
+    if (stats.oldest_unsynced_ts_utc) out << ", oldest " << *stats.oldest_unsynced_ts_utc;
+    out << "\n"
+        << "synced kept:  " << stats.synced << "\n"
+        << "quarantined:  " << stats.quarantined << " (refused by the server, not resent)\n"
+        << "retention:    deleted " << stats.deleted_synced << " synced and "
+        << stats.deleted_unsynced << " unsynced reading(s)\n";
+    if (agent->size() == 0) {
+        out << "agent:        no status file at " << settings.status_file.string()
+            << " (not running, or agent.status_file is off)\n";
+        return 0;
+    }
+    const auto text = [&](const char* key) { return agent->optValue<std::string>(key, ""); };
+    out << "agent:        pid " << agent->optValue<int>("pid", 0) << ", status of "
+        << text("updated") << ", " << agent->optValue<long long>("produced", 0)
+        << " stored this run, " << agent->optValue<long long>("skipped_ticks", 0)
+        << " tick(s) skipped, " << agent->optValue<long long>("dropped", 0) << " dropped\n"
+        << "last sync:    "
+        << (text("last_sync_result").empty() ? "none yet" : text("last_sync_result"))
+        << (text("last_sync_attempt").empty() ? "" : " at " + text("last_sync_attempt")) << "\n"
+        << "last success: "
+        << (text("last_sync_success").empty() ? "never" : text("last_sync_success")) << "\n";
+    if (const auto sensors = agent->getObject("sensors")) {
+        for (const auto& [name, value] : *sensors) {
+            std::ostringstream result;
+            Poco::JSON::Stringifier::stringify(value, result);
+            out << "sensor " << name << ": " << result.str() << "\n";
+        }
+    }
+    return 0;
+}
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,30 @@
+#include "store/open_store.hpp"
+
+#include <stdexcept>
+
+#include "store/postgres_store.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace sensorsys::agent {
+
+StoreSettings StoreSettings::from(const AgentSettings& settings) {
+    StoreSettings s;
+    if (!settings.store_connector.empty()) s.connector = settings.store_connector;
+    s.path = settings.store_path;
+    s.connection = settings.store_connection;
+    return s;
+}
+
+std::unique_ptr<ReadingStore> openStore(const StoreSettings& settings) {
+    if (settings.connector == "sqlite") {
+        if (settings.path.empty()) throw std::invalid_argument("store.path is empty");
+        return std::make_unique<SqliteStore>(settings.path);
+    }
+    if (settings.connector == "postgresql") {
+        return std::make_unique<PostgresStore>(settings.connection);
+    }
+    throw std::invalid_argument("store.connector '" + settings.connector +
+                                "' is not one of sqlite|postgresql");
+}
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,89 @@
+// The agent's durable buffer: every reading is committed here before anything else happens to
+// it, and leaves only when the server confirmed it (synced) or retention deleted it.
+// Implementations: SQLite (default, embedded) and PostgreSQL (the seed's layout), both through
+// Poco::Data. Thread-safety: every method may be called from any thread (the scheduler adds,
+// the sync thread reads and marks, retention deletes); implementations serialise internally.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sensorsys::agent {
+
+// The store cannot be reached or written (database down, disk full, file unwritable).
+// The reading was NOT committed; the caller keeps it and retries.
+class StoreUnavailable : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// A reading as the store holds it, ready to send: `json` is exactly what POST /readings/bulk
+// takes for one item ({"device_id","reading_id","ts_utc","ts_local","payload"}).
+struct StoredReading {
+    std::int64_t id = 0;     // the store's own row id, increasing in insertion order
+    std::string reading_id;  // UUIDv7 text
+    std::string json;
+};
+
+struct StoreStats {
+    std::int64_t unsynced = 0;     // backlog (not synced, not quarantined)
+    std::int64_t synced = 0;       // synced and still kept
+    std::int64_t quarantined = 0;  // refused by the server, kept, never resent
+    std::optional<std::string> oldest_unsynced_ts_utc;
+    std::int64_t deleted_synced = 0;    // by retention, over the store's life
+    std::int64_t deleted_unsynced = 0;  // by retention (data loss, logged), over the store's life
+    std::int64_t size_bytes = 0;        // on-disk size of the store (SQLite file / PG relation)
+};
+
+struct RetentionResult {
+    std::int64_t deleted_synced = 0;
+    std::int64_t deleted_unsynced = 0;
+    std::optional<std::string> kept_from_ts_utc;  // time span kept, for the log line
+    std::optional<std::string> kept_to_ts_utc;
+};
+
+class ReadingStore {
+  public:
+    virtual ~ReadingStore() = default;
+
+    // Commits one reading durably (survives kill -9 and power loss once this returns).
+    // Idempotent on reading_id. Throws StoreUnavailable; std::invalid_argument when `json` is
+    // not a reading (or its reading_id differs from `reading_id`, when that is set) - retrying
+    // that would never succeed.
+    virtual void add(const StoredReading& reading) = 0;
+
+    // Up to `limit` unsynced, unquarantined readings, oldest first (= in commit order, by id).
+    // Costs the same with 10 or 10 million rows in the store (a partial index holding only the
+    // backlog, never a scan of synced rows).
+    virtual std::vector<StoredReading> oldestUnsynced(std::size_t limit) = 0;
+
+    // Marks the given rows synced, in one transaction.
+    virtual void markSynced(const std::vector<std::int64_t>& ids) = 0;
+
+    // Marks rows quarantined with the server's reason: kept, counted, never resent
+    // (not even when the same reading_id is added again).
+    virtual void quarantine(const std::vector<std::pair<std::int64_t, std::string>>& rows) = 0;
+
+    virtual StoreStats stats() = 0;
+
+    // Deletes `synced_count` synced readings spread evenly over time (stratified), then, only
+    // if `unsynced_count` > 0, that many unsynced ones the same way; reclaims the space.
+    // Quarantined readings count as synced here (they will never be sent either), so they go
+    // before the backlog. Stratified: in ts_utc order the oldest and newest row of each group
+    // stay (unless all are asked for) and the others go one every n/k rows. The kept span is
+    // the whole table's. Not retried on a lost connection (a delete must not run twice).
+    virtual RetentionResult deleteStratified(std::int64_t synced_count,
+                                             std::int64_t unsynced_count) = 0;
+
+    // Path of a file on the filesystem that holds the store (SQLite: the db file; PostgreSQL on
+    // this machine: its data directory, when the role may read it); empty when the store is
+    // not local (PostgreSQL on another host) - retention then measures nothing.
+    virtual std::string filesystemPath() const = 0;
+};
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,54 @@
+#include "store/store_support.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <stdexcept>
+
+namespace sensorsys::agent::store_support {
+
+void validateReading(const StoredReading& reading) {
+    Poco::JSON::Object::Ptr object;
+    try {
+        Poco::JSON::Parser parser;
+        object = parser.parse(reading.json).extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception& e) {
+        throw std::invalid_argument("reading is not a JSON object: " + e.displayText());
+    }
+    if (!object) throw std::invalid_argument("reading is not a JSON object");
+    for (const char* key : {"device_id", "reading_id", "ts_utc", "ts_local"}) {
+        if (!object->has(key) || !object->get(key).isString()) {
+            throw std::invalid_argument(std::string("reading has no string \"") + key + "\"");
+        }
+    }
+    if (!object->isObject("payload")) {
+        throw std::invalid_argument("reading has no \"payload\" object");
+    }
+    const std::string id = object->getValue<std::string>("reading_id");
+    if (!reading.reading_id.empty() && reading.reading_id != id) {
+        throw std::invalid_argument("reading_id " + reading.reading_id +
+                                    " differs from the JSON's " + id);
+    }
+}
+
+namespace {
+std::string joinIds(const std::vector<std::int64_t>& ids, char open, char close) {
+    std::string out(1, open);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(ids[i]);
+    }
+    out += close;
+    return out;
+}
+}  // namespace
+
+std::string idsAsJsonArray(const std::vector<std::int64_t>& ids) {
+    return joinIds(ids, '[', ']');
+}
+std::string idsAsPgArray(const std::vector<std::int64_t>& ids) {
+    return joinIds(ids, '{', '}');
+}
+
+}  // namespace sensorsys::agent::store_support

@@ -1,0 +1,23 @@
+// Small pieces both store implementations share. Stateless; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/reading_store.hpp"
+
+namespace sensorsys::agent::store_support {
+
+// Checks that `reading.json` is a reading object (string device_id, reading_id, ts_utc,
+// ts_local; object payload) and that its reading_id matches `reading.reading_id` when that is
+// set. Throws std::invalid_argument naming what is wrong: a malformed reading is a bug of the
+// caller, not an unavailable store, and retrying it would never succeed.
+void validateReading(const StoredReading& reading);
+
+// "[1,2,3]" / "{1,2,3}": a list of ids bound as ONE parameter (one round trip per batch).
+std::string idsAsJsonArray(const std::vector<std::int64_t>& ids);
+std::string idsAsPgArray(const std::vector<std::int64_t>& ids);
+
+}  // namespace sensorsys::agent::store_support

@@ -1,0 +1,190 @@
+#include "bulk_client.hpp"
+
+#include <sstream>
+
+#include <Poco/DeflatingStream.h>
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/StreamCopier.h>
+
+namespace sensorsys::agent {
+namespace {
+
+// The server's {"error": ..., "detail": ...} as one line, or the start of the raw body.
+std::string errorText(const std::string& body) {
+    try {
+        const auto object = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+        std::string text = object->optValue<std::string>("error", "");
+        if (object->has("detail") && !object->isNull("detail")) {
+            const Poco::Dynamic::Var detail = object->get("detail");
+            std::ostringstream out;
+            if (detail.isString()) {
+                out << detail.extract<std::string>();
+            } else {
+                Poco::JSON::Stringifier::stringify(detail, out);
+            }
+            text += (text.empty() ? "" : ": ") + out.str();
+        }
+        if (!text.empty()) return text;
+    } catch (const std::exception&) {
+        // Not JSON (a proxy's HTML page, say): show the start of the raw text.
+    }
+    return body.substr(0, 200);
+}
+
+std::optional<std::chrono::seconds> parseRetryAfter(const std::string& value) {
+    if (value.empty()) return std::nullopt;
+    try {
+        const long seconds = std::stol(value);
+        if (seconds >= 0) return std::chrono::seconds(seconds);
+    } catch (const std::exception&) {
+        // An HTTP-date Retry-After is rare from our server; back off instead.
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+BulkAnswer interpretAnswer(int status, const std::string& body, const std::string& retry_after,
+                           bool was_gzip, std::size_t batch_size) {
+    BulkAnswer answer;
+    answer.status = status;
+    answer.retry_after = parseRetryAfter(retry_after);
+    const std::string prefix = "HTTP " + std::to_string(status);
+    if (status >= 200 && status < 300) {
+        answer.kind = AnswerKind::Accepted;
+        try {
+            const auto object = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+            if (const auto rejected = object->getArray("rejected")) {
+                for (std::size_t i = 0; i < rejected->size(); ++i) {
+                    const auto item = rejected->getObject(static_cast<unsigned>(i));
+                    const auto index = item->getValue<std::size_t>("index");
+                    if (index < batch_size) {
+                        answer.rejected.emplace_back(
+                            index, item->optValue<std::string>("error", "rejected"));
+                    }
+                }
+            }
+            answer.message =
+                prefix + " inserted " + std::to_string(object->optValue<long long>("inserted", 0)) +
+                ", duplicates " + std::to_string(object->optValue<long long>("duplicates", 0)) +
+                ", rejected " + std::to_string(answer.rejected.size());
+        } catch (const std::exception&) {
+            // The seed's server answers {"inserted": n} or nothing we can read: a 2xx still
+            // means the whole batch is committed.
+            answer.message = prefix + " (no bulk summary in the answer: all taken as stored)";
+        }
+        return answer;
+    }
+    answer.message = prefix + ": " + errorText(body);
+    if (status == 400 || status == 413 || status == 422) {
+        answer.kind = AnswerKind::RequestRefused;
+    } else if (status == 415 && was_gzip) {
+        answer.kind = AnswerKind::WantsPlain;
+    } else if (status == 429 || status == 503) {
+        answer.kind = AnswerKind::RetryLater;
+    } else if (status >= 400 && status < 500) {
+        answer.kind = AnswerKind::ConfigProblem;
+    } else {
+        answer.kind = AnswerKind::Failed;
+    }
+    return answer;
+}
+
+BulkClient::BulkClient(const std::string& base_url, std::string token,
+                       std::chrono::milliseconds timeout)
+    : _base(base_url), _token(std::move(token)), _timeout(timeout) {}
+
+BulkClient::~BulkClient() = default;
+
+Poco::Net::HTTPClientSession& BulkClient::session() {
+    if (!_session) {
+        if (_base.getScheme() == "https") {
+            // Peer verification against the system's CA store, host name checked by Poco.
+            auto context =
+                Poco::makeAuto<Poco::Net::Context>(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
+                                                   Poco::Net::Context::VERIFY_RELAXED, 9, true);
+            _session = std::make_unique<Poco::Net::HTTPSClientSession>(_base.getHost(),
+                                                                       _base.getPort(), context);
+        } else {
+            _session =
+                std::make_unique<Poco::Net::HTTPClientSession>(_base.getHost(), _base.getPort());
+        }
+        _session->setTimeout(Poco::Timespan(_timeout.count() * 1000));
+        _session->setKeepAlive(true);
+    }
+    return *_session;
+}
+
+BulkAnswer BulkClient::post(const std::vector<std::string>& items, bool gzip) {
+    std::string body = "{\"readings\":[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) body += ',';
+        body += items[i];
+    }
+    body += "]}";
+    if (gzip) {
+        std::ostringstream packed;
+        Poco::DeflatingOutputStream deflate(packed, Poco::DeflatingStreamBuf::STREAM_GZIP);
+        deflate << body;
+        deflate.close();
+        body = packed.str();
+    }
+
+    std::string path = _base.getPath();
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, path + "/readings/bulk",
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setContentType("application/json");
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    request.setKeepAlive(true);
+    if (gzip) request.set("Content-Encoding", "gzip");
+    if (!_token.empty()) request.set("Authorization", "Bearer " + _token);
+
+    try {
+        auto& s = session();
+        s.sendRequest(request) << body;
+        Poco::Net::HTTPResponse response;
+        std::istream& in = s.receiveResponse(response);
+        std::string answer;
+        Poco::StreamCopier::copyToString(in, answer);
+        return interpretAnswer(static_cast<int>(response.getStatus()), answer,
+                               response.get("Retry-After", ""), gzip, items.size());
+    } catch (const Poco::Exception& e) {
+        // No answer: the server may or may not have stored the batch. Resending is safe since
+        // reading_id makes the server ignore what it already has.
+        _session.reset();
+        BulkAnswer failed;
+        failed.kind = AnswerKind::Failed;
+        failed.message = "no answer from " + _base.toString() + ": " + e.displayText();
+        return failed;
+    }
+}
+
+std::pair<int, std::string> BulkClient::get(const std::string& path) {
+    std::string base = _base.getPath();
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, base + path,
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!_token.empty()) request.set("Authorization", "Bearer " + _token);
+    try {
+        auto& s = session();
+        s.sendRequest(request);
+        Poco::Net::HTTPResponse response;
+        std::string body;
+        Poco::StreamCopier::copyToString(s.receiveResponse(response), body);
+        return {static_cast<int>(response.getStatus()), body};
+    } catch (...) {
+        _session.reset();
+        throw;
+    }
+}
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,62 @@
+// Sends one batch of readings to POST {sync.url}/readings/bulk and says what the answer means
+// for the agent, following the table in CONTRACT §5. Keeps one keep-alive connection (HTTP or
+// HTTPS with CA verification). Thread-safety: one post() at a time (the sync thread).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/URI.h>
+
+namespace sensorsys::agent {
+
+enum class AnswerKind {
+    Accepted,        // 2xx: inserted and duplicates are synced, `rejected` are quarantined
+    RequestRefused,  // 400, 413, 422 for the whole request: halve the batch and resend
+    WantsPlain,      // 415 to a gzip body: resend without gzip, remember
+    ConfigProblem,   // 401, 403, 404, 405, other 4xx: back off, log loudly, quarantine nothing
+    RetryLater,      // 429, 503: wait Retry-After (or back off)
+    Failed,          // other 5xx, timeout, connection or TLS error: back off
+};
+
+struct BulkAnswer {
+    AnswerKind kind = AnswerKind::Failed;
+    int status = 0;  // HTTP status, 0 when no answer arrived
+    std::vector<std::pair<std::size_t, std::string>> rejected;  // (index in batch, reason)
+    std::optional<std::chrono::seconds> retry_after;
+    std::string message;  // for the log: status and the server's error text, or the cause
+};
+
+// What a status, body and Retry-After header mean. Pure; safe from any thread.
+BulkAnswer interpretAnswer(int status, const std::string& body, const std::string& retry_after,
+                           bool was_gzip, std::size_t batch_size);
+
+class BulkClient {
+  public:
+    BulkClient(const std::string& base_url, std::string token, std::chrono::milliseconds timeout);
+    ~BulkClient();
+
+    // `items` are the readings' JSON objects; they are sent as {"readings": [...]}.
+    BulkAnswer post(const std::vector<std::string>& items, bool gzip);
+
+    // GET {sync.url}{path}: status and body, for --check-api. Throws Poco::Exception.
+    std::pair<int, std::string> get(const std::string& path);
+
+    const Poco::URI& url() const { return _base; }
+
+  private:
+    Poco::Net::HTTPClientSession& session();
+
+    Poco::URI _base;
+    std::string _token;
+    std::chrono::milliseconds _timeout;
+    std::unique_ptr<Poco::Net::HTTPClientSession> _session;
+};
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,186 @@
+#include "sync/syncer.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace sensorsys::agent {
+
+Syncer::Syncer(ReadingStore& store, BulkClient& client, SyncSettings settings, Poco::Logger& logger)
+    : _store(store),
+      _client(client),
+      _settings(settings),
+      _logger(logger),
+      _backoff(settings.backoff_base, settings.backoff_max) {}
+
+SyncState Syncer::state() const {
+    std::lock_guard lock(_mutex);
+    return _state;
+}
+
+void Syncer::record(const std::string& result, bool success) {
+    std::lock_guard lock(_mutex);
+    const auto now = std::chrono::system_clock::now();
+    _state.last_result = result;
+    _state.last_attempt = now;
+    if (success) _state.last_success = now;
+}
+
+std::chrono::milliseconds Syncer::failed(const std::string& what, bool loud) {
+    const auto wait = _backoff.next();
+    const std::string text = what + "; retrying in " + std::to_string(wait.count()) + " ms";
+    loud ? _logger.error(text) : _logger.warning(text);
+    record(what, false);
+    return wait;
+}
+
+std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& stop) {
+    while (!stop.load()) {
+        std::vector<StoredReading> batch;
+        try {
+            batch = _store.oldestUnsynced(_settings.batch_size);
+        } catch (const std::exception& e) {
+            return failed(std::string("sync: cannot read the store: ") + e.what(), false);
+        }
+        if (batch.empty()) return std::nullopt;
+        if (auto wait = deliver(batch)) return wait;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> Syncer::deliver(std::span<const StoredReading> batch) {
+    std::vector<std::string> items;
+    items.reserve(batch.size());
+    for (const auto& reading : batch) items.push_back(reading.json);
+
+    bool plain = state().plain_bodies || !_settings.gzip;
+    BulkAnswer answer = _client.post(items, !plain);
+    {
+        std::lock_guard lock(_mutex);
+        ++_state.requests;
+    }
+    if (answer.kind == AnswerKind::WantsPlain) {
+        _logger.warning("sync: server refused a gzip body (" + answer.message +
+                        "); sending plain JSON from now on");
+        {
+            std::lock_guard lock(_mutex);
+            _state.plain_bodies = true;
+            ++_state.requests;
+        }
+        answer = _client.post(items, false);
+    }
+
+    try {
+        switch (answer.kind) {
+            case AnswerKind::Accepted: {
+                std::vector<std::pair<std::int64_t, std::string>> refused;
+                std::set<std::size_t> refused_index;
+                for (const auto& [index, reason] : answer.rejected) {
+                    refused.emplace_back(batch[index].id, reason);
+                    refused_index.insert(index);
+                    _logger.warning("sync: server rejected reading " + batch[index].reading_id +
+                                    " (" + reason + "); quarantined, not resent");
+                }
+                std::vector<std::int64_t> stored;
+                for (std::size_t i = 0; i < batch.size(); ++i) {
+                    if (refused_index.count(i) == 0) stored.push_back(batch[i].id);
+                }
+                if (!refused.empty()) _store.quarantine(refused);
+                _store.markSynced(stored);
+                _backoff.reset();
+                {
+                    std::lock_guard lock(_mutex);
+                    _state.synced += static_cast<std::int64_t>(stored.size());
+                    _state.quarantined += static_cast<std::int64_t>(refused.size());
+                }
+                record("ok: " + answer.message, true);
+                _logger.debug("sync: " + std::to_string(batch.size()) +
+                              " readings: " + answer.message);
+                return std::nullopt;
+            }
+            case AnswerKind::RequestRefused: {
+                if (batch.size() == 1) {
+                    _logger.warning("sync: server refused reading " + batch[0].reading_id +
+                                    " on its own (" + answer.message +
+                                    "); quarantined, not resent");
+                    _store.quarantine({{batch[0].id, answer.message}});
+                    std::lock_guard lock(_mutex);
+                    ++_state.quarantined;
+                    return std::nullopt;
+                }
+                // Find the bad reading(s) by halving; the good halves are stored on the way.
+                const std::size_t half = batch.size() / 2;
+                if (auto wait = deliver(batch.first(half))) return wait;
+                return deliver(batch.subspan(half));
+            }
+            case AnswerKind::ConfigProblem:
+                return failed("sync: " + answer.message +
+                                  " — check sync.url and sync.token; nothing is dropped",
+                              true);
+            case AnswerKind::RetryLater:
+                if (answer.retry_after) {
+                    const auto wait = std::min<std::chrono::milliseconds>(*answer.retry_after,
+                                                                          _settings.backoff_max);
+                    _logger.warning("sync: " + answer.message + "; server asks to retry in " +
+                                    std::to_string(wait.count()) + " ms");
+                    record(answer.message, false);
+                    return wait;
+                }
+                return failed("sync: " + answer.message, false);
+            case AnswerKind::WantsPlain:  // only after a plain resend: treat as misconfigured
+            case AnswerKind::Failed:
+                return failed("sync: " + answer.message, answer.kind == AnswerKind::WantsPlain);
+        }
+    } catch (const std::exception& e) {
+        // The server has the readings but the store could not record it: they are resent
+        // later and the server counts them as duplicates.
+        return failed(std::string("sync: cannot update the store: ") + e.what(), false);
+    }
+    return std::nullopt;
+}
+
+SyncThread::SyncThread(Syncer& syncer) : _syncer(syncer), _thread([this] { run(); }) {}
+
+SyncThread::~SyncThread() {
+    if (_thread.joinable()) {
+        stop(std::chrono::hours(1));
+        if (_thread.joinable()) _thread.join();
+    }
+}
+
+void SyncThread::wake() {
+    {
+        std::lock_guard lock(_mutex);
+        _woken = true;
+    }
+    _wake.notify_all();
+}
+
+bool SyncThread::stop(std::chrono::milliseconds limit) {
+    _stopping.store(true);
+    wake();
+    std::unique_lock lock(_mutex);
+    if (!_done.wait_for(lock, limit, [this] { return _finished; })) return false;
+    lock.unlock();
+    if (_thread.joinable()) _thread.join();
+    return true;
+}
+
+void SyncThread::run() {
+    std::unique_lock lock(_mutex);
+    while (!_stopping.load()) {
+        _woken = false;
+        lock.unlock();
+        const auto wait = _syncer.drain(_stopping);
+        lock.lock();
+        if (wait) {
+            // Backing off: new readings don't cut the wait short, only stop() does.
+            _wake.wait_for(lock, *wait, [this] { return _stopping.load(); });
+        } else {
+            _wake.wait(lock, [this] { return _woken || _stopping.load(); });
+        }
+    }
+    _finished = true;
+    _done.notify_all();
+}
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,94 @@
+// Moves readings from the store to the server: oldest unsynced first, in batches, marking
+// them synced only after the server confirmed them, and answering every kind of reply as
+// CONTRACT §5's table says (quarantine, bisect, plain bodies, Retry-After, backoff).
+// Thread-safety: drain() runs on one thread (the sync thread); state() from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+
+#include <Poco/Logger.h>
+
+#include "store/reading_store.hpp"
+#include "sync/backoff.hpp"
+#include "sync/bulk_client.hpp"
+
+namespace sensorsys::agent {
+
+struct SyncSettings {
+    std::size_t batch_size = 360;
+    bool gzip = true;
+    std::chrono::milliseconds backoff_base{1000};
+    std::chrono::milliseconds backoff_max{300'000};
+};
+
+// What --status shows about syncing.
+struct SyncState {
+    std::string last_result;  // "ok: HTTP 200 inserted ..." or the failure
+    std::optional<std::chrono::system_clock::time_point> last_attempt;
+    std::optional<std::chrono::system_clock::time_point> last_success;
+    std::int64_t requests = 0;
+    std::int64_t synced = 0;
+    std::int64_t quarantined = 0;
+    bool plain_bodies = false;  // the server refused gzip once
+};
+
+class Syncer {
+  public:
+    Syncer(ReadingStore& store, BulkClient& client, SyncSettings settings, Poco::Logger& logger);
+
+    // Sends batch after batch until the backlog is empty (returns nullopt) or an answer says
+    // to wait (returns how long), or `stop` is set. Never throws.
+    std::optional<std::chrono::milliseconds> drain(const std::atomic<bool>& stop);
+
+    SyncState state() const;
+
+  private:
+    // nullopt: this part of the batch is dealt with (synced or quarantined).
+    std::optional<std::chrono::milliseconds> deliver(std::span<const StoredReading> batch);
+    std::chrono::milliseconds failed(const std::string& what, bool loud);
+    void record(const std::string& result, bool success);
+
+    ReadingStore& _store;
+    BulkClient& _client;
+    SyncSettings _settings;
+    Poco::Logger& _logger;
+    Backoff _backoff;
+    mutable std::mutex _mutex;
+    SyncState _state;
+};
+
+// Runs a Syncer on its own thread: drains whenever woken (a new reading was stored) and
+// after each wait it was asked for. Thread-safety: wake() and stop() from any thread.
+class SyncThread {
+  public:
+    explicit SyncThread(Syncer& syncer);
+    ~SyncThread();
+
+    void wake();
+    // Asks the thread to finish; waits up to `limit` for it. False if it is still busy (an
+    // HTTP request in flight): the caller may then exit without it, nothing is lost since
+    // unconfirmed readings stay unsynced in the store.
+    bool stop(std::chrono::milliseconds limit);
+
+  private:
+    void run();
+
+    Syncer& _syncer;
+    std::atomic<bool> _stopping{false};
+    std::mutex _mutex;
+    std::condition_variable _wake;
+    bool _woken = true;
+    bool _finished = false;
+    std::condition_variable _done;
+    std::thread _thread;
+};
+
+}  // namespace sensorsys::agent

@@ -1,0 +1,127 @@
+#include "scripted_http_server.hpp"
+
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <Poco/InflatingStream.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/StreamCopier.h>
+
+namespace sensorsys::test {
+namespace {
+
+using Script = ScriptedHttpServer::Script;
+
+class ScriptedHandler : public Poco::Net::HTTPRequestHandler {
+  public:
+    explicit ScriptedHandler(std::shared_ptr<Script> script) : _script(std::move(script)) {}
+
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
+        SeenRequest seen{request.getMethod(),
+                         request.getURI(),
+                         request.get("Content-Encoding", ""),
+                         request.get("Authorization", ""),
+                         {}};
+        std::string raw;
+        Poco::StreamCopier::copyToString(request.stream(), raw);
+        if (seen.content_encoding == "gzip") {
+            std::istringstream packed(raw);
+            Poco::InflatingInputStream inflate(packed, Poco::InflatingStreamBuf::STREAM_GZIP);
+            Poco::StreamCopier::copyToString(inflate, seen.body);
+        } else {
+            seen.body = raw;
+        }
+        ScriptedReply answer;
+        {
+            std::lock_guard lock(_script->mutex);
+            _script->seen.push_back(seen);
+            if (_script->answers.empty()) {
+                answer = _script->fallback;
+            } else {
+                answer = _script->answers.front();
+                _script->answers.pop_front();
+            }
+        }
+        if (answer.hang_up) {
+            // Poco answers a Poco::Exception with a 500 but closes silently on std::exception.
+            throw std::runtime_error("scripted hang-up");
+        }
+        std::this_thread::sleep_for(answer.stall);
+        response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
+        response.setContentType("application/json");
+        if (!answer.retry_after.empty()) response.set("Retry-After", answer.retry_after);
+        response.sendBuffer(answer.body.data(), answer.body.size());
+    }
+
+  private:
+    std::shared_ptr<Script> _script;
+};
+
+class ScriptedFactory : public Poco::Net::HTTPRequestHandlerFactory {
+  public:
+    explicit ScriptedFactory(std::shared_ptr<Script> script) : _script(std::move(script)) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+        return std::make_unique<ScriptedHandler>(_script).release();  // Poco takes ownership
+    }
+
+  private:
+    std::shared_ptr<Script> _script;
+};
+
+}  // namespace
+
+ScriptedReply reply(int status, std::string body, std::string retry_after, bool hang_up,
+                    std::chrono::milliseconds stall) {
+    ScriptedReply r;
+    r.status = status;
+    r.body = std::move(body);
+    r.retry_after = std::move(retry_after);
+    r.hang_up = hang_up;
+    r.stall = stall;
+    return r;
+}
+
+ScriptedHttpServer::ScriptedHttpServer()
+    : _script(std::make_shared<Script>()),
+      _socket(Poco::Net::SocketAddress("127.0.0.1", 0)),
+      _server(std::make_unique<Poco::Net::HTTPServer>(
+          Poco::makeShared<ScriptedFactory>(_script), _socket,
+          Poco::makeAuto<Poco::Net::HTTPServerParams>())) {
+    _server->start();
+}
+
+ScriptedHttpServer::~ScriptedHttpServer() {
+    _server->stopAll(true);
+}
+
+std::string ScriptedHttpServer::url() const {
+    return "http://127.0.0.1:" + std::to_string(_socket.address().port());
+}
+
+void ScriptedHttpServer::answer(ScriptedReply r) {
+    std::lock_guard lock(_script->mutex);
+    _script->answers.push_back(std::move(r));
+}
+
+void ScriptedHttpServer::setFallback(ScriptedReply r) {
+    std::lock_guard lock(_script->mutex);
+    _script->fallback = std::move(r);
+}
+
+std::vector<SeenRequest> ScriptedHttpServer::seen() const {
+    std::lock_guard lock(_script->mutex);
+    return _script->seen;
+}
+
+int ScriptedHttpServer::totalConnections() const {
+    return _server->totalConnections();
+}
+
+}  // namespace sensorsys::test

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for tests, reusable by any test area.
+#
+#   pg_cluster.sh start INFO_FILE   create a cluster in a fresh mktemp folder, listening only on
+#                                   127.0.0.1 on a free port, and write INFO_FILE:
+#                                     PGDIR=<folder>  PGPORT=<port>
+#                                     CONNINFO=host=127.0.0.1 port=<port> user=postgres dbname=postgres
+#   pg_cluster.sh stop INFO_FILE    stop it (fast) and delete its folder and INFO_FILE
+#   pg_cluster.sh pause INFO_FILE   stop the server, keep the data (tests of "database went away")
+#   pg_cluster.sh resume INFO_FILE  start it again on the same port
+#
+# As root, initdb/pg_ctl run as user postgres (initdb refuses root); the folder is under /tmp
+# so that user can reach it. Authentication is trust on 127.0.0.1 only. Every wait is bounded.
+set -euo pipefail
+
+cmd=${1:-}
+info=${2:-}
+if [ -z "$cmd" ] || [ -z "$info" ]; then
+    echo "usage: $0 start|stop|pause|resume INFO_FILE" >&2
+    exit 2
+fi
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+if [ "$(id -u)" -eq 0 ]; then AS=(runuser -u postgres --); else AS=(); fi
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+read_info() {
+    [ -f "$info" ] || { echo "$0: no cluster info in $info" >&2; exit 1; }
+    PGDIR=$(sed -n 's/^PGDIR=//p' "$info")
+    PGPORT=$(sed -n 's/^PGPORT=//p' "$info")
+}
+
+case "$cmd" in
+start)
+    dir=$(mktemp -d /tmp/sensorsys-pg.XXXXXX)
+    chmod 700 "$dir"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+    "${AS[@]}" "$PG_BIN/initdb" -D "$dir/data" -U postgres -E UTF8 --locale=C --auth=trust \
+        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; rm -rf "$dir"; exit 1; }
+    # A free port can be taken between the probe and the bind: try a few.
+    for attempt in 1 2 3 4 5; do
+        port=$(free_port)
+        cat <<CONF | "${AS[@]}" tee "$dir/data/postgresql.auto.conf" >/dev/null
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+max_connections = 200
+fsync = off
+full_page_writes = off
+synchronous_commit = on
+CONF
+        if "${AS[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
+            {
+                echo "PGDIR=$dir"
+                echo "PGPORT=$port"
+                echo "CONNINFO=host=127.0.0.1 port=$port user=postgres dbname=postgres"
+            } >"$info.tmp"
+            mv "$info.tmp" "$info"
+            echo "PostgreSQL test cluster: $dir on 127.0.0.1:$port"
+            exit 0
+        fi
+        echo "$0: start on port $port failed (attempt $attempt)" >&2
+    done
+    tail -20 "$dir/postgres.log" >&2 || true
+    rm -rf "$dir"
+    exit 1
+    ;;
+stop)
+    if [ ! -f "$info" ]; then echo "no cluster info in $info: nothing to stop"; exit 0; fi
+    read_info
+    case "$PGDIR" in /tmp/sensorsys-pg.*) ;; *) echo "$0: refusing to remove '$PGDIR'" >&2; exit 1;; esac
+    if [ -f "$PGDIR/data/postmaster.pid" ]; then
+        "${AS[@]}" "$PG_BIN/pg_ctl" -D "$PGDIR/data" -m immediate -w -t 60 stop >/dev/null || true
+    fi
+    rm -rf -- "$PGDIR"
+    rm -f -- "$info"
+    echo "stopped and removed $PGDIR"
+    ;;
+pause)
+    read_info
+    "${AS[@]}" "$PG_BIN/pg_ctl" -D "$PGDIR/data" -m fast -w -t 60 stop >/dev/null
+    ;;
+resume)
+    read_info
+    "${AS[@]}" "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgres.log" -w -t 60 start >/dev/null
+    ;;
+*)
+    echo "usage: $0 start|stop|pause|resume INFO_FILE" >&2
+    exit 2
+    ;;
+esac
