@@ -31,6 +31,7 @@
 #include "retention.hpp"
 #include "sampler.hpp"
 #include "seed_environment.hpp"
+#include "seed_import.hpp"
 #include "seed_log_formatter.hpp"
 #include "status_command.hpp"
 #include "store/open_store.hpp"
@@ -91,6 +92,9 @@ void AgentApplication::defineOptions(Poco::Util::OptionSet& options) {
         Option("status", "", "show the backlog, last sync and each sensor's last result"));
     options.addOption(
         Option("check-api", "", "check the server: reachable, TLS, token, clock skew (exit 0/1)"));
+    options.addOption(Option("import-seed", "",
+                             "copy a seed agent's unsynced readings (import.connection) into the "
+                             "store, then exit"));
     options.addOption(
         Option("json", "", "with --list-plugins or --status: print JSON instead of text"));
 }
@@ -117,6 +121,8 @@ void AgentApplication::handleOption(const std::string& name, const std::string& 
         _mode = Mode::ListPlugins;
     } else if (name == "status") {
         _mode = Mode::Status;
+    } else if (name == "import-seed") {
+        _mode = Mode::ImportSeed;
     } else if (name == "check-api") {
         _mode = Mode::CheckApi;
     } else if (name == "json") {
@@ -224,6 +230,8 @@ int AgentApplication::main(const ArgVec& args) {
                 return printStatus(settings, _json, std::cout, std::cerr);
             case Mode::CheckApi:
                 return checkApi(settings, std::cout);
+            case Mode::ImportSeed:
+                return runImport(settings);
             default:
                 return runLoop(settings);
         }
@@ -319,6 +327,27 @@ int AgentApplication::runOnce(const AgentSettings& settings) {
     emit(reading.toJson());
     if (sampler.readsInFlight()) exitAbandoningReads(EXIT_OK);
     return EXIT_OK;
+}
+
+int AgentApplication::runImport(const AgentSettings& settings) {
+    if (settings.import_connection.empty()) {
+        throw ConfigError(
+            "invalid configuration: import.connection = '': --import-seed needs the seed "
+            "database (set import.connection or DB_HOST, DB_NAME, DB_USER, DB_PASSWORD)");
+    }
+    try {
+        const auto store = openStore(settings);
+        const ImportResult result = importSeed(settings.import_connection, *store, logger());
+        std::cout << "imported " << result.imported << " unsynced reading(s) from the seed"
+                  << (result.imported
+                          ? " (" + result.first_ts_utc + " to " + result.last_ts_utc + ")"
+                          : std::string())
+                  << "; they sync with the next run of the agent\n";
+        return EXIT_OK;
+    } catch (const std::exception& e) {
+        std::cerr << "sensorsys-agent: " << e.what() << "\n";
+        return EXIT_UNAVAILABLE;
+    }
 }
 
 int AgentApplication::runLoop(const AgentSettings& settings) {

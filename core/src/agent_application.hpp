@@ -27,7 +27,7 @@ class AgentApplication : public Poco::Util::ServerApplication {
     int main(const ArgVec& args) override;
 
   private:
-    enum class Mode { Run, Once, ListPlugins, Status, CheckApi, Help, Version };
+    enum class Mode { Run, Once, ListPlugins, Status, CheckApi, ImportSeed, Help, Version };
 
     // Layers the configuration: file, then environment, then --define. Throws ConfigError.
     void loadLayers();
@@ -35,6 +35,7 @@ class AgentApplication : public Poco::Util::ServerApplication {
     int listPlugins(const AgentSettings& settings);
     int runOnce(const AgentSettings& settings);
     int runLoop(const AgentSettings& settings);
+    int runImport(const AgentSettings& settings);
     void printHelp();
 
     Mode _mode = Mode::Run;

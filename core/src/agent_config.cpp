@@ -35,6 +35,9 @@ constexpr ConfigKey kKeys[] = {
     {"store.path", "/var/lib/sensorsys/buffer.db", KeyKind::Text, "SQLite buffer file"},
     {"store.connection", "", KeyKind::Text,
      "libpq connection string for store.connector=postgresql, e.g. host=127.0.0.1 dbname=sensors"},
+    {"import.connection", "", KeyKind::Text,
+     "--import-seed: libpq connection string of the seed agent's local database (default: "
+     "from DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD)"},
     {"sync.url", "http://127.0.0.1:8000", KeyKind::Url, "server base URL (http or https)"},
     {"sync.token", "", KeyKind::Text, "bearer token for the server (empty: none)"},
     {"sync.batch_size", "360", KeyKind::Count, "readings per POST /readings/bulk"},
@@ -214,6 +217,7 @@ AgentSettings AgentSettings::from(const AbstractConfiguration& config,
     s.store_connector = get("store.connector");
     s.store_path = get("store.path");
     s.store_connection = get("store.connection");
+    s.import_connection = get("import.connection");
     s.sync_url = get("sync.url");
     s.sync_token = get("sync.token");
     s.sync_batch_size = static_cast<int>(*parseInteger(get("sync.batch_size")));

@@ -54,6 +54,7 @@ struct AgentSettings {
     std::string store_connector;
     std::string store_path;
     std::string store_connection;
+    std::string import_connection;
     std::string sync_url;
     std::string sync_token;
     int sync_batch_size = 360;

@@ -76,7 +76,10 @@ Variables keysFromSeedVariables(const Variables& seed) {
                           libpqValue(it->second);
         }
     }
-    if (!connection.empty()) keys["store.connection"] = connection;
+    if (!connection.empty()) {
+        keys["store.connection"] = connection;   // store.connector = postgresql: the seed's table
+        keys["import.connection"] = connection;  // --import-seed: where the backlog is
+    }
     return keys;
 }
 

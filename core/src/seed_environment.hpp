@@ -23,9 +23,10 @@ Variables seedVariables(
     const Variables& dot_env,
     const std::function<std::optional<std::string>(const std::string&)>& environment);
 
-// Configuration keys the seed's variables set: sync.url from API_SERVER, store.connection from
-// the DB_* variables (a libpq key=value string, for store.connector=postgresql and
-// --import-seed). DEVICE_ID is not a key here: it only applies when agent.device_id is empty.
+// Configuration keys the seed's variables set: sync.url from API_SERVER; store.connection and
+// import.connection from the DB_* variables (a libpq key=value string: the seed's local
+// database, used by store.connector=postgresql and by --import-seed). DEVICE_ID is not a key here:
+// it only applies when agent.device_id is empty.
 Variables keysFromSeedVariables(const Variables& seed);
 
 }  // namespace sensorsys::agent

@@ -1,8 +1,11 @@
 // sensorsys-agent as a user runs it: the real binary, real plugins, real configuration files.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <regex>
+#include <sstream>
+#include <thread>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -192,6 +195,54 @@ TEST_F(AgentCli, ListPluginsShowsLoadedAndRefusedWithReasons) {
     }
     EXPECT_EQ(loaded, 2);
     EXPECT_EQ(refused, 9);
+}
+
+int threadCount(int pid) {
+    std::istringstream status(readFile("/proc/" + std::to_string(pid) + "/status"));
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+    }
+    return -1;
+}
+
+TEST_F(AgentCli, HungPluginNeverStopsTheOthersNorPilesUpThreadsAndSigtermIsPrompt) {
+    writeFile(work / "agent.properties",
+              "agent.interval = 0.2\n"
+              "agent.read_timeout = 0.1\n"
+              "sensors = stuck, fine\n"
+              "sensor.stuck.plugin = misbehaving\n"
+              "sensor.stuck.mode = hang\n"
+              "sensor.fine.plugin = example_c\n"
+              "sync.url = http://127.0.0.1:9\n"
+              "store.path = " +
+                  (work / "buffer.db").string() +
+                  "\n"
+                  "agent.status_file = " +
+                  (work / "status.json").string() + "\n");
+    Background agent({SENSORSYS_AGENT_BINARY, "--config", config().string(), "--define",
+                      "plugins.dir=" + plugins.path().string()},
+                     work / "agent");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    const int early = threadCount(agent.pid());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+    const int late = threadCount(agent.pid());
+    EXPECT_EQ(early, late) << "threads grow with every tick of the hung plugin";
+
+    std::chrono::milliseconds took{};
+    EXPECT_EQ(agent.stop(SIGTERM, std::chrono::seconds(10), &took), 0) << agent.err();
+    EXPECT_LT(took.count(), 2000) << "SIGTERM waited for the hung read";
+
+    const auto status =
+        run({SENSORSYS_AGENT_BINARY, "--status", "--json", "--config", config().string()});
+    ASSERT_EQ(status.exit_code, 0) << status.err;
+    const auto root = parseObject(status.out);
+    // 3.5 s at 5 Hz: ~17 readings; every one has "fine" read and "stuck" timed out.
+    EXPECT_GE(root->getValue<long long>("backlog"), 12);
+    const auto sensors = root->getObject("agent")->getObject("sensors");
+    EXPECT_EQ(sensors->getObject("fine")->getValue<int>("value"), 42);
+    EXPECT_THAT(sensors->getObject("stuck")->getValue<std::string>("error"),
+                ::testing::StartsWith("timeout"));
 }
 
 TEST(AgentCliPlugins, OnceReadsThisMachinesRealDiskThroughTheBuiltPlugins) {
