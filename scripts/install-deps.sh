@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev
             postgresql)
 test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tools libclang-rt-dev python3 curl
-           wrk hyperfine)
+           wrk hyperfine time)
 
 pkgs=("${build_pkgs[@]}")
 [[ "${1:-}" == "--runtime" ]] || pkgs+=("${test_pkgs[@]}")

@@ -72,8 +72,8 @@ Variables keysFromSeedVariables(const Variables& seed) {
           std::pair{"DB_NAME", "dbname"}, std::pair{"DB_USER", "user"},
           std::pair{"DB_PASSWORD", "password"}}) {
         if (const auto it = seed.find(variable); it != seed.end()) {
-            connection += (connection.empty() ? "" : " ") + std::string(keyword) + "=" +
-                          libpqValue(it->second);
+            if (!connection.empty()) connection += ' ';
+            connection.append(keyword).append("=").append(libpqValue(it->second));
         }
     }
     if (!connection.empty()) {

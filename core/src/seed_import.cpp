@@ -83,7 +83,10 @@ ImportResult importSeed(const std::string& seed_connection, ReadingStore& store,
             // Only after our store committed them: a seed agent still running must not send
             // them too. A crash in between is harmless: re-importing yields the same ids.
             std::string list;
-            for (const auto id : ids) list += (list.empty() ? "" : ",") + std::to_string(id);
+            for (const auto id : ids) {
+                if (!list.empty()) list += ',';
+                list += std::to_string(id);
+            }
             session << "UPDATE sensor_project.readings SET is_synced = true WHERE id IN (" + list +
                            ")",
                 now;

@@ -2,8 +2,8 @@
 
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
+#include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -23,6 +23,20 @@ class ScriptedHandler : public Poco::Net::HTTPRequestHandler {
 
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override {
+        // Counted so the server outlives no handler: a stalled one would otherwise answer
+        // after the test (and Poco's static data) is gone.
+        {
+            std::lock_guard lock(_script->mutex);
+            ++_script->active;
+        }
+        struct Leave {
+            Script& script;
+            ~Leave() {
+                std::lock_guard lock(script.mutex);
+                --script.active;
+                script.changed.notify_all();
+            }
+        } leave{*_script};
         SeenRequest seen{request.getMethod(),
                          request.getURI(),
                          request.get("Content-Encoding", ""),
@@ -52,11 +66,18 @@ class ScriptedHandler : public Poco::Net::HTTPRequestHandler {
             // Poco answers a Poco::Exception with a 500 but closes silently on std::exception.
             throw std::runtime_error("scripted hang-up");
         }
-        std::this_thread::sleep_for(answer.stall);
+        {
+            std::unique_lock lock(_script->mutex);
+            _script->changed.wait_for(lock, answer.stall, [&] { return _script->closing; });
+        }
         response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
         response.setContentType("application/json");
         if (!answer.retry_after.empty()) response.set("Retry-After", answer.retry_after);
-        response.sendBuffer(answer.body.data(), answer.body.size());
+        try {
+            response.sendBuffer(answer.body.data(), answer.body.size());
+        } catch (const Poco::Exception&) {
+            // The client gave up (timeout) or the server is closing: nothing to answer.
+        }
     }
 
   private:

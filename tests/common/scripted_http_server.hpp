@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,9 @@ class ScriptedHttpServer {
 
     struct Script {
         mutable std::mutex mutex;
+        std::condition_variable changed;
+        bool closing = false;  // set by the destructor: stalls end at once
+        int active = 0;        // handlers running; the destructor waits for them
         std::deque<ScriptedReply> answers;
         ScriptedReply fallback;
         std::vector<SeenRequest> seen;

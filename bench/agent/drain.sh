@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Agent drain benchmark, side by side with the seed in ONE run (issue: agent runtime §7).
+#
+#   bench/agent/drain.sh [N=100000] [BIG=1000000]
+#
+# Ours: N readings preloaded into a fresh SQLite buffer, sensorsys-agent (Release) drains them
+# to sensorsys-server (auth off) on 127.0.0.1 backed by a throwaway PostgreSQL. Reports
+# readings/s, the mean time of the first and last 10 % of batches (must be about equal: no
+# growth with backlog), peak RSS (/usr/bin/time -v) and private dirty memory (smaps_rollup) at
+# the end of the drain — for N and for BIG (memory must not grow with backlog).
+# Seed: ../shared/seed-reference/bench/drain_bench.sh with the same N (skipped when absent).
+# Only 127.0.0.1 is contacted; every wait is bounded; everything started is stopped.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-100000}
+BIG=${2:-1000000}
+root=$PWD
+work=$(mktemp -d /tmp/sensorsys-drain.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [[ -f "$work/pg.info" ]] && tests/support/pg_cluster.sh stop "$work/pg.info" >/dev/null 2>&1 || true
+  [[ -n "${seed_pg:-}" ]] && "$seed_dir/bench/stop_api.sh" "$seed_api_port" >/dev/null 2>&1 || true
+  [[ -n "${seed_pg:-}" ]] && "$seed_dir/bench/stop_pg.sh" "$seed_pg" --rm >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== build (Release)"
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSENSORSYS_BUILD_TESTS=OFF >/dev/null
+cmake --build build/bench -j2 --target sensorsys-agent sensorsys-server sensorsys_plugin_disk >/dev/null
+agent=$root/build/bench/bin/sensorsys-agent
+server=$(find build/bench -name sensorsys-server -type f -perm -u+x | head -1)
+
+echo "== PostgreSQL and sensorsys-server"
+tests/support/pg_cluster.sh start "$work/pg.info" >/dev/null
+conninfo=$(sed -n 's/^CONNINFO=//p' "$work/pg.info")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$server" --define "database.connection=$conninfo" --define http.port="$port" \
+  --define auth.enabled=false --define logging.level=warning 2>"$work/server.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+
+mkdir -m 755 "$work/plugins"
+cp build/bench/lib/sensorsys/disk.so "$work/plugins/"
+
+# drain_ours N: preload, drain, report.
+drain_ours() {
+  local n=$1 db="$work/buffer-$1.db"
+  local common=(--config /dev/null --define plugins.dir="$work/plugins" --define sensors=disk
+                --define agent.interval=86400 --define store.path="$db"
+                --define agent.status_file="$work/status-$n.json"
+                --define sync.url="http://127.0.0.1:$port" --define sync.batch_size=360)
+  "$agent" "${common[@]}" --status >/dev/null  # creates and migrates the buffer
+  python3 - "$db" "$n" <<'PY'
+import sqlite3, sys, uuid, time
+db, n = sys.argv[1], int(sys.argv[2])
+c = sqlite3.connect(db)
+now = int(time.time()) - n * 60
+payload = '{"bme280": {"temperature": {"c": 21.53, "f": 70.75}, "pressure": {"hpa": 1013.21}, "humidity": {"rh": 45.12}}, "cpu_temp": {"c": 48.31, "f": 118.96}, "disk": {"total_mb": 29000, "used_mb": 8000, "free_mb": 21000}}'
+def rows():
+    for i in range(n):
+        t = time.gmtime(now + i * 60)
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S.000000", t)
+        yield (str(uuid.uuid4()), "drain-bench", ts + "Z", ts + "+00:00", payload)
+c.executemany("INSERT INTO readings (reading_id, device_id, ts_utc, ts_local, payload) VALUES (?,?,?,?,?)", rows())
+c.commit()
+PY
+  local start end
+  start=$(date +%s.%N)
+  /usr/bin/time -v -o "$work/time-$n.txt" "$agent" "${common[@]}" --define logging.level=debug \
+    2>"$work/agent-$n.log" &
+  local tpid=$!
+  local apid=""
+  for _ in $(seq 50); do apid=$(pgrep -P "$tpid" || true); [[ -n "$apid" ]] && break; sleep 0.05; done
+  local backlog=1 dirty=0
+  for _ in $(seq 6000); do
+    backlog=$("$agent" "${common[@]}" --status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["backlog"])')
+    [[ "$backlog" == 0 ]] && break
+    sleep 0.1
+  done
+  end=$(date +%s.%N)
+  dirty=$(awk '/Private_Dirty/ {print $2}' "/proc/$apid/smaps_rollup" 2>/dev/null || echo 0)
+  kill -TERM "$apid"; wait "$tpid" || true
+  local rss
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time-$n.txt")
+  python3 - "$work/agent-$n.log" "$n" "$start" "$end" "$rss" "$dirty" "$backlog" <<'PY'
+import re, sys, datetime
+log, n, start, end, rss, dirty, backlog = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+stamps = []
+for line in open(log):
+    m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - DEBUG - sync: \d+ readings: HTTP 2", line)
+    if m:
+        stamps.append(datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp())
+gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+k = max(1, len(gaps) // 10)
+first = sum(gaps[:k]) / k * 1000 if gaps else 0
+last = sum(gaps[-k:]) / k * 1000 if gaps else 0
+wall = end - start
+print(f"RESULT ours drain rows={n} backlog_left={backlog} wall_s={wall:.2f} readings_per_s={n / wall:.0f} "
+      f"batches={len(stamps)} first10%_ms_per_batch={first:.1f} last10%_ms_per_batch={last:.1f} "
+      f"peak_rss_kib={rss} private_dirty_kib={dirty}")
+PY
+}
+
+echo "== ours: drain $N"
+drain_ours "$N"
+echo "== ours: drain $BIG (memory must not grow with the backlog)"
+drain_ours "$BIG"
+
+seed_dir=$root/../shared/seed-reference
+if [[ -x "$seed_dir/bench/drain_bench.sh" ]]; then
+  echo "== seed: drain $N (read_sensors.py --sync-only against the seed API, same machine)"
+  seed_pg=$work/seed-pg
+  seed_pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  seed_api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$seed_dir/bench/start_pg.sh" "$seed_pg" "$seed_pg_port" >/dev/null
+  "$seed_dir/bench/start_api.sh" "$seed_api_port" "$seed_pg_port" 2 >/dev/null
+  PG_DIR=$seed_pg "$seed_dir/bench/drain_bench.sh" "http://127.0.0.1:$seed_api_port" "$seed_pg_port" "$N" \
+    --timeout 900 | grep -E "RESULT|peak|RSS" || true
+else
+  echo "== seed: skipped ($seed_dir not present)"
+fi
