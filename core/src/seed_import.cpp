@@ -12,6 +12,7 @@
 #include <Poco/SHA1Engine.h>
 
 #include "reading.hpp"
+#include "uuid_v7.hpp"
 
 namespace sensorsys::agent {
 namespace {
@@ -32,14 +33,8 @@ std::string seedReadingId(std::int64_t ts_utc_millis, const std::string& row_ide
     const auto millis = static_cast<std::uint64_t>(ts_utc_millis);
     for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(millis >> (40 - 8 * i));
     for (int i = 6; i < 16; ++i) b[i] = digest[static_cast<std::size_t>(i)];
-    b[6] = static_cast<std::uint8_t>(0x70 | (b[6] & 0x0F));
-    b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3F));
-    char text[37];
-    std::snprintf(text, sizeof text,
-                  "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                  b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                  b[14], b[15]);
-    return text;
+    markVersion7(b);
+    return formatUuid(b);
 }
 
 ImportResult importSeed(const std::string& seed_connection, ReadingStore& store,

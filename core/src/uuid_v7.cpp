@@ -1,9 +1,22 @@
 #include "uuid_v7.hpp"
 
-#include <array>
 #include <cstdio>
 
 namespace sensorsys::agent {
+
+std::string formatUuid(const std::uint8_t (&b)[16]) {
+    char text[37];
+    std::snprintf(text, sizeof text,
+                  "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                  b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                  b[14], b[15]);
+    return text;
+}
+
+void markVersion7(std::uint8_t (&b)[16]) {
+    b[6] = static_cast<std::uint8_t>(0x70 | (b[6] & 0x0F));
+    b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3F));  // RFC 4122 variant
+}
 
 UuidV7Generator::UuidV7Generator() {
     std::random_device device;
@@ -33,19 +46,13 @@ std::string UuidV7Generator::next(std::chrono::system_clock::time_point now) {
         counter = _counter;
         random = _random();
     }
-    std::array<std::uint8_t, 16> b{};
+    std::uint8_t b[16];
     for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(millis >> (40 - 8 * i));
-    b[6] = static_cast<std::uint8_t>(0x70 | ((counter >> 8) & 0x0F));
+    b[6] = static_cast<std::uint8_t>((counter >> 8) & 0x0F);
     b[7] = static_cast<std::uint8_t>(counter & 0xFF);
     for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<std::uint8_t>(random >> (56 - 8 * i));
-    b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3F));  // RFC 4122 variant
-
-    char text[37];
-    std::snprintf(text, sizeof text,
-                  "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                  b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                  b[14], b[15]);
-    return text;
+    markVersion7(b);
+    return formatUuid(b);
 }
 
 }  // namespace sensorsys::agent

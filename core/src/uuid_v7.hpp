@@ -11,6 +11,12 @@
 
 namespace sensorsys::agent {
 
+// 16 bytes as "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
+std::string formatUuid(const std::uint8_t (&bytes)[16]);
+
+// Sets the version (7) and RFC 4122 variant bits of 16 UUID bytes.
+void markVersion7(std::uint8_t (&bytes)[16]);
+
 class UuidV7Generator {
   public:
     UuidV7Generator();
