@@ -9,6 +9,8 @@
 # growth with backlog), peak RSS (/usr/bin/time -v) and private dirty memory (smaps_rollup) at
 # the end of the drain — for N and for BIG (memory must not grow with backlog).
 # Seed: ../shared/seed-reference/bench/drain_bench.sh with the same N (skipped when absent).
+# DRAIN_DEFINES="--define sync.gzip=false" adds agent settings (experiments).
+# SKIP_SEED=1 skips the seed's run.
 # Only 127.0.0.1 is contacted; every wait is bounded; everything started is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,7 +54,8 @@ drain_ours() {
   local common=(--config /dev/null --define plugins.dir="$work/plugins" --define sensors=disk
                 --define agent.interval=86400 --define store.path="$db"
                 --define agent.status_file="$work/status-$n.json"
-                --define sync.url="http://127.0.0.1:$port" --define sync.batch_size=360)
+                --define sync.url="http://127.0.0.1:$port" --define sync.batch_size=360
+                ${DRAIN_DEFINES:-})
   "$agent" "${common[@]}" --status >/dev/null  # creates and migrates the buffer
   python3 - "$db" "$n" <<'PY'
 import sqlite3, sys, uuid, time
@@ -111,7 +114,7 @@ echo "== ours: drain $BIG (memory must not grow with the backlog)"
 drain_ours "$BIG"
 
 seed_dir=$root/../shared/seed-reference
-if [[ -x "$seed_dir/bench/drain_bench.sh" ]]; then
+if [[ -x "$seed_dir/bench/drain_bench.sh" && -z "${SKIP_SEED:-}" ]]; then
   echo "== seed: drain $N (read_sensors.py --sync-only against the seed API, same machine)"
   seed_pg=$work/seed-pg
   seed_pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
