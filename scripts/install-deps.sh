@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev
             postgresql)
 test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tools libclang-rt-dev python3 curl
-           wrk hyperfine time)
+           wrk hyperfine time nginx openssl prometheus)
 
 pkgs=("${build_pkgs[@]}")
 [[ "${1:-}" == "--runtime" ]] || pkgs+=("${test_pkgs[@]}")
@@ -29,5 +29,15 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages like postgresql and nginx start a system service when installed; the tests start
+# their own on private ports, so keep the system ones from starting (policy-rc.d, removed after).
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
+  "${SUDO[@]}" chmod 755 "$policy"
+  added_policy=1
+fi
+trap '((added_policy)) && "${SUDO[@]}" rm -f "$policy"' EXIT
 "${SUDO[@]}" apt-get update -q
 "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,112 @@
+// Parsing and validation of one API request, independent of any socket: a pure function of
+// (method, target, headers, body) so unit tests and fuzzers call it directly. Thread-safe.
+#pragma once
+
+#include "timestamp.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sensorsys::server {
+
+enum class Route {
+    Unknown,
+    ReadingsCreate,  // POST /readings
+    ReadingsBulk,    // POST /readings/bulk
+    ReadingsQuery,   // GET /readings
+    ReadingsLatest,  // GET /readings/latest
+    Devices,         // GET /devices
+    AuthCheck,       // GET /auth/check
+    Health,          // GET /health
+    Metrics,         // GET /metrics
+};
+
+// A stable label for logs and metrics ("readings_bulk", ...; "unknown").
+const char* routeName(Route route);
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive header lookup; nullptr when absent.
+const std::string* findHeader(const Headers& headers, std::string_view name);
+
+// An answer that ends the request: status, JSON error body parts and extra headers.
+struct ApiError {
+    int status = 400;
+    std::string error;                // what was wrong, for people
+    std::string detailJson = "null";  // JSON value naming the field / index / header
+    Headers headers;                  // e.g. Allow, WWW-Authenticate, Retry-After
+    bool closeConnection = false;     // the body was not read to its end
+
+    std::string body() const;  // {"error": ..., "detail": ...}
+};
+
+struct ReadingInput {
+    std::optional<std::string> readingId;  // canonical lower-case UUID; none = server makes one
+    std::string deviceId;
+    Timestamp tsUtc;
+    Timestamp tsLocal;
+    std::string payloadJson;  // the payload object as compact JSON text
+};
+
+struct RejectedItem {
+    std::size_t index = 0;
+    std::string field;
+    std::string error;
+};
+
+// Position after which the next page starts (keyset on ts_local, id).
+struct Cursor {
+    std::int64_t tsLocalMicros = 0;
+    std::int64_t id = 0;
+};
+
+struct RangeQuery {
+    Timestamp start;
+    Timestamp end;
+    std::optional<std::string> deviceId;
+    std::optional<int> limit;  // none: the whole range, streamed
+    std::optional<Cursor> after;
+};
+
+struct RequestLimits {
+    std::int64_t maxBodyBytes = 16 * 1024 * 1024;
+    int maxBatch = 10000;
+    int maxPageRows = 10000;
+};
+
+struct ApiRequest {
+    Route route = Route::Unknown;
+    bool head = false;                  // HEAD: answered like GET without a body
+    std::optional<std::string> bearer;  // the presented token
+    bool authorizationMalformed = false;
+    std::optional<ApiError> error;  // set: answer it (after the auth check unless 404/405)
+
+    ReadingInput reading;                   // ReadingsCreate
+    std::vector<ReadingInput> readings;     // ReadingsBulk: the valid items, in order
+    std::vector<std::size_t> readingIndex;  // ReadingsBulk: the request index of each valid item
+    std::vector<RejectedItem> rejected;     // ReadingsBulk: the invalid items
+    std::size_t bulkCount = 0;              // ReadingsBulk: items in the request
+    RangeQuery range;                       // ReadingsQuery
+    std::optional<std::string> deviceId;    // ReadingsLatest
+};
+
+// target is the request-target (path and query). body is the body as received (after
+// de-chunking, before content decoding); gzip is inflated here, bounded by maxBodyBytes.
+ApiRequest parseRequest(std::string_view method, std::string_view target, const Headers& headers,
+                        std::string_view body, const RequestLimits& limits);
+
+// Exposed for tests: the UUID in canonical lower-case form, or nothing.
+std::optional<std::string> canonicalUuid(std::string_view text);
+
+// Cursor text used in Link URLs ("<micros>.<id>") and its parser.
+std::string formatCursor(const Cursor& cursor);
+std::optional<Cursor> parseCursor(std::string_view text);
+
+// Percent-encoding of a query value (RFC 3986 unreserved characters kept).
+std::string encodeQueryValue(std::string_view value);
+
+}  // namespace sensorsys::server

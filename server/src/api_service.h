@@ -1,0 +1,57 @@
+// What each route does once its request is parsed: authorisation, the database work, the
+// response. Independent of POCO's HTTP classes. Thread-safe.
+#pragma once
+
+#include "api_request.h"
+#include "auth.h"
+#include "connection_pool.h"
+#include "metrics.h"
+#include "reading_store.h"
+#include "server_config.h"
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+namespace sensorsys::server {
+
+struct ApiResponse {
+    int status = 200;
+    std::string body;
+    std::string contentType = "application/json";
+    Headers headers;
+    bool close = false;
+    // GET /readings without limit over more than one page: body holds "[" and the first page;
+    // the rest is streamed from this cursor by ApiService::streamRest, which closes the array.
+    std::optional<Cursor> streamAfter;
+};
+
+ApiResponse errorResponse(const ApiError& error);
+
+class ApiService {
+  public:
+    ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics& metrics);
+
+    ApiResponse handle(const ApiRequest& request);
+
+    // Writes the remaining rows of a streamed range (",row" ...) and the closing "]".
+    // Returns false if the database failed part-way (the response cannot be completed).
+    bool streamRest(const RangeQuery& range, Cursor after, std::ostream& out);
+
+    Metrics& metrics() { return _metrics; }
+
+  private:
+    ApiResponse dispatch(const ApiRequest& request, const Principal& principal);
+    ApiResponse createReading(const ApiRequest& request, const Principal& principal);
+    ApiResponse createBulk(const ApiRequest& request, const Principal& principal);
+    ApiResponse queryReadings(const ApiRequest& request);
+    ApiResponse health();
+
+    const ServerConfig& _config;
+    ConnectionPool& _pool;
+    Metrics& _metrics;
+    ReadingStore _readings;
+    Authenticator _auth;
+};
+
+}  // namespace sensorsys::server

@@ -1,0 +1,46 @@
+// The running API: pool, service, metrics and POCO's HTTPServer on its own thread pool.
+// start() once, stop() once; port() is valid after start(). Used by main and by the tests.
+#pragma once
+
+#include "api_service.h"
+#include "connection_pool.h"
+#include "metrics.h"
+#include "server_config.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/ThreadPool.h>
+
+#include <memory>
+
+namespace sensorsys::server {
+
+class ApiServer {
+  public:
+    ApiServer(const ServerConfig& config, Poco::Logger& logger);
+    ~ApiServer();
+    ApiServer(const ApiServer&) = delete;
+    ApiServer& operator=(const ApiServer&) = delete;
+
+    // Applies pending migrations (if configured), binds and starts serving.
+    void start();
+    // Stops accepting, lets in-flight requests finish (up to http.drain_timeout), then closes
+    // what is left.
+    void stop();
+    int port() const { return _port; }
+
+    ConnectionPool& pool() { return _pool; }
+    Metrics& metrics() { return _metrics; }
+
+  private:
+    const ServerConfig _config;
+    Poco::Logger& _logger;
+    Metrics _metrics;
+    ConnectionPool _pool;
+    ApiService _service;
+    std::unique_ptr<Poco::ThreadPool> _threads;
+    std::unique_ptr<Poco::Net::HTTPServer> _server;
+    int _port = 0;
+};
+
+}  // namespace sensorsys::server

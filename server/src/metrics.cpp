@@ -1,0 +1,98 @@
+#include "metrics.h"
+
+#include <cstdio>
+
+namespace sensorsys::server {
+
+void Metrics::recordRequest(Route route, int status, double seconds) {
+    const auto r = static_cast<std::size_t>(route);
+    {
+        std::lock_guard lock(_mutex);
+        ++_requests[{static_cast<int>(r), status}];
+    }
+    if (r >= kRoutes) return;
+    auto& h = _latency[r];
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+        if (seconds <= kBuckets[i]) {
+            h.buckets[i].fetch_add(1, std::memory_order_relaxed);
+            break;
+        }
+    }
+    h.count.fetch_add(1, std::memory_order_relaxed);
+    h.sumMicros.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void Metrics::addReadings(std::uint64_t inserted, std::uint64_t duplicates,
+                          std::uint64_t rejected) {
+    _inserted.fetch_add(inserted, std::memory_order_relaxed);
+    _duplicates.fetch_add(duplicates, std::memory_order_relaxed);
+    _rejected.fetch_add(rejected, std::memory_order_relaxed);
+}
+
+namespace {
+std::string number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+}  // namespace
+
+std::string Metrics::render(const PoolStats& pool) const {
+    std::string out;
+    out += "# HELP sensorsys_http_requests_total HTTP requests answered, by route and status.\n";
+    out += "# TYPE sensorsys_http_requests_total counter\n";
+    {
+        std::lock_guard lock(_mutex);
+        for (const auto& [key, count] : _requests) {
+            out += "sensorsys_http_requests_total{route=\"";
+            out += routeName(static_cast<Route>(key.first));
+            out +=
+                "\",status=\"" + std::to_string(key.second) + "\"} " + std::to_string(count) + "\n";
+        }
+    }
+    out +=
+        "# HELP sensorsys_http_request_duration_seconds Time from request to response, by route.\n";
+    out += "# TYPE sensorsys_http_request_duration_seconds histogram\n";
+    for (std::size_t r = 0; r < kRoutes; ++r) {
+        const auto& h = _latency[r];
+        const std::uint64_t count = h.count.load(std::memory_order_relaxed);
+        if (count == 0) continue;
+        const std::string label = std::string("route=\"") + routeName(static_cast<Route>(r)) + "\"";
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+            cumulative += h.buckets[i].load(std::memory_order_relaxed);
+            out += "sensorsys_http_request_duration_seconds_bucket{" + label + ",le=\"" +
+                   number(kBuckets[i]) + "\"} " + std::to_string(cumulative) + "\n";
+        }
+        out += "sensorsys_http_request_duration_seconds_bucket{" + label + ",le=\"+Inf\"} " +
+               std::to_string(count) + "\n";
+        out += "sensorsys_http_request_duration_seconds_sum{" + label + "} " +
+               number(static_cast<double>(h.sumMicros.load(std::memory_order_relaxed)) / 1e6) +
+               "\n";
+        out += "sensorsys_http_request_duration_seconds_count{" + label + "} " +
+               std::to_string(count) + "\n";
+    }
+    out += "# HELP sensorsys_readings_total Readings received, by outcome.\n";
+    out += "# TYPE sensorsys_readings_total counter\n";
+    out +=
+        "sensorsys_readings_total{result=\"inserted\"} " + std::to_string(_inserted.load()) + "\n";
+    out += "sensorsys_readings_total{result=\"duplicate\"} " + std::to_string(_duplicates.load()) +
+           "\n";
+    out +=
+        "sensorsys_readings_total{result=\"rejected\"} " + std::to_string(_rejected.load()) + "\n";
+    out += "# HELP sensorsys_db_pool_connections Open PostgreSQL connections.\n";
+    out += "# TYPE sensorsys_db_pool_connections gauge\n";
+    out += "sensorsys_db_pool_connections " + std::to_string(pool.size) + "\n";
+    out += "# HELP sensorsys_db_pool_in_use PostgreSQL connections leased by requests.\n";
+    out += "# TYPE sensorsys_db_pool_in_use gauge\n";
+    out += "sensorsys_db_pool_in_use " + std::to_string(pool.inUse) + "\n";
+    out += "# HELP sensorsys_db_pool_waiting Requests waiting for a PostgreSQL connection.\n";
+    out += "# TYPE sensorsys_db_pool_waiting gauge\n";
+    out += "sensorsys_db_pool_waiting " + std::to_string(pool.waiting) + "\n";
+    out += "# HELP sensorsys_db_pool_max Largest number of PostgreSQL connections.\n";
+    out += "# TYPE sensorsys_db_pool_max gauge\n";
+    out += "sensorsys_db_pool_max " + std::to_string(pool.max) + "\n";
+    return out;
+}
+
+}  // namespace sensorsys::server

@@ -1,0 +1,287 @@
+#include "reading_store.h"
+
+#include "json_text.h"
+
+#include <Poco/Data/Statement.h>
+
+namespace sensorsys::server {
+
+using namespace Poco::Data::Keywords;
+
+void StoredReading::appendJson(std::string& out) const {
+    out += "{\"id\": ";
+    out += std::to_string(id);
+    out += ", \"reading_id\": ";
+    appendJsonString(out, readingId);
+    out += ", \"device_id\": ";
+    appendJsonString(out, deviceId);
+    out += ", \"ts_utc\": \"";
+    out += formatTimestamp({tsUtcMicros, 0});
+    out += "\", \"ts_local\": \"";
+    out += formatTimestamp({tsLocalMicros, tsLocalOffset});
+    out += "\", \"payload\": ";
+    out += payloadJson;
+    out += "}";
+}
+
+std::string StoredReading::json() const {
+    std::string out;
+    appendJson(out);
+    return out;
+}
+
+namespace {
+
+#define SENSORSYS_READING_COLUMNS                                                           \
+    "id::int8, reading_id::text, device_id, (extract(epoch FROM ts_utc) * 1000000)::int8, " \
+    "(extract(epoch FROM ts_local) * 1000000)::int8, ts_local_offset, payload::text"
+
+// Column vectors a row-returning statement extracts into; cleared before each execution
+// (Poco appends to bound vectors).
+struct RowColumns {
+    std::vector<Poco::Int64> id;
+    std::vector<std::string> readingId;
+    std::vector<std::string> deviceId;
+    std::vector<Poco::Int64> tsUtc;
+    std::vector<Poco::Int64> tsLocal;
+    std::vector<int> offset;
+    std::vector<std::string> payload;
+
+    void clear() {
+        id.clear();
+        readingId.clear();
+        deviceId.clear();
+        tsUtc.clear();
+        tsLocal.clear();
+        offset.clear();
+        payload.clear();
+    }
+    void bind(Poco::Data::Statement& s) {
+        s, into(id), into(readingId), into(deviceId), into(tsUtc), into(tsLocal), into(offset),
+            into(payload);
+    }
+    std::vector<StoredReading> rows() {
+        std::vector<StoredReading> out(id.size());
+        for (std::size_t i = 0; i < id.size(); ++i) {
+            out[i].id = id[i];
+            out[i].readingId = std::move(readingId[i]);
+            out[i].deviceId = std::move(deviceId[i]);
+            out[i].tsUtcMicros = tsUtc[i];
+            out[i].tsLocalMicros = tsLocal[i];
+            out[i].tsLocalOffset = offset[i];
+            out[i].payloadJson = std::move(payload[i]);
+        }
+        return out;
+    }
+};
+
+// The hot statements, compiled once per connection and re-executed with new bound values.
+struct ReadingStatements : PreparedStatements {
+    explicit ReadingStatements(Poco::Data::Session& session)
+        : bulk(session),
+          latestAll(session),
+          latestDevice(session),
+          pageAll(session),
+          pageDevice(session) {
+        bulk << "WITH src AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(reading_id uuid,"
+                " device_id text, ts_utc timestamptz, ts_local timestamptz, off integer, payload "
+                "jsonb)),"
+                " ins AS (INSERT INTO sensor_project.readings"
+                " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload)"
+                " SELECT COALESCE(reading_id, gen_random_uuid()), device_id, ts_utc, ts_local, "
+                "off, payload"
+                " FROM src ON CONFLICT (reading_id) DO NOTHING RETURNING 1)"
+                " SELECT count(*)::int8 FROM ins",
+            use(bulkParam), into(bulkInserted);
+        latestAll << "SELECT " SENSORSYS_READING_COLUMNS
+                     " FROM sensor_project.readings"
+                     " ORDER BY ts_local DESC, id DESC LIMIT 1";
+        latestCols.bind(latestAll);
+        latestDevice
+            << "SELECT " SENSORSYS_READING_COLUMNS
+               " FROM sensor_project.readings"
+               " WHERE device_id = $1 ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1",
+            use(device);
+        latestCols.bind(latestDevice);
+        pageAll << "SELECT " SENSORSYS_READING_COLUMNS
+                   " FROM sensor_project.readings"
+                   " WHERE ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
+                   " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
+                   " ORDER BY ts_local, id LIMIT $5",
+            use(start), use(end), use(afterTs), use(afterId), use(limit);
+        pageCols.bind(pageAll);
+        pageDevice << "SELECT " SENSORSYS_READING_COLUMNS
+                      " FROM sensor_project.readings"
+                      " WHERE device_id = $6 AND ts_local >= $1::timestamptz AND ts_local <= "
+                      "$2::timestamptz"
+                      " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
+                      " ORDER BY ts_local, id LIMIT $5",
+            use(start), use(end), use(afterTs), use(afterId), use(limit), use(device);
+        pageCols.bind(pageDevice);
+    }
+
+    std::string bulkParam;
+    Poco::Int64 bulkInserted = 0;
+    std::string device;
+    std::string start, end, afterTs;
+    Poco::Int64 afterId = 0;
+    int limit = 0;
+    RowColumns latestCols;
+    RowColumns pageCols;
+    Poco::Data::Statement bulk;
+    Poco::Data::Statement latestAll;
+    Poco::Data::Statement latestDevice;
+    Poco::Data::Statement pageAll;
+    Poco::Data::Statement pageDevice;
+};
+
+}  // namespace
+
+std::string ReadingStore::bulkParameter(const std::vector<ReadingInput>& readings) {
+    std::string out;
+    std::size_t estimate = 2;
+    for (const auto& r : readings) estimate += r.payloadJson.size() + r.deviceId.size() + 160;
+    out.reserve(estimate);
+    out += '[';
+    bool first = true;
+    for (const auto& r : readings) {
+        if (!first) out += ',';
+        first = false;
+        out += "{\"reading_id\":";
+        out += '"';
+        out += r.readingId ? *r.readingId : _uuids.next();
+        out += '"';
+        out += ",\"device_id\":";
+        appendJsonString(out, r.deviceId);
+        out += ",\"ts_utc\":\"";
+        out += formatUtcForSql(r.tsUtc.epochMicros);
+        out += "\",\"ts_local\":\"";
+        out += formatUtcForSql(r.tsLocal.epochMicros);
+        out += "\",\"off\":";
+        out += std::to_string(r.tsLocal.offsetSeconds);
+        out += ",\"payload\":";
+        out += r.payloadJson;
+        out += '}';
+    }
+    out += ']';
+    return out;
+}
+
+InsertOne ReadingStore::insert(const ReadingInput& reading) {
+    return _pool.run([&](Connection& c) {
+        std::string readingId = reading.readingId ? *reading.readingId : _uuids.next();
+        std::string device = reading.deviceId;
+        std::string tsUtc = formatUtcForSql(reading.tsUtc.epochMicros);
+        std::string tsLocal = formatUtcForSql(reading.tsLocal.epochMicros);
+        int offset = reading.tsLocal.offsetSeconds;
+        std::string payload = reading.payloadJson;
+        std::vector<int> created;
+        RowColumns cols;
+        Poco::Data::Statement s(c.session());
+        s << "WITH src AS (SELECT COALESCE(NULLIF($1, '')::uuid, gen_random_uuid()) AS reading_id),"
+             " ins AS (INSERT INTO sensor_project.readings"
+             " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload)"
+             " SELECT reading_id, $2, $3::timestamptz, $4::timestamptz, $5::int, $6::jsonb FROM src"
+             " ON CONFLICT (reading_id) DO NOTHING RETURNING *)"
+             " SELECT 1, " SENSORSYS_READING_COLUMNS
+             " FROM ins"
+             " UNION ALL SELECT 0, " SENSORSYS_READING_COLUMNS
+             " FROM sensor_project.readings"
+             " WHERE reading_id = (SELECT reading_id FROM src) AND NOT EXISTS (SELECT 1 FROM ins)",
+            use(readingId), use(device), use(tsUtc), use(tsLocal), use(offset), use(payload),
+            into(created);
+        cols.bind(s);
+        s.execute();
+        if (created.empty()) {
+            // The conflicting row was committed by a concurrent transaction after this
+            // statement's snapshot: read it now.
+            cols.clear();
+            Poco::Data::Statement again(c.session());
+            again << "SELECT " SENSORSYS_READING_COLUMNS
+                     " FROM sensor_project.readings WHERE reading_id = $1::uuid",
+                use(readingId);
+            cols.bind(again);
+            again.execute();
+            created.assign(cols.id.size(), 0);
+        }
+        auto rows = cols.rows();
+        if (rows.empty()) throw std::runtime_error("the inserted reading could not be read back");
+        return InsertOne{std::move(rows.front()), created.front() == 1};
+    });
+}
+
+std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings) {
+    if (readings.empty()) return 0;
+    std::string param = bulkParameter(readings);
+    return _pool.run([&](Connection& c) {
+        auto& st = c.statements<ReadingStatements>();
+        st.bulkParam.swap(param);
+        st.bulkInserted = 0;
+        st.bulk.execute();
+        st.bulkParam.clear();
+        st.bulkParam.shrink_to_fit();
+        return static_cast<std::int64_t>(st.bulkInserted);
+    });
+}
+
+std::optional<StoredReading> ReadingStore::latest(const std::optional<std::string>& deviceId) {
+    return _pool.run([&](Connection& c) -> std::optional<StoredReading> {
+        auto& st = c.statements<ReadingStatements>();
+        st.latestCols.clear();
+        if (deviceId) {
+            st.device = *deviceId;
+            st.latestDevice.execute();
+        } else {
+            st.latestAll.execute();
+        }
+        auto rows = st.latestCols.rows();
+        if (rows.empty()) return std::nullopt;
+        return std::move(rows.front());
+    });
+}
+
+std::vector<StoredReading> ReadingStore::page(const RangeQuery& range,
+                                              const std::optional<Cursor>& after, int limit) {
+    return _pool.run([&](Connection& c) {
+        auto& st = c.statements<ReadingStatements>();
+        st.pageCols.clear();
+        st.start = formatUtcForSql(range.start.epochMicros);
+        st.end = formatUtcForSql(range.end.epochMicros);
+        st.afterTs = formatUtcForSql(after ? after->tsLocalMicros : range.start.epochMicros);
+        st.afterId = after ? after->id : -1;
+        st.limit = limit;
+        if (range.deviceId) {
+            st.device = *range.deviceId;
+            st.pageDevice.execute();
+        } else {
+            st.pageAll.execute();
+        }
+        return st.pageCols.rows();
+    });
+}
+
+std::string ReadingStore::devicesJson() {
+    return _pool.run([&](Connection& c) {
+        std::string json;
+        Poco::Data::Statement s(c.session());
+        s << "SELECT COALESCE(json_agg(json_build_object('device_id', device_id,"
+             " 'first_seen', first_seen, 'last_seen', last_seen, 'readings', n)"
+             " ORDER BY device_id), '[]')::text FROM (SELECT device_id, min(ts_utc) AS first_seen,"
+             " max(ts_utc) AS last_seen, count(*) AS n FROM sensor_project.readings"
+             " GROUP BY device_id) d",
+            into(json);
+        s.execute();
+        return json;
+    });
+}
+
+void ReadingStore::ping() {
+    _pool.run([&](Connection& c) {
+        int one = 0;
+        c.session() << "SELECT 1", into(one), now;
+        if (one != 1) throw DatabaseUnavailable("SELECT 1 did not answer 1");
+        return 0;
+    });
+}
+
+}  // namespace sensorsys::server

@@ -1,0 +1,61 @@
+// Readings in sensor_project.readings: idempotent inserts (reading_id), one statement per bulk
+// batch, keyset pages, latest by index. Hot statements stay prepared per pooled connection.
+// Thread-safe (each call leases its own connection).
+#pragma once
+
+#include "api_request.h"
+#include "connection_pool.h"
+#include "uuid_v7.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sensorsys::server {
+
+struct StoredReading {
+    std::int64_t id = 0;
+    std::string readingId;
+    std::string deviceId;
+    std::int64_t tsUtcMicros = 0;
+    std::int64_t tsLocalMicros = 0;
+    int tsLocalOffset = 0;
+    std::string payloadJson;
+
+    // {"id", "reading_id", "device_id", "ts_utc", "ts_local" (with the device's offset), "payload"}
+    void appendJson(std::string& out) const;
+    std::string json() const;
+};
+
+struct InsertOne {
+    StoredReading reading;
+    bool created = false;  // false: the reading_id was already stored
+};
+
+class ReadingStore {
+  public:
+    explicit ReadingStore(ConnectionPool& pool) : _pool(pool) {}
+
+    InsertOne insert(const ReadingInput& reading);
+    // One statement (the batch as one jsonb parameter), one transaction. Returns rows inserted;
+    // the rest were duplicates (in the table or within the batch).
+    std::int64_t insertBulk(const std::vector<ReadingInput>& readings);
+    std::optional<StoredReading> latest(const std::optional<std::string>& deviceId);
+    // Rows of the range after the cursor (or from the start), ordered by (ts_local, id).
+    std::vector<StoredReading> page(const RangeQuery& range, const std::optional<Cursor>& after,
+                                    int limit);
+    // JSON array of {"device_id", "first_seen", "last_seen", "readings"}.
+    std::string devicesJson();
+    // Round trip to PostgreSQL; throws DatabaseUnavailable.
+    void ping();
+
+    // The JSON array parameter of insertBulk; readings without reading_id get a UUIDv7.
+    std::string bulkParameter(const std::vector<ReadingInput>& readings);
+
+  private:
+    ConnectionPool& _pool;
+    UuidV7Generator _uuids;
+};
+
+}  // namespace sensorsys::server

@@ -1,0 +1,158 @@
+#include "request_handler.h"
+
+#include "body_limits.h"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <chrono>
+
+namespace sensorsys::server {
+
+namespace {
+
+// After an early answer with Connection: close, read (and drop) what the client is still
+// sending for a moment before closing, so it receives the answer instead of a reset
+// ("lingering close"). Bounded in bytes and time.
+void lingeringClose(Poco::Net::HTTPServerRequest& request) {
+    try {
+        auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
+        socket.shutdownSend();
+        socket.setReceiveTimeout(Poco::Timespan(0, 500000));
+        char buffer[16384];
+        std::size_t total = 0;
+        while (total < 8 * 1024 * 1024) {
+            const int n = socket.receiveBytes(buffer, sizeof buffer);
+            if (n <= 0) break;
+            total += static_cast<std::size_t>(n);
+        }
+    } catch (...) {
+        // timeout or reset: the connection is closing anyway
+    }
+}
+
+void sendResponse(Poco::Net::HTTPServerResponse& response, const ApiResponse& r) {
+    response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
+    response.setContentType(r.contentType);
+    for (const auto& [name, value] : r.headers) response.set(name, value);
+    if (r.close) response.setKeepAlive(false);
+    response.setContentLength(static_cast<std::streamsize>(r.body.size()));
+    if (!r.close) {
+        // Header and body leave in one write when POCO flushes after the handler.
+        response.sendBuffer(r.body.data(), r.body.size());
+        return;
+    }
+    // send() + flush: sendBuffer would leave the bytes in a stream POCO flushes only after
+    // the handler returns, too late for lingeringClose.
+    std::ostream& out = response.send();
+    out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
+    out.flush();
+}
+
+}  // namespace
+
+void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
+                                      Poco::Net::HTTPServerResponse& response) {
+    const auto started = std::chrono::steady_clock::now();
+    Route route = Route::Unknown;
+    int status = 500;
+    std::size_t bytes = 0;
+    try {
+        // Responses go out in one write, but keep-alive clients must never wait for a delayed
+        // ACK (Nagle) on a second one, e.g. chunked streaming.
+        static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket().setNoDelay(true);
+        Headers headers;
+        for (const auto& [name, value] : request) headers.emplace_back(name, value);
+        std::optional<std::int64_t> contentLength;
+        if (request.hasContentLength()) contentLength = request.getContentLength64();
+        std::string body;
+        const BodyRead read = readBody(request.stream(), contentLength, _config.maxBodyBytes, body);
+        ApiResponse r;
+        ApiRequest parsed;
+        if (read == BodyRead::TooLarge) {
+            ApiError e;
+            e.status = 413;
+            e.error = "body over the limit";
+            e.detailJson = "{\"limit_bytes\": " + std::to_string(_config.maxBodyBytes) + "}";
+            e.closeConnection = true;  // the rest of the body was not read
+            r = errorResponse(e);
+        } else if (read == BodyRead::Broken) {
+            ApiError e;
+            e.status = 400;
+            e.error = "incomplete request body";
+            e.closeConnection = true;
+            r = errorResponse(e);
+        } else {
+            const RequestLimits limits{_config.maxBodyBytes, _config.maxBatch, _config.maxPageRows};
+            parsed = parseRequest(request.getMethod(), request.getURI(), headers, body, limits);
+            route = parsed.route;
+            body.clear();
+            body.shrink_to_fit();
+            r = _service.handle(parsed);
+        }
+        status = r.status;
+        if (!r.streamAfter) {
+            bytes = r.body.size();
+            sendResponse(response, r);
+            if (read != BodyRead::Complete) lingeringClose(request);
+        } else {
+            response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
+            response.setContentType(r.contentType);
+            response.setChunkedTransferEncoding(true);
+            std::ostream& out = response.send();
+            out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
+            bytes = r.body.size();
+            if (!_service.streamRest(parsed.range, *r.streamAfter, out)) {
+                // Headers are out; the only honest signal left is to cut the connection so
+                // the client sees a truncated body instead of a well-formed partial array.
+                _logger.error("GET /readings aborted mid-stream; closing the connection");
+                auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
+                impl.socket().shutdown();
+            }
+        }
+    } catch (const Poco::Exception& e) {
+        _logger.error("request %s %s failed: %s", request.getMethod(), request.getURI(),
+                      e.displayText());
+        status = 500;
+        if (!response.sent()) {
+            ApiResponse r;
+            r.status = 500;
+            r.body = "{\"error\": \"internal error\", \"detail\": null}";
+            r.close = true;
+            try {
+                sendResponse(response, r);
+            } catch (...) {
+                // the connection is gone
+            }
+        }
+    } catch (const std::exception& e) {
+        _logger.error("request %s %s failed: %s", request.getMethod(), request.getURI(),
+                      std::string(e.what()));
+        status = 500;
+        if (!response.sent()) {
+            ApiResponse r;
+            r.status = 500;
+            r.body = "{\"error\": \"internal error\", \"detail\": null}";
+            r.close = true;
+            try {
+                sendResponse(response, r);
+            } catch (...) {
+                // the connection is gone
+            }
+        }
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    _service.metrics().recordRequest(route, status, seconds);
+    if (_config.logRequests && _logger.information()) {
+        std::string line = request.getMethod() + " " + request.getURI().substr(0, 300) + " " +
+                           std::to_string(status) + " " +
+                           std::to_string(seconds * 1000.0).substr(0, 8) + "ms " +
+                           std::to_string(bytes) + "B";
+        _logger.information(line);
+    }
+}
+
+}  // namespace sensorsys::server

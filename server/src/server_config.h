@@ -1,0 +1,62 @@
+// The server's configuration: every key declared once (name, default, description), read and
+// validated from a Poco configuration. Immutable after load; thread-safe to share.
+#pragma once
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sensorsys::server {
+
+struct ConfigKey {
+    const char* name;
+    const char* defaultValue;
+    const char* description;
+};
+
+// Every key the server reads, in the order etc/server.properties documents them.
+const std::vector<ConfigKey>& configKeys();
+
+// A key has a value outside what is allowed; what() names the key and what is allowed.
+class ConfigError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ServerConfig {
+    std::string bind = "127.0.0.1";
+    int port = 8000;
+    int minThreads = 4;
+    int maxThreads = 1024;
+    int backlog = 1024;
+    bool keepAlive = true;
+    int keepAliveTimeoutSeconds = 15;
+    int maxKeepAliveRequests = 0;
+    int socketTimeoutSeconds = 30;
+    int drainTimeoutSeconds = 10;
+
+    std::string databaseConnection = "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys";
+    int poolSize = 8;
+    int poolWaitMillis = 2000;
+    int connectTimeoutSeconds = 5;
+    bool migrateOnStart = true;
+
+    bool authEnabled = true;
+    int authCacheSeconds = 5;
+
+    std::int64_t maxBodyBytes = 16 * 1024 * 1024;
+    int maxBatch = 10000;
+    int maxPageRows = 10000;
+    int streamPageRows = 1000;
+
+    bool logRequests = true;
+
+    // Reads every key of configKeys() from config (missing keys take their defaults).
+    // Throws ConfigError.
+    static ServerConfig load(const Poco::Util::AbstractConfiguration& config);
+};
+
+}  // namespace sensorsys::server

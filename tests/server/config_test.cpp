@@ -1,0 +1,59 @@
+#include "server_config.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/MapConfiguration.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace sensorsys::server {
+namespace {
+
+TEST(ServerConfig, DefaultsMatchTheContract) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    const auto s = ServerConfig::load(*c);
+    EXPECT_EQ(s.port, 8000);
+    EXPECT_EQ(s.bind, "127.0.0.1");
+    EXPECT_TRUE(s.authEnabled);
+    EXPECT_EQ(s.maxBodyBytes, 16 * 1024 * 1024);
+    EXPECT_EQ(s.maxBatch, 10000);
+}
+
+TEST(ServerConfig, InvalidValueNamesTheKeyAndWhatIsAllowed) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    c->setString("http.port", "eighty");
+    try {
+        ServerConfig::load(*c);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("http.port"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("0 to 65535"), std::string::npos);
+    }
+    c->setString("http.port", "80");
+    c->setString("auth.enabled", "maybe");
+    EXPECT_THROW(ServerConfig::load(*c), ConfigError);
+}
+
+TEST(ServerConfig, ThePackagedPropertiesFileDocumentsEveryKeyWithItsDefault) {
+    const std::string path = std::string(SENSORSYS_SOURCE_DIR) + "/etc/server.properties";
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << path;
+    std::stringstream text;
+    text << in.rdbuf();
+    for (const auto& key : configKeys()) {
+        EXPECT_NE(text.str().find(std::string(key.name) + " ="), std::string::npos) << key.name;
+        EXPECT_NE(text.str().find(std::string("default: ") + key.defaultValue), std::string::npos)
+            << key.name;
+    }
+    Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> file(
+        new Poco::Util::PropertyFileConfiguration(path));
+    EXPECT_NO_THROW(ServerConfig::load(*file));
+    EXPECT_TRUE(file->getBool("auth.enabled"));
+}
+
+}  // namespace
+}  // namespace sensorsys::server

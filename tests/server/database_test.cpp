@@ -1,0 +1,193 @@
+// Migrations, the seed upgrade, the connection pool and the reading store against a real
+// PostgreSQL (a fresh database of the fixture's throwaway cluster per test).
+#include "connection_pool.h"
+#include "migrator.h"
+#include "pg_test_cluster.h"
+#include "reading_store.h"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+namespace sensorsys::server {
+namespace {
+
+using namespace Poco::Data::Keywords;
+
+class DatabaseTest : public ::testing::Test {
+  protected:
+    void SetUp() override { Poco::Data::PostgreSQL::Connector::registerConnector(); }
+
+    Poco::Data::Session session() { return ConnectionPool::connect(db.connection(), 5); }
+
+    template <class T>
+    T scalar(const std::string& sql) {
+        auto s = session();
+        T value{};
+        s << sql, into(value), now;
+        return value;
+    }
+
+    sensorsys::test::TemporaryDatabase db{SENSORSYS_PG_INFO_FILE};
+};
+
+ReadingInput input(const std::string& device, int n, bool withId = true) {
+    ReadingInput r;
+    if (withId) {
+        char id[64];
+        std::snprintf(id, sizeof id, "0190f1c2-0000-7000-8000-%012d", n);
+        r.readingId = id;
+    }
+    r.deviceId = device;
+    r.tsUtc = {1800000000000000LL + n * 60000000LL, 0};
+    r.tsLocal = {r.tsUtc.epochMicros, 3600};
+    r.payloadJson = "{\"n\": " + std::to_string(n) + "}";
+    return r;
+}
+
+TEST_F(DatabaseTest, MigratingAFreshDatabaseCreatesTheSchemaAndASecondRunIsANoOp) {
+    auto s = session();
+    EXPECT_EQ(migrate(s).size(), embeddedMigrations().size());
+    EXPECT_TRUE(migrate(s).empty());
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.schema_migrations"),
+              static_cast<Poco::Int64>(embeddedMigrations().size()));
+    EXPECT_NE(scalar<std::string>(
+                  "SELECT indexdef FROM pg_indexes WHERE indexname = 'readings_reading_id_key'")
+                  .find("UNIQUE"),
+              std::string::npos);
+}
+
+TEST_F(DatabaseTest, TwoInstancesMigratingAtOnceBothSucceed) {
+    auto run = [this] {
+        auto s = session();
+        return migrate(s).size();
+    };
+    auto a = std::async(std::launch::async, run);
+    auto b = std::async(std::launch::async, run);
+    EXPECT_EQ(a.get() + b.get(), embeddedMigrations().size());
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.schema_migrations"),
+              static_cast<Poco::Int64>(embeddedMigrations().size()));
+}
+
+TEST_F(DatabaseTest, ASeedDatabaseIsUpgradedInPlaceKeepingItsRows) {
+    std::ifstream in(std::string(SENSORSYS_SOURCE_DIR) + "/tests/server/data/seed_api_schema.sql");
+    std::stringstream schema;
+    schema << in.rdbuf();
+    auto s = session();
+    for (const auto& statement : splitSqlStatements(schema.str())) s << statement, now;
+    s << "INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, payload)"
+         " SELECT 'seed-pi', t, t, jsonb_build_object('cpu_temp', jsonb_build_object('c', 40 + i % "
+         "10))"
+         " FROM generate_series(1, 2000) AS i, LATERAL (SELECT timestamptz '2025-01-01 00:00:00+00'"
+         " + i * interval '1 minute' AS t) x",
+        now;
+    const auto before = scalar<std::string>(
+        "SELECT md5(string_agg(id || device_id || ts_utc || ts_local || payload::text, ',' ORDER "
+        "BY id))"
+        " FROM sensor_project.readings");
+
+    EXPECT_EQ(migrate(s).size(), embeddedMigrations().size());
+
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.readings"), 2000);
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(DISTINCT reading_id) FROM sensor_project.readings"),
+              2000);
+    EXPECT_EQ(scalar<std::string>("SELECT md5(string_agg(id || device_id || ts_utc || ts_local || "
+                                  "payload::text, ',' ORDER BY id))"
+                                  " FROM sensor_project.readings"),
+              before);
+    // The seed's rows read back through the store with the seed's shape (+00:00).
+    ConnectionPool pool(db.connection(), 2, std::chrono::milliseconds(5000), 5);
+    ReadingStore store(pool);
+    auto latest = store.latest(std::string("seed-pi"));
+    ASSERT_TRUE(latest);
+    EXPECT_NE(latest->json().find("\"ts_local\": \"2025-01-02T09:20:00+00:00\""), std::string::npos)
+        << latest->json();
+    // New readings go into the upgraded table next to the old ones.
+    EXPECT_EQ(store.insertBulk({input("seed-pi", 1), input("seed-pi", 2)}), 2);
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT max(id) FROM sensor_project.readings"), 2002);
+}
+
+TEST_F(DatabaseTest, BulkInsertIsOneTransactionAndIdempotent) {
+    auto s = session();
+    migrate(s);
+    ConnectionPool pool(db.connection(), 2, std::chrono::milliseconds(5000), 5);
+    ReadingStore store(pool);
+    std::vector<ReadingInput> batch;
+    for (int i = 0; i < 360; ++i) batch.push_back(input("bulk", i));
+    batch.push_back(input("bulk", 5));  // a duplicate inside the batch
+    EXPECT_EQ(store.insertBulk(batch), 360);
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(DISTINCT xmin::text) FROM sensor_project.readings"),
+              1);
+    EXPECT_EQ(store.insertBulk(batch), 0);
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.readings"), 360);
+    // Readings without reading_id (old clients) get one from the server each time.
+    EXPECT_EQ(store.insertBulk({input("old", 1, false), input("old", 1, false)}), 2);
+}
+
+TEST_F(DatabaseTest, SingleInsertReportsCreatedThenReturnsTheStoredReading) {
+    auto s = session();
+    migrate(s);
+    ConnectionPool pool(db.connection(), 2, std::chrono::milliseconds(5000), 5);
+    ReadingStore store(pool);
+    auto first = store.insert(input("one", 7));
+    EXPECT_TRUE(first.created);
+    auto again = store.insert(input("one", 7));
+    EXPECT_FALSE(again.created);
+    EXPECT_EQ(again.reading.id, first.reading.id);
+    EXPECT_EQ(again.reading.tsLocalOffset, 3600);
+}
+
+TEST_F(DatabaseTest, HotStatementsArePreparedOncePerConnection) {
+    auto s = session();
+    migrate(s);
+    ConnectionPool pool(db.connection(), 1, std::chrono::milliseconds(5000), 5);
+    ReadingStore store(pool);
+    store.insertBulk({input("p", 1)});
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_TRUE(store.latest(std::nullopt));
+        ASSERT_TRUE(store.latest(std::string("p")));
+    }
+    const auto prepared = pool.run([](Connection& c) {
+        Poco::Int64 n = 0;
+        c.session() << "SELECT count(*) FROM pg_prepared_statements", into(n), now;
+        return n;
+    });
+    EXPECT_LT(prepared, 20);
+    EXPECT_GE(prepared, 2);
+}
+
+TEST_F(DatabaseTest, PoolWaitsForAConnectionAndTimesOutWhenNoneIsFreed) {
+    ConnectionPool pool(db.connection(), 1, std::chrono::milliseconds(300), 5);
+    {
+        auto held = pool.acquire();
+        EXPECT_THROW(pool.acquire(), PoolTimeout);
+        EXPECT_EQ(pool.stats().inUse, 1);
+    }
+    ConnectionPool patient(db.connection(), 1, std::chrono::milliseconds(60000), 5);
+    std::promise<void> acquired;
+    std::optional<ConnectionPool::Lease> held(patient.acquire());
+    std::thread waiter([&] {
+        auto lease = patient.acquire();  // blocks until the main thread releases
+        acquired.set_value();
+    });
+    while (patient.stats().waiting == 0) std::this_thread::yield();
+    held.reset();
+    acquired.get_future().get();
+    waiter.join();
+    EXPECT_EQ(patient.stats().inUse, 0);
+}
+
+TEST_F(DatabaseTest, UnreachableDatabaseIsReportedAsUnavailable) {
+    ConnectionPool pool("host=127.0.0.1 port=1 user=postgres dbname=postgres", 1,
+                        std::chrono::milliseconds(100), 2);
+    EXPECT_THROW(pool.acquire(), DatabaseUnavailable);
+    EXPECT_EQ(pool.stats().size, 0);
+}
+
+}  // namespace
+}  // namespace sensorsys::server

@@ -1,0 +1,344 @@
+// The API over real HTTP on loopback against a real PostgreSQL: routes, idempotency, streaming,
+// pagination, the malformed-request table, limits, auth, 503 on an exhausted pool, metrics and
+// 500 concurrent keep-alive clients.
+#include "malformed_cases.h"
+#include "raw_http.h"
+#include "server_fixture.h"
+#include "token_store.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Process.h>
+#include <Poco/TemporaryFile.h>
+
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+#include <fstream>
+#include <set>
+
+namespace sensorsys::server::testing {
+namespace {
+
+Poco::JSON::Object::Ptr object(const std::string& text) {
+    return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+Poco::JSON::Array::Ptr array(const std::string& text) {
+    return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Array::Ptr>();
+}
+
+std::string bulkOf(const std::string& device, int from, int count) {
+    std::string body = "{\"readings\": [";
+    for (int i = 0; i < count; ++i) {
+        if (i) body += ", ";
+        body += readingJson(device, from + i, uuidFor(from + i));
+    }
+    return body + "]}";
+}
+
+const std::string kRange =
+    "/readings?start_date=2030-01-01T00:00:00Z&end_date=2030-01-02T00:00:00Z";
+
+TEST(HttpApi, CreateAnswers201AndTheSameReadingIdAgainAnswers200WithTheStoredReading) {
+    TestServer s;
+    const auto body = readingJson("pi-kitchen", 1, uuidFor(1), "+01:00");
+    const auto first = call(s.port(), "POST", "/readings", body);
+    ASSERT_EQ(first.status, 201) << first.body;
+    auto stored = object(first.body);
+    EXPECT_EQ(stored->getValue<std::string>("ts_local"), "2030-01-01T11:01:00+01:00");
+    EXPECT_EQ(stored->getValue<std::string>("ts_utc"), "2030-01-01T10:01:00+00:00");
+    EXPECT_EQ(stored->getValue<std::string>("reading_id"), uuidFor(1));
+    const auto again = call(s.port(), "POST", "/readings", body);
+    ASSERT_EQ(again.status, 200) << again.body;
+    EXPECT_EQ(object(again.body)->getValue<int>("id"), stored->getValue<int>("id"));
+    // A reading without reading_id (seed client) is stored with a generated one.
+    const auto old = call(s.port(), "POST", "/readings", readingJson("pi-kitchen", 2));
+    ASSERT_EQ(old.status, 201);
+    EXPECT_EQ(object(old.body)->getValue<std::string>("reading_id").size(), 36u);
+}
+
+TEST(HttpApi, BulkStoresValidItemsAndCountsInsertedDuplicatesAndRejected) {
+    TestServer s;
+    ASSERT_EQ(call(s.port(), "POST", "/readings/bulk", bulkOf("b", 0, 5)).status, 200);
+    std::string body = "{\"readings\": [" + readingJson("b", 3, uuidFor(3)) + ", " +
+                       readingJson("b", 10, uuidFor(10)) + ", {\"device_id\": \"b\"}, " +
+                       readingJson("b", 10, uuidFor(10)) + "]}";
+    const auto r = call(s.port(), "POST", "/readings/bulk", body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto o = object(r.body);
+    EXPECT_EQ(o->getValue<int>("inserted"), 1);
+    EXPECT_EQ(o->getValue<int>("duplicates"), 2);
+    auto rejected = o->getArray("rejected");
+    ASSERT_EQ(rejected->size(), 1u);
+    EXPECT_EQ(rejected->getObject(0)->getValue<int>("index"), 2);
+    EXPECT_NE(rejected->getObject(0)->getValue<std::string>("error").find("ts_utc"),
+              std::string::npos);
+    const auto all = call(s.port(), "GET", kRange);
+    EXPECT_EQ(array(all.body)->size(), 6u);
+}
+
+TEST(HttpApi, LatestIsPerDeviceAnd404WhenThereIsNone) {
+    TestServer s;
+    EXPECT_EQ(call(s.port(), "GET", "/readings/latest").status, 404);
+    call(s.port(), "POST", "/readings/bulk", bulkOf("a", 0, 3));
+    call(s.port(), "POST", "/readings/bulk", bulkOf("z", 10, 2));
+    auto latest = call(s.port(), "GET", "/readings/latest");
+    ASSERT_EQ(latest.status, 200);
+    EXPECT_EQ(object(latest.body)->getValue<std::string>("device_id"), "z");
+    latest = call(s.port(), "GET", "/readings/latest?device_id=a");
+    EXPECT_EQ(object(latest.body)->getValue<std::string>("ts_local"), "2030-01-01T11:02:00+01:00");
+    EXPECT_EQ(call(s.port(), "GET", "/readings/latest?device_id=nobody").status, 404);
+    const auto devices = array(call(s.port(), "GET", "/devices").body);
+    ASSERT_EQ(devices->size(), 2u);
+    EXPECT_EQ(devices->getObject(0)->getValue<int>("readings"), 3);
+}
+
+TEST(HttpApi, RangeWithoutLimitStreamsTheWholeRangeInOrder) {
+    TestServer s([](ServerConfig& c) { c.streamPageRows = 7; });
+    call(s.port(), "POST", "/readings/bulk", bulkOf("s", 0, 50));
+    const auto r = call(s.port(), "GET", kRange);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Transfer-Encoding"), "chunked");
+    auto rows = array(r.body);
+    ASSERT_EQ(rows->size(), 50u);
+    for (unsigned i = 1; i < rows->size(); ++i) {
+        EXPECT_LT(rows->getObject(i - 1)->getValue<std::string>("ts_local"),
+                  rows->getObject(i)->getValue<std::string>("ts_local"));
+    }
+    // Inclusive bounds, by instant, whatever offset the bounds are written in.
+    const auto window =
+        call(s.port(), "GET",
+             "/readings?start_date=2030-01-01T11:05:00%2B01:00&end_date=2030-01-01T10:09:00Z");
+    EXPECT_EQ(array(window.body)->size(), 5u);
+}
+
+TEST(HttpApi, LimitGivesPagesLinkedByRelNextUntilTheRangeEnds) {
+    TestServer s;
+    call(s.port(), "POST", "/readings/bulk", bulkOf("p", 0, 23));
+    std::string target = kRange + "&limit=8&device_id=p";
+    std::set<int> seen;
+    int pages = 0;
+    while (!target.empty()) {
+        const auto r = call(s.port(), "GET", target);
+        ASSERT_EQ(r.status, 200) << r.body;
+        auto rows = array(r.body);
+        for (unsigned i = 0; i < rows->size(); ++i)
+            seen.insert(rows->getObject(i)->getValue<int>("id"));
+        ++pages;
+        const std::string link = r.header("Link");
+        target.clear();
+        if (!link.empty()) {
+            ASSERT_NE(link.find("rel=\"next\""), std::string::npos);
+            target = link.substr(1, link.find('>') - 1);
+        }
+        ASSERT_LE(pages, 10);
+    }
+    EXPECT_EQ(seen.size(), 23u);
+    EXPECT_EQ(pages, 3);
+}
+
+TEST(HttpApi, EveryMalformedRequestGetsItsStatusAndTheConnectionKeepsServing) {
+    TestServer s;
+    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(s.port()));
+    session.setTimeout(Poco::Timespan(30, 0));
+    const auto cases = malformedCases();
+    ASSERT_GE(cases.size(), 30u);
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        HeaderList headers(c.headers.begin(), c.headers.end());
+        if (c.method != "POST" && c.body.empty()) {
+            // no body, no content type
+        } else if (headers.empty()) {
+            headers.emplace_back("Content-Type", "application/json");
+        }
+        const auto r = call(session, c.method, c.target, c.body, headers);
+        EXPECT_EQ(r.status, c.status) << r.body;
+        EXPECT_EQ(r.header("Content-Type"), "application/json");
+        EXPECT_NE(r.body.find("\"error\""), std::string::npos) << r.body;
+        EXPECT_NE(r.body.find(c.mentions), std::string::npos) << r.body;
+        if (c.status == 405) {
+            EXPECT_FALSE(r.header("Allow").empty());
+        }
+        const auto health = call(session, "GET", "/health");
+        EXPECT_EQ(health.status, 200);
+    }
+}
+
+TEST(HttpApi, BodyOverTheLimitByContentLengthIs413AndTheConnectionIsClosed) {
+    TestServer s([](ServerConfig& c) { c.maxBodyBytes = 64 * 1024; });
+    auto sock = rawConnect(s.port());
+    rawSend(sock,
+            "POST /readings/bulk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: 100000000\r\n\r\n{\"readings\": [");
+    const auto r = rawReceive(sock);
+    EXPECT_EQ(r.status, 413);
+    EXPECT_NE(Poco::toLower(r.head).find("connection: close"), std::string::npos) << r.head;
+    EXPECT_NE(r.body.find("limit_bytes"), std::string::npos);
+    EXPECT_EQ(call(s.port(), "GET", "/health").status, 200);
+}
+
+TEST(HttpApi, ChunkedBodyOverTheLimitIs413) {
+    TestServer s([](ServerConfig& c) { c.maxBodyBytes = 64 * 1024; });
+    auto sock = rawConnect(s.port());
+    std::string request =
+        "POST /readings/bulk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 10; ++i) request += "2800\r\n" + std::string(0x2800, ' ') + "\r\n";
+    request += "0\r\n\r\n";
+    rawSend(sock, request);
+    const auto r = rawReceive(sock);
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(call(s.port(), "GET", "/health").status, 200);
+}
+
+TEST(HttpApi, GzipBodiesAreAccepted) {
+    TestServer s;
+    const auto r = call(s.port(), "POST", "/readings/bulk", gzipText(bulkOf("gz", 0, 3)),
+                        {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(object(r.body)->getValue<int>("inserted"), 3);
+}
+
+TEST(HttpApi, HeadAnswersLikeGetWithoutBody) {
+    TestServer s;
+    const auto r = call(s.port(), "HEAD", "/health");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.body.empty());
+}
+
+class AuthTest : public ::testing::Test {
+  protected:
+    AuthTest()
+        : server([](ServerConfig& c) {
+              c.authEnabled = true;
+              c.authCacheSeconds = 0;
+          }) {
+        auto session = ConnectionPool::connect(server.db.connection(), 5);
+        TokenStore tokens(session);
+        device = tokens.create(Scope::Device, "pi-1");
+        reader = tokens.create(Scope::Read, "");
+        admin = tokens.create(Scope::Admin, "");
+    }
+    HttpReply as(const std::string& token, const std::string& method, const std::string& target,
+                 const std::string& body = "") {
+        return call(server.port(), method, target, body, {{"Authorization", "Bearer " + token}});
+    }
+    TestServer server;
+    std::string device, reader, admin;
+};
+
+TEST_F(AuthTest, HealthAndMetricsAreOpenEverythingElseNeedsAToken) {
+    EXPECT_EQ(call(server.port(), "GET", "/health").status, 200);
+    EXPECT_EQ(call(server.port(), "GET", "/metrics").status, 200);
+    const auto r = call(server.port(), "GET", "/readings/latest");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.header("WWW-Authenticate").rfind("Bearer", 0), 0u);
+    const auto bad = as("sst_1_wrongsecret", "GET", "/readings/latest");
+    EXPECT_EQ(bad.status, 401);
+    EXPECT_NE(bad.header("WWW-Authenticate").find("invalid_token"), std::string::npos);
+    EXPECT_EQ(call(server.port(), "GET", "/devices", "", {{"Authorization", "Basic abc"}}).status,
+              401);
+}
+
+TEST_F(AuthTest, ScopesDecideWhoWritesAndWhoReads) {
+    EXPECT_EQ(as(device, "POST", "/readings", readingJson("pi-1", 1, uuidFor(1))).status, 201);
+    const auto other = as(device, "POST", "/readings", readingJson("pi-2", 2, uuidFor(2)));
+    EXPECT_EQ(other.status, 403);
+    EXPECT_NE(other.body.find("device_id"), std::string::npos);
+    EXPECT_EQ(as(device, "POST", "/readings/bulk", bulkOf("pi-2", 5, 2)).status, 403);
+    EXPECT_EQ(as(device, "GET", "/readings/latest").status, 403);
+    EXPECT_EQ(as(reader, "GET", "/readings/latest").status, 200);
+    EXPECT_EQ(as(reader, "POST", "/readings", readingJson("pi-1", 3, uuidFor(3))).status, 403);
+    EXPECT_EQ(as(admin, "POST", "/readings/bulk", bulkOf("pi-9", 5, 2)).status, 200);
+    EXPECT_EQ(as(admin, "GET", "/devices").status, 200);
+    const auto check = object(as(device, "GET", "/auth/check").body);
+    EXPECT_EQ(check->getValue<std::string>("scope"), "device");
+    EXPECT_EQ(check->getValue<std::string>("device_id"), "pi-1");
+    EXPECT_FALSE(check->getValue<std::string>("server_time").empty());
+}
+
+TEST_F(AuthTest, ARevokedTokenIsRefused) {
+    EXPECT_EQ(as(reader, "GET", "/auth/check").status, 200);
+    auto session = ConnectionPool::connect(server.db.connection(), 5);
+    TokenStore tokens(session);
+    ASSERT_TRUE(tokens.revoke(*tokenId(reader)));
+    EXPECT_EQ(as(reader, "GET", "/auth/check").status, 401);
+    // Stored hashed: the clear token appears nowhere in the table.
+    for (const auto& t : tokens.list()) EXPECT_EQ(t.sha256Hex.size(), 64u);
+}
+
+TEST(HttpApi, ExhaustedPoolAnswers503WithRetryAfterAndRecovers) {
+    TestServer s([](ServerConfig& c) {
+        c.poolSize = 1;
+        c.poolWaitMillis = 100;
+    });
+    call(s.port(), "POST", "/readings/bulk", bulkOf("busy", 0, 1));
+    {
+        auto held = s.server->pool().acquire();
+        const auto r = call(s.port(), "GET", "/readings/latest");
+        EXPECT_EQ(r.status, 503);
+        EXPECT_EQ(r.header("Retry-After"), "1");
+        EXPECT_NE(r.body.find("database busy"), std::string::npos);
+    }
+    EXPECT_EQ(call(s.port(), "GET", "/readings/latest").status, 200);
+}
+
+TEST(HttpApi, MetricsAreValidPrometheusText) {
+    TestServer s;
+    call(s.port(), "POST", "/readings/bulk", bulkOf("m", 0, 3));
+    call(s.port(), "POST", "/readings/bulk", "{\"readings\": [{}]}");
+    call(s.port(), "GET", "/nope");
+    const auto r = call(s.port(), "GET", "/metrics");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Content-Type").rfind("text/plain; version=0.0.4", 0), 0u);
+    EXPECT_NE(r.body.find("sensorsys_readings_total{result=\"inserted\"} 3"), std::string::npos);
+    EXPECT_NE(r.body.find("sensorsys_readings_total{result=\"rejected\"} 1"), std::string::npos);
+    EXPECT_NE(r.body.find("sensorsys_http_requests_total{route=\"unknown\",status=\"404\"} 1"),
+              std::string::npos);
+    EXPECT_NE(r.body.find("sensorsys_http_request_duration_seconds_bucket{route=\"readings_bulk\","
+                          "le=\"+Inf\"} 2"),
+              std::string::npos);
+    EXPECT_NE(r.body.find("sensorsys_db_pool_in_use"), std::string::npos);
+    if (std::ifstream("/usr/bin/promtool").good()) {
+        Poco::TemporaryFile file;
+        std::ofstream(file.path()) << r.body;
+        const std::string cmd =
+            "/usr/bin/promtool check metrics < " + file.path() + " > /dev/null 2>&1";
+        EXPECT_EQ(std::system(cmd.c_str()), 0) << r.body;
+    }
+}
+
+TEST(HttpApi, FiveHundredConcurrentKeepAliveClientsAllGetAnswers) {
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    if (lim.rlim_cur < 1200u) {
+        GTEST_SKIP() << "the open-file limit (" << lim.rlim_cur
+                     << ") is too low for 500 clients and the server";
+    }
+    TestServer s([](ServerConfig& c) {
+        c.maxThreads = 1024;
+        c.poolSize = 4;
+        c.poolWaitMillis = 30000;
+    });
+    call(s.port(), "POST", "/readings/bulk", bulkOf("k", 0, 1));
+    constexpr int kClients = 500;
+    std::vector<Poco::Net::StreamSocket> sockets;
+    sockets.reserve(kClients);
+    for (int i = 0; i < kClients; ++i) sockets.push_back(rawConnect(s.port()));
+    const std::string request = "GET /readings/latest HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int round = 0; round < 2; ++round) {
+        for (auto& sock : sockets) rawSend(sock, request);
+        int ok = 0;
+        for (auto& sock : sockets) {
+            const auto r = rawReceive(sock);
+            if (r.complete && r.status == 200) ++ok;
+        }
+        EXPECT_EQ(ok, kClients) << "round " << round;
+    }
+}
+
+}  // namespace
+}  // namespace sensorsys::server::testing

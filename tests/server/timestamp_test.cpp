@@ -1,0 +1,73 @@
+#include "timestamp.h"
+#include "api_request.h"
+#include "json_text.h"
+#include "uuid_v7.h"
+
+#include <gtest/gtest.h>
+
+namespace sensorsys::server {
+namespace {
+
+TEST(Timestamp, ParsesOffsetsFractionsAndNaiveAsUtc) {
+    auto ts = parseTimestamp("2026-11-27T06:00:00.5+01:00");
+    ASSERT_TRUE(ts);
+    EXPECT_EQ(ts->offsetSeconds, 3600);
+    EXPECT_EQ(ts->epochMicros, 1795755600500000);
+    EXPECT_EQ(parseTimestamp("2026-11-27T05:00:00.5")->epochMicros, ts->epochMicros);
+    EXPECT_EQ(parseTimestamp("2026-11-27 05:00:00.500000z")->epochMicros, ts->epochMicros);
+    EXPECT_EQ(parseTimestamp("2026-11-27T00:30:00.5-0430")->epochMicros, ts->epochMicros);
+    EXPECT_EQ(parseTimestamp("1969-12-31T23:59:59.999999Z")->epochMicros, -1);
+    EXPECT_EQ(parseTimestamp("2024-02-29T00:00:00.123456789Z")->epochMicros % 1000000, 123456);
+}
+
+TEST(Timestamp, RejectsImpossibleAndMalformedText) {
+    for (const char* bad :
+         {"", "2026-11-27", "2026-11-27T05:00", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
+          "2026-11-27T05:00:60Z", "2026-11-27T05:00:00+24:00", "2026-11-27T05:00:00Zjunk",
+          "2026-11-27T05:00:00.Z", "0000-01-01T00:00:00Z", "2026-11-27X05:00:00Z",
+          "2026-11-27T05:00:00.1234567890Z", "0001-01-01T00:00:00+05:00",
+          "9999-12-31T23:00:00-05:00"}) {
+        EXPECT_FALSE(parseTimestamp(bad)) << bad;
+    }
+}
+
+TEST(Timestamp, FormatsLikePythonIsoformatWithTheOriginalOffset) {
+    EXPECT_EQ(formatTimestamp(*parseTimestamp("2026-11-27T06:00:00+01:00")),
+              "2026-11-27T06:00:00+01:00");
+    EXPECT_EQ(formatTimestamp(*parseTimestamp("2026-11-27T06:00:00.000123-05:30")),
+              "2026-11-27T06:00:00.000123-05:30");
+    EXPECT_EQ(formatUtcForSql(0), "1970-01-01T00:00:00.000000Z");
+    EXPECT_EQ(formatUtcForSql(-1), "1969-12-31T23:59:59.999999Z");
+}
+
+TEST(JsonText, EscapesAndValidatesUtf8) {
+    EXPECT_EQ(jsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+    EXPECT_TRUE(isValidUtf8("h\xC3\xA9llo \xF0\x9F\x98\x80"));
+    std::size_t at = 0;
+    EXPECT_FALSE(isValidUtf8("ab\xC0\xAF", &at));  // overlong
+    EXPECT_EQ(at, 2u);
+    EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));      // surrogate
+    EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+    EXPECT_FALSE(isValidUtf8("\xE2\x82"));          // truncated
+}
+
+}  // namespace
+}  // namespace sensorsys::server
+
+namespace sensorsys::server {
+namespace {
+
+TEST(UuidV7, IsVersion7VariantRfcAndOrderedByTime) {
+    UuidV7Generator g;
+    const auto a = g.at(1700000000000);
+    const auto b = g.at(1700000000001);
+    EXPECT_TRUE(canonicalUuid(a));
+    EXPECT_EQ(a[14], '7');
+    EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos);
+    EXPECT_LT(a, b);
+    EXPECT_EQ(a.substr(0, 13), "018bcfe5-6800");
+    EXPECT_NE(g.next(), g.next());
+}
+
+}  // namespace
+}  // namespace sensorsys::server
