@@ -12,11 +12,11 @@
 #include <Poco/Logger.h>
 #include <Poco/ThreadPool.h>
 
+#include <sensorsys/common/uuid_v7.hpp>
 #include "agent_config.hpp"
 #include "parallel_reader.hpp"
 #include "plugin_loader.hpp"
 #include "reading.hpp"
-#include "uuid_v7.hpp"
 
 namespace sensorsys::agent {
 

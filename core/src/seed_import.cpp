@@ -11,8 +11,8 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/SHA1Engine.h>
 
+#include <sensorsys/common/uuid_v7.hpp>
 #include "reading.hpp"
-#include "uuid_v7.hpp"
 
 namespace sensorsys::agent {
 namespace {

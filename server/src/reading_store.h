@@ -3,9 +3,9 @@
 // Thread-safe (each call leases its own connection).
 #pragma once
 
+#include <sensorsys/common/uuid_v7.hpp>
 #include "api_request.h"
 #include "connection_pool.h"
-#include "uuid_v7.h"
 
 #include <cstdint>
 #include <optional>

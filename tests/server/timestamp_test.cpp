@@ -1,7 +1,8 @@
 #include "timestamp.h"
+#include <chrono>
+#include <sensorsys/common/uuid_v7.hpp>
 #include "api_request.h"
 #include "json_text.h"
-#include "uuid_v7.h"
 
 #include <gtest/gtest.h>
 
@@ -59,8 +60,10 @@ namespace {
 
 TEST(UuidV7, IsVersion7VariantRfcAndOrderedByTime) {
     UuidV7Generator g;
-    const auto a = g.at(1700000000000);
-    const auto b = g.at(1700000000001);
+    const auto a =
+        g.next(std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000000)));
+    const auto b =
+        g.next(std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000001)));
     EXPECT_TRUE(canonicalUuid(a));
     EXPECT_EQ(a[14], '7');
     EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos);

@@ -38,7 +38,7 @@ TEST(PostgresStore, SeedTableIsUpgradedInPlace) {
     // The seed agent's own schema file (copied from the seed reference), with its rows.
     const std::string schema =
         readFile(std::string(SENSORSYS_TEST_DATA_DIR) + "/seed_agent_schema.sql");
-    for (const auto& statement : agent::splitSqlStatements(schema)) db.execute(statement);
+    for (const auto& statement : sensorsys::splitSqlStatements(schema)) db.execute(statement);
     db.execute(
         "INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, payload, is_synced)"
         " SELECT 'pi-seed', timestamptz '2026-11-20 00:00Z' + make_interval(mins => i),"

@@ -195,7 +195,7 @@ TEST(OpenStore, ChoosesTheConnector) {
 }
 
 TEST(Migrations, SplitterKeepsMultiLineStatements) {
-    const auto parts = agent::splitSqlStatements(
+    const auto parts = sensorsys::splitSqlStatements(
         "-- comment\nCREATE TABLE a (\n  x INT\n);\n\nINSERT INTO a VALUES (1);\n");
     ASSERT_EQ(parts.size(), 2u);
     EXPECT_EQ(parts[0], "CREATE TABLE a (\n  x INT\n);");

@@ -1,4 +1,4 @@
-#include "uuid_v7.hpp"
+#include <sensorsys/common/uuid_v7.hpp>
 
 #include <regex>
 #include <set>

@@ -1,10 +1,8 @@
 #include "store/migrations.hpp"
 
 #include <Poco/Data/Session.h>
-#include <Poco/String.h>
 
 #include <set>
-#include <sstream>
 
 namespace sensorsys::agent {
 
@@ -17,25 +15,6 @@ namespace {
 constexpr Poco::Int64 kPostgresMigrationLock = 0x73656e7361676e74LL;
 
 }  // namespace
-
-std::vector<std::string> splitSqlStatements(const std::string& sql) {
-    std::vector<std::string> out;
-    std::istringstream in(sql);
-    std::string line;
-    std::string current;
-    while (std::getline(in, line)) {
-        const std::string trimmed = Poco::trim(line);
-        if (trimmed.empty() || trimmed.starts_with("--")) continue;
-        current += line;
-        current += '\n';
-        if (trimmed.ends_with(";")) {
-            out.push_back(Poco::trim(current));
-            current.clear();
-        }
-    }
-    if (!Poco::trim(current).empty()) out.push_back(Poco::trim(current));
-    return out;
-}
 
 std::vector<int> migrateSqlite(Poco::Data::Session& session,
                                const std::vector<Migration>& migrations) {
@@ -75,53 +54,8 @@ std::vector<int> migrateSqlite(Poco::Data::Session& session,
 
 std::vector<int> migratePostgresql(Poco::Data::Session& session,
                                    const std::vector<Migration>& migrations) {
-    // The advisory lock serialises agents migrating one database at once; each migration runs
-    // in its own transaction with its bookkeeping row, so a failure leaves the previous
-    // version intact.
-    std::vector<int> applied;
-    Poco::Int64 key = kPostgresMigrationLock;
-    int locked = 0;
-    session << "SELECT 1 FROM pg_advisory_lock($1)", use(key), into(locked), now;
-    try {
-        session << "CREATE SCHEMA IF NOT EXISTS sensor_project", now;
-        session << "CREATE TABLE IF NOT EXISTS sensor_project.agent_schema_migrations ("
-                   " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                   " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-            now;
-        std::vector<int> done;
-        session << "SELECT version FROM sensor_project.agent_schema_migrations", into(done), now;
-        const std::set<int> doneSet(done.begin(), done.end());
-        for (const auto& m : migrations) {
-            if (doneSet.contains(m.version)) continue;
-            session.begin();
-            try {
-                for (const auto& statement : splitSqlStatements(m.sql)) session << statement, now;
-                int version = m.version;
-                std::string name = m.name;
-                session << "INSERT INTO sensor_project.agent_schema_migrations (version, name)"
-                           " VALUES ($1, $2)",
-                    use(version), use(name), now;
-                session.commit();
-            } catch (...) {
-                try {
-                    session.rollback();
-                } catch (...) {
-                    // broken connection: PostgreSQL rolls back with it
-                }
-                throw;
-            }
-            applied.push_back(m.version);
-        }
-    } catch (...) {
-        try {
-            session << "SELECT 1 FROM pg_advisory_unlock($1)", use(key), into(locked), now;
-        } catch (...) {
-            // the session is broken; PostgreSQL releases the lock with it
-        }
-        throw;
-    }
-    session << "SELECT 1 FROM pg_advisory_unlock($1)", use(key), into(locked), now;
-    return applied;
+    return sensorsys::migratePostgresql(
+        session, migrations, {kPostgresMigrationLock, "sensor_project.agent_schema_migrations"});
 }
 
 }  // namespace sensorsys::agent

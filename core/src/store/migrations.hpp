@@ -5,24 +5,16 @@
 #pragma once
 
 #include <Poco/Data/Session.h>
+#include <sensorsys/common/sql_migrations.hpp>
 
 #include <string>
 #include <vector>
 
 namespace sensorsys::agent {
 
-struct Migration {
-    int version;
-    const char* name;
-    const char* sql;
-};
-
 // The migrations built into this binary, by ascending version.
 const std::vector<Migration>& sqliteMigrations();
 const std::vector<Migration>& postgresqlMigrations();
-
-// Splits a migration into statements (at a ';' ending a line; "--" comment lines dropped).
-std::vector<std::string> splitSqlStatements(const std::string& sql);
 
 // Apply the pending migrations; return the versions applied now (empty: already up to date).
 // Throw Poco::Exception on failure (nothing of the failing migration stays applied).

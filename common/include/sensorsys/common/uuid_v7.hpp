@@ -9,7 +9,7 @@
 #include <random>
 #include <string>
 
-namespace sensorsys::agent {
+namespace sensorsys {
 
 // 16 bytes as "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
 std::string formatUuid(const std::uint8_t (&bytes)[16]);
@@ -30,4 +30,4 @@ class UuidV7Generator {
     std::uint16_t _counter = 0;
 };
 
-}  // namespace sensorsys::agent
+}  // namespace sensorsys

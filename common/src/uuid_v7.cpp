@@ -1,8 +1,8 @@
-#include "uuid_v7.hpp"
+#include "sensorsys/common/uuid_v7.hpp"
 
 #include <cstdio>
 
-namespace sensorsys::agent {
+namespace sensorsys {
 
 std::string formatUuid(const std::uint8_t (&b)[16]) {
     char text[37];
@@ -55,4 +55,4 @@ std::string UuidV7Generator::next(std::chrono::system_clock::time_point now) {
     return formatUuid(b);
 }
 
-}  // namespace sensorsys::agent
+}  // namespace sensorsys

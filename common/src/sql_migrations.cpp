@@ -1,0 +1,80 @@
+#include "sensorsys/common/sql_migrations.hpp"
+
+#include <set>
+#include <sstream>
+
+#include <Poco/String.h>
+
+namespace sensorsys {
+
+using namespace Poco::Data::Keywords;
+
+std::vector<std::string> splitSqlStatements(const std::string& sql) {
+    std::vector<std::string> out;
+    std::istringstream in(sql);
+    std::string line;
+    std::string current;
+    while (std::getline(in, line)) {
+        const std::string trimmed = Poco::trim(line);
+        if (trimmed.empty() || trimmed.starts_with("--")) continue;
+        current += line;
+        current += '\n';
+        if (trimmed.ends_with(";")) {
+            out.push_back(Poco::trim(current));
+            current.clear();
+        }
+    }
+    if (!Poco::trim(current).empty()) out.push_back(Poco::trim(current));
+    return out;
+}
+
+std::vector<int> migratePostgresql(Poco::Data::Session& session,
+                                   const std::vector<Migration>& migrations,
+                                   const PostgresMigrationTarget& target) {
+    std::vector<int> applied;
+    Poco::Int64 key = target.lock_key;
+    int locked = 0;
+    session << "SELECT 1 FROM pg_advisory_lock($1)", use(key), into(locked), now;
+    try {
+        session << "CREATE SCHEMA IF NOT EXISTS sensor_project", now;
+        session << "CREATE TABLE IF NOT EXISTS " + target.version_table +
+                       " (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                       " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            now;
+        std::vector<int> done;
+        session << "SELECT version FROM " + target.version_table, into(done), now;
+        const std::set<int> done_set(done.begin(), done.end());
+        for (const auto& m : migrations) {
+            if (done_set.contains(m.version)) continue;
+            session.begin();
+            try {
+                for (const auto& statement : splitSqlStatements(m.sql)) session << statement, now;
+                int version = m.version;
+                std::string name = m.name;
+                session << "INSERT INTO " + target.version_table +
+                               " (version, name) VALUES ($1, $2)",
+                    use(version), use(name), now;
+                session.commit();
+            } catch (...) {
+                try {
+                    session.rollback();
+                } catch (...) {
+                    // broken connection: PostgreSQL rolls back with it
+                }
+                throw;
+            }
+            applied.push_back(m.version);
+        }
+    } catch (...) {
+        try {
+            session << "SELECT 1 FROM pg_advisory_unlock($1)", use(key), into(locked), now;
+        } catch (...) {
+            // the session is broken; PostgreSQL releases the lock with it
+        }
+        throw;
+    }
+    session << "SELECT 1 FROM pg_advisory_unlock($1)", use(key), into(locked), now;
+    return applied;
+}
+
+}  // namespace sensorsys
