@@ -190,17 +190,7 @@ void PostgresStore::add(const StoredReading& reading) {
 
 std::vector<StoredReading> PostgresStore::oldestUnsynced(std::size_t limit) {
     return withSession("oldestUnsynced", true, [&](Poco::Data::Session& s) {
-        std::vector<Poco::Int64> ids;
-        std::vector<std::string> readingIds;
-        std::vector<std::string> jsons;
-        Poco::Int64 n = static_cast<Poco::Int64>(limit);
-        s << kOldestUnsyncedQuery, into(ids), into(readingIds), into(jsons), use(n), now;
-        std::vector<StoredReading> out;
-        out.reserve(ids.size());
-        for (std::size_t i = 0; i < ids.size(); ++i) {
-            out.push_back({ids[i], std::move(readingIds[i]), std::move(jsons[i])});
-        }
-        return out;
+        return store_support::fetchReadings(s, kOldestUnsyncedQuery, limit);
     });
 }
 

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <Poco/Data/Session.h>
+
 #include "store/reading_store.hpp"
 
 namespace sensorsys::agent::store_support {
@@ -17,6 +19,11 @@ namespace sensorsys::agent::store_support {
 void validateReading(const StoredReading& reading);
 
 // "[1,2,3]" / "{1,2,3}": a list of ids bound as ONE parameter (one round trip per batch).
+// Runs `query` (columns: id, reading_id, reading JSON; one parameter: the limit) and returns
+// its rows: both stores answer oldestUnsynced this way, with their own SQL.
+std::vector<StoredReading> fetchReadings(Poco::Data::Session& session, const std::string& query,
+                                         std::size_t limit);
+
 std::string idsAsJsonArray(const std::vector<std::int64_t>& ids);
 std::string idsAsPgArray(const std::vector<std::int64_t>& ids);
 

@@ -1,10 +1,10 @@
 // The built cpu_temp.so through the C ABI, as the agent loads it.
 #include <sensorsys/plugin.h>
 
+#include "built_plugin.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <dlfcn.h>
 
 #include <array>
 #include <memory>
@@ -16,28 +16,19 @@ using testing::HasSubstr;
 
 const std::string kDataDir = std::string(SENSORSYS_TEST_DATA_DIR) + "/cputemp";
 
-struct Closer {
-    void operator()(void* handle) const { ::dlclose(handle); }
-};
-
 class cputempPlugin : public testing::Test {
   protected:
     void SetUp() override {
-        const std::string path = std::string(SENSORSYS_PLUGIN_BUILD_DIR) + "/cpu_temp.so";
-        _module.reset(::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL));
-        ASSERT_TRUE(_module) << ::dlerror();
-        const auto entry =
-            reinterpret_cast<sensorsys_entry_fn>(::dlsym(_module.get(), SENSORSYS_ENTRY_SYMBOL));
-        ASSERT_NE(entry, nullptr) << ::dlerror();
-        plugin = entry(SENSORSYS_ABI_MAJOR, SENSORSYS_ABI_MINOR);
-        ASSERT_NE(plugin, nullptr);
+        _module = std::make_unique<sensorsys::test::BuiltPlugin>(SENSORSYS_PLUGIN_BUILD_DIR,
+                                                                 "cpu_temp.so");
+        plugin = &_module->descriptor();
     }
 
     const sensorsys_plugin_descriptor* plugin = nullptr;
     std::array<char, 512> error{};
 
   private:
-    std::unique_ptr<void, Closer> _module;
+    std::unique_ptr<sensorsys::test::BuiltPlugin> _module;
 };
 
 TEST_F(cputempPlugin, Describes) {

@@ -1,10 +1,10 @@
 // The built disk.so through the C ABI, as the agent loads it.
 #include <sensorsys/plugin.h>
 
+#include "built_plugin.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <dlfcn.h>
 
 #include <array>
 #include <memory>
@@ -15,21 +15,12 @@ namespace {
 using testing::HasSubstr;
 using testing::MatchesRegex;
 
-struct Closer {
-    void operator()(void* handle) const { ::dlclose(handle); }
-};
-
 class diskPlugin : public testing::Test {
   protected:
     void SetUp() override {
-        const std::string path = std::string(SENSORSYS_PLUGIN_BUILD_DIR) + "/disk.so";
-        _module.reset(::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL));
-        ASSERT_TRUE(_module) << ::dlerror();
-        const auto entry =
-            reinterpret_cast<sensorsys_entry_fn>(::dlsym(_module.get(), SENSORSYS_ENTRY_SYMBOL));
-        ASSERT_NE(entry, nullptr) << ::dlerror();
-        plugin = entry(SENSORSYS_ABI_MAJOR, SENSORSYS_ABI_MINOR);
-        ASSERT_NE(plugin, nullptr);
+        _module =
+            std::make_unique<sensorsys::test::BuiltPlugin>(SENSORSYS_PLUGIN_BUILD_DIR, "disk.so");
+        plugin = &_module->descriptor();
     }
 
     // Creates an instance from `config`, reads once and destroys it.
@@ -50,7 +41,7 @@ class diskPlugin : public testing::Test {
     std::array<char, 512> error{};
 
   private:
-    std::unique_ptr<void, Closer> _module;
+    std::unique_ptr<sensorsys::test::BuiltPlugin> _module;
 };
 
 TEST_F(diskPlugin, Describes) {
