@@ -1,5 +1,7 @@
 #include "agent_application.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -69,6 +71,29 @@ void emit(const std::string& line) {
 
 AgentApplication::AgentApplication() : _pool(2, 64, 60) {
     setUnixOptions(true);
+}
+
+namespace {
+
+sigset_t terminationSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGQUIT);
+    return set;
+}
+
+}  // namespace
+
+void AgentApplication::blockTerminationSignals() {
+    const sigset_t set = terminationSignals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void AgentApplication::unblockTerminationSignals() {
+    const sigset_t set = terminationSignals();
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 void AgentApplication::defineOptions(Poco::Util::OptionSet& options) {
@@ -198,6 +223,7 @@ void AgentApplication::setUpLogging(const AgentSettings& settings) {
 }
 
 int AgentApplication::main(const ArgVec& args) {
+    if (_mode != Mode::Run) unblockTerminationSignals();
     if (_mode == Mode::Help) {
         printHelp();
         return EXIT_OK;

@@ -21,6 +21,11 @@ class AgentApplication : public Poco::Util::ServerApplication {
   public:
     AgentApplication();
 
+    // SIGINT, SIGTERM and SIGQUIT: blocked in every thread for the reading loop (it waits for
+    // them); the one-shot modes unblock them on the main thread so Ctrl-C still ends them.
+    static void blockTerminationSignals();
+    static void unblockTerminationSignals();
+
   protected:
     void defineOptions(Poco::Util::OptionSet& options) override;
     void handleOption(const std::string& name, const std::string& value) override;

@@ -6,6 +6,10 @@
 #include "agent_application.hpp"
 
 int main(int argc, char** argv) {
+    // Block the termination signals before any thread exists, so every thread inherits the
+    // mask and SIGTERM reaches the agent's sigwait (ServerApplication::waitForTerminationRequest)
+    // instead of killing the process through a pool thread that left it unblocked.
+    sensorsys::agent::AgentApplication::blockTerminationSignals();
     try {
         sensorsys::agent::AgentApplication app;
         return app.run(argc, argv);
