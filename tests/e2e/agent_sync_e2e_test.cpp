@@ -105,11 +105,17 @@ class AgentServerE2E : public ::testing::Test {
             work / "agent");
     }
 
+    // --status of the buffer; retried, since it competes with a running agent for the file.
     Poco::JSON::Object::Ptr status() const {
-        const auto r = run({SENSORSYS_AGENT_BINARY, "--status", "--json", "--config",
-                            (work / "none.properties").string(), "--define",
-                            "store.path=" + (work / "buffer.db").string(), "--define",
-                            "agent.status_file=" + (work / "status.json").string()});
+        ProcessResult r;
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            r = run({SENSORSYS_AGENT_BINARY, "--status", "--json", "--config",
+                     (work / "none.properties").string(), "--define",
+                     "store.path=" + (work / "buffer.db").string(), "--define",
+                     "agent.status_file=" + (work / "status.json").string()});
+            if (r.exit_code == 0) break;
+        }
+        if (r.exit_code != 0) throw std::runtime_error("--status failed: " + r.err);
         return Poco::JSON::Parser().parse(r.out).extract<Poco::JSON::Object::Ptr>();
     }
 
