@@ -112,24 +112,11 @@ void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                 impl.socket().shutdown();
             }
         }
-    } catch (const Poco::Exception& e) {
-        _logger.error("request %s %s failed: %s", request.getMethod(), request.getURI(),
-                      e.displayText());
-        status = 500;
-        if (!response.sent()) {
-            ApiResponse r;
-            r.status = 500;
-            r.body = "{\"error\": \"internal error\", \"detail\": null}";
-            r.close = true;
-            try {
-                sendResponse(response, r);
-            } catch (...) {
-                // the connection is gone
-            }
-        }
     } catch (const std::exception& e) {
+        // Poco's own exceptions say more in displayText() than in what().
+        const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
         _logger.error("request %s %s failed: %s", request.getMethod(), request.getURI(),
-                      std::string(e.what()));
+                      poco ? poco->displayText() : std::string(e.what()));
         status = 500;
         if (!response.sent()) {
             ApiResponse r;

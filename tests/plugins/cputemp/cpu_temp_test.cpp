@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "error_of.hpp"
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -33,16 +35,7 @@ const std::string kDataDir = std::string(SENSORSYS_TEST_DATA_DIR) + "/cputemp";
 const std::string kSysfsFixture = kDataDir + "/thermal_zone0_temp";  // 48312
 const std::string kMissing = "/nonexistent/sensorsys";
 
-template <class Error>
-std::string errorOf(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected an exception";
-    return {};
-}
+using sensorsys::test::errorOf;
 
 std::string readError(const CpuThermometer& thermometer) {
     return errorOf<ReadError>([&] { thermometer.celsius(); });

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "error_of.hpp"
+
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -26,16 +28,7 @@ using sensorsys::plugin::ReadError;
 using testing::AllOf;
 using testing::HasSubstr;
 
-template <class Error>
-std::string errorOf(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected an exception";
-    return {};
-}
+using sensorsys::test::errorOf;
 
 std::string configError(const std::string& json) {
     return errorOf<ConfigError>([&] { Settings::fromConfig(Config(json.c_str())); });
