@@ -69,6 +69,10 @@ class ScriptedHandler : public Poco::Net::HTTPRequestHandler {
         {
             std::unique_lock lock(_script->mutex);
             _script->changed.wait_for(lock, answer.stall, [&] { return _script->closing; });
+            // Closing while stalled: hang up; the client must not take a late answer for one.
+            if (answer.stall.count() > 0 && _script->closing) {
+                throw std::runtime_error("scripted server closing");
+            }
         }
         response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
         response.setContentType("application/json");
@@ -109,9 +113,9 @@ ScriptedReply reply(int status, std::string body, std::string retry_after, bool 
     return r;
 }
 
-ScriptedHttpServer::ScriptedHttpServer()
+ScriptedHttpServer::ScriptedHttpServer(int port)
     : _script(std::make_shared<Script>()),
-      _socket(Poco::Net::SocketAddress("127.0.0.1", 0)),
+      _socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port))),
       _server(std::make_unique<Poco::Net::HTTPServer>(
           Poco::makeShared<ScriptedFactory>(_script), _socket,
           Poco::makeAuto<Poco::Net::HTTPServerParams>())) {
@@ -119,7 +123,14 @@ ScriptedHttpServer::ScriptedHttpServer()
 }
 
 ScriptedHttpServer::~ScriptedHttpServer() {
+    {
+        std::lock_guard lock(_script->mutex);
+        _script->closing = true;  // stalled handlers answer now instead of outliving the server
+    }
+    _script->changed.notify_all();
     _server->stopAll(true);
+    std::unique_lock lock(_script->mutex);
+    _script->changed.wait_for(lock, std::chrono::seconds(10), [&] { return _script->active == 0; });
 }
 
 std::string ScriptedHttpServer::url() const {

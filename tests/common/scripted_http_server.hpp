@@ -39,7 +39,9 @@ struct SeenRequest {
 
 class ScriptedHttpServer {
   public:
-    ScriptedHttpServer();
+    // Listens on 127.0.0.1:`port` (0: a free port). A fixed port lets a test put a real server
+    // on the same address after the scripted answers, without restarting the client.
+    explicit ScriptedHttpServer(int port = 0);
     ~ScriptedHttpServer();
 
     std::string url() const;
