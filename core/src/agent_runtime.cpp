@@ -130,7 +130,11 @@ void AgentRuntime::housekeepingLoop() {
         }
         writeStatus();
         lock.lock();
-        _wake.wait_for(lock, std::chrono::seconds(5), [this] { return _stopping; });
+        // Every 5 s (pending readings, status file), sooner when retention is due: a
+        // retention.check_interval under 5 s is honoured, not rounded up.
+        const auto wake =
+            std::min(std::chrono::steady_clock::now() + std::chrono::seconds(5), next_retention);
+        _wake.wait_until(lock, wake, [this] { return _stopping; });
     }
     _housekeepingDone = true;
     _wake.notify_all();

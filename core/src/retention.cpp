@@ -69,6 +69,25 @@ RetentionReport Retention::check() {
     }
 }
 
+bool Retention::compactIfStillOver(const std::string& path) {
+    // Deleting every n-th reading leaves pages partly full, and only emptied pages go back to
+    // the filesystem: the disk may still read over the threshold, and the next check would
+    // delete again for space already given up. Rewriting the store returns all of it - when
+    // the disk has room for the copy (twice the store, to be safe); otherwise the freed space
+    // is reused by new readings and the next check decides again.
+    const DiskUsage disk = _usage.usage(path);
+    if (disk.usedPercent() <= _settings.disk_threshold_percent) return false;
+    const auto storeBytes = static_cast<std::uint64_t>(_store.stats().size_bytes);
+    if (disk.total_bytes - disk.used_bytes < 2 * storeBytes) {
+        logger().warning(Poco::format(
+            "Retention: disk still %.1f%% full and no room to compact the store (%s MB)",
+            disk.usedPercent(), std::to_string(storeBytes / kMiB)));
+        return false;
+    }
+    _store.compact();
+    return true;
+}
+
 RetentionReport Retention::checkOrThrow() {
     RetentionReport report;
     const std::string path = _store.filesystemPath();
@@ -127,6 +146,7 @@ RetentionReport Retention::checkOrThrow() {
     }
 
     const RetentionResult result = _store.deleteStratified(deleteSynced, deleteUnsynced);
+    report.compacted = compactIfStillOver(path);
     report.outcome = RetentionReport::Outcome::Deleted;
     report.deleted_synced = result.deleted_synced;
     report.deleted_unsynced = result.deleted_unsynced;
@@ -138,6 +158,7 @@ RetentionReport Retention::checkOrThrow() {
         report.used_percent, _settings.disk_threshold_percent,
         std::to_string(result.deleted_synced), std::to_string(result.deleted_unsynced),
         span(result.kept_from_ts_utc, result.kept_to_ts_utc));
+    if (report.compacted) report.message += "; store compacted";
     if (result.deleted_unsynced > 0) {
         logger().error(report.message + " - DATA LOSS: " + std::to_string(result.deleted_unsynced) +
                        " readings were never sent to the server");

@@ -59,7 +59,8 @@ struct RetentionReport {
     std::int64_t deleted_unsynced = 0;
     std::optional<std::string> kept_from_ts_utc;
     std::optional<std::string> kept_to_ts_utc;
-    std::string message;  // what was logged
+    bool compacted = false;  // the store was rewritten to give the deleted rows' space back
+    std::string message;     // what was logged
 };
 
 class Retention {
@@ -73,6 +74,7 @@ class Retention {
 
   private:
     RetentionReport checkOrThrow();
+    bool compactIfStillOver(const std::string& path);
 
     RetentionSettings _settings;
     ReadingStore& _store;

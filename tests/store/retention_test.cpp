@@ -192,6 +192,7 @@ class RemoteStore final : public agent::ReadingStore {
         ++deletes;
         return {};
     }
+    void compact() override {}
     std::string filesystemPath() const override { return {}; }
     int deletes = 0;
 };

@@ -306,6 +306,11 @@ RetentionResult PostgresStore::deleteStratified(std::int64_t synced_count,
     });
 }
 
+void PostgresStore::compact() {
+    withSession("compact", false,
+                [&](Poco::Data::Session& s) { s << "VACUUM FULL sensor_project.readings", now; });
+}
+
 std::string PostgresStore::filesystemPath() const {
     std::lock_guard lock(_mutex);
     return _dataDirectory.value_or(std::string());

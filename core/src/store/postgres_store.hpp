@@ -34,6 +34,7 @@ class PostgresStore final : public ReadingStore {
     StoreStats stats() override;
     RetentionResult deleteStratified(std::int64_t synced_count,
                                      std::int64_t unsynced_count) override;
+    void compact() override;
     // The server's data directory when PostgreSQL runs on this machine (host empty, a socket
     // folder, localhost or a loopback address) and the role may read data_directory; else
     // empty: a database on another host is not ours to measure or clean for disk space.

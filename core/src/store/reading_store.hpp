@@ -80,6 +80,12 @@ class ReadingStore {
     virtual RetentionResult deleteStratified(std::int64_t synced_count,
                                              std::int64_t unsynced_count) = 0;
 
+    // Rewrites the store so the space of deleted rows goes back to the filesystem. A stratified
+    // delete leaves most pages partly full, and only emptied pages are reclaimed by the
+    // deletion itself. Needs room for a copy of the store and blocks writers while it runs
+    // (SQLite: VACUUM; PostgreSQL: VACUUM FULL of the readings table). Throws StoreUnavailable.
+    virtual void compact() = 0;
+
     // Path of a file on the filesystem that holds the store (SQLite: the db file; PostgreSQL on
     // this machine: its data directory, when the role may read it); empty when the store is
     // not local (PostgreSQL on another host) - retention then measures nothing.

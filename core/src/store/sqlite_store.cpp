@@ -244,4 +244,15 @@ RetentionResult SqliteStore::deleteStratified(std::int64_t synced_count,
     });
 }
 
+void SqliteStore::compact() {
+    withSession("compact", [&](Poco::Data::Session& s) {
+        s << "VACUUM", now;
+        // VACUUM wrote the new pages to the WAL: copy them back and truncate it.
+        int busy = 0;
+        int logPages = 0;
+        int checkpointed = 0;
+        s << "PRAGMA wal_checkpoint(TRUNCATE)", into(busy), into(logPages), into(checkpointed), now;
+    });
+}
+
 }  // namespace sensorsys::agent

@@ -33,6 +33,7 @@ class SqliteStore final : public ReadingStore {
     StoreStats stats() override;
     RetentionResult deleteStratified(std::int64_t synced_count,
                                      std::int64_t unsynced_count) override;
+    void compact() override;
     std::string filesystemPath() const override { return _path; }
 
   private:
