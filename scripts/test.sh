@@ -3,6 +3,7 @@
 # runs the whole ctest suite twice — a normal build and an AddressSanitizer+UBSan build.
 #   scripts/test.sh            everything
 #   scripts/test.sh --no-asan  skip the sanitizer build (quicker local runs)
+#   FUZZ_SECONDS=10 scripts/test.sh   seconds per fuzz target after the suites (default 60, 0 skips)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,15 @@ if ((asan)); then
     export LSAN_OPTIONS="suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0"
   fi
   run_suite asan
+fi
+
+# The libFuzzer targets (fuzz/README.md), each for FUZZ_SECONDS (default 60; 0 skips them).
+if [[ "${FUZZ_SECONDS:-60}" == 0 ]]; then
+  echo "== fuzz: skipped (FUZZ_SECONDS=0)"
+elif command -v clang++ >/dev/null; then
+  scripts/fuzz.sh "${FUZZ_SECONDS:-60}" || status=1
+else
+  echo "== fuzz: SKIPPED, clang++ not found (scripts/install-deps.sh installs clang)"
 fi
 
 echo "== scripts/test.sh finished in $(( $(date +%s) - started )) s, status $status"

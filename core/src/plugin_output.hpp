@@ -1,5 +1,7 @@
 // Checks what a plugin's read produced before it becomes part of a reading: one JSON object,
-// valid UTF-8, only finite numbers (no NaN), within the size cap. Stateless; safe from any thread.
+// valid UTF-8, only finite numbers (no NaN), within the size cap, and nothing the server cannot
+// store (\u0000, nesting past 60 levels, numbers past jsonb's range). Stateless; safe from any
+// thread.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +24,7 @@ inline constexpr std::size_t kDefaultOutputCap = 64 * 1024;
 std::string validatePluginOutput(std::string_view text, std::size_t cap = kDefaultOutputCap);
 
 // {"error": "<message>"}, properly escaped: what a failing instance contributes to a reading.
+// Bytes of the message that are not well-formed UTF-8 become U+FFFD.
 std::string errorObject(const std::string& message);
 
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).

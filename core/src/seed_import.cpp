@@ -69,8 +69,8 @@ ImportResult importSeed(const std::string& seed_connection, ReadingStore& store,
                 reading.json =
                     "{\"reading_id\": \"" + reading.reading_id + "\", " + texts[i].substr(1);
                 store.add(reading);
-                const std::chrono::system_clock::time_point taken(
-                    std::chrono::milliseconds(millis[i]));
+                const std::chrono::system_clock::time_point taken{
+                    std::chrono::milliseconds(millis[i])};
                 if (result.imported == 0) result.first_ts_utc = formatUtc(taken);
                 result.last_ts_utc = formatUtc(taken);
                 ++result.imported;

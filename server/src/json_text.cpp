@@ -2,11 +2,56 @@
 
 namespace sensorsys::server {
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence starting at p[i] (a byte >= 0x80), 0 if there
+// is none: overlongs, surrogates, code points above U+10FFFF and cut sequences are refused.
+std::size_t utf8SequenceLength(const unsigned char* p, std::size_t n, std::size_t i) {
+    const unsigned char c = p[i];
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;  // no UTF-16 surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (i + len > n) return 0;
+    if (p[i + 1] < lo || p[i + 1] > hi) return 0;
+    for (std::size_t k = 2; k < len; ++k) {
+        if (p[i + k] < 0x80 || p[i + k] > 0xBF) return 0;
+    }
+    return len;
+}
+
+}  // namespace
+
 void appendJsonString(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     out.push_back('"');
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char ch = s[i];
+        const auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x80) {
+            // Bytes that are not UTF-8 (a raw request target, text cut mid-character) become
+            // U+FFFD: the output stays valid JSON whatever the input.
+            const std::size_t len = utf8SequenceLength(p, s.size(), i);
+            if (len == 0) {
+                out += "\\ufffd";
+            } else {
+                out.append(s.substr(i, len));
+                i += len - 1;
+            }
+            continue;
+        }
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -58,31 +103,12 @@ bool isValidUtf8(std::string_view s, std::size_t* badOffset) {
         return false;
     };
     while (i < n) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
+        if (p[i] < 0x80) {
             ++i;
             continue;
         }
-        std::size_t len;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;  // no UTF-16 surrogates
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-        } else {
-            return fail(i);
-        }
-        if (i + len > n) return fail(i);
-        if (p[i + 1] < lo || p[i + 1] > hi) return fail(i);
-        for (std::size_t k = 2; k < len; ++k) {
-            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return fail(i);
-        }
+        const std::size_t len = utf8SequenceLength(p, n, i);
+        if (len == 0) return fail(i);
         i += len;
     }
     return true;

@@ -7,7 +7,8 @@
 
 namespace sensorsys::server {
 
-// Appends s as a JSON string literal (quotes included) to out. s must be valid UTF-8.
+// Appends s as a JSON string literal (quotes included) to out. Bytes of s that are not
+// well-formed UTF-8 are written as U+FFFD, so the result is always valid JSON.
 void appendJsonString(std::string& out, std::string_view s);
 
 // s as a JSON string literal.

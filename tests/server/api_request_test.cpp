@@ -1,6 +1,7 @@
 // parseRequest without a socket: the malformed-request table, and what valid requests yield.
 #include "api_request.h"
 #include "json_cursor.h"
+#include "json_text.h"
 #include "malformed_cases.h"
 
 #include <gtest/gtest.h>
@@ -117,6 +118,28 @@ TEST(ApiRequest, BearerTokenIsExtractedAndOtherSchemesAreFlagged) {
     EXPECT_EQ(r.bearer.value_or(""), "sst_1_abc");
     r = parse("GET", "/auth/check", "", {{"Authorization", "Basic dXNlcjpwdw=="}});
     EXPECT_TRUE(r.authorizationMalformed);
+}
+
+// Found by fuzz/server_request_fuzzer.cpp: raw bytes of a request target were copied into the
+// error body, which was then not UTF-8 (and so not JSON).
+TEST(ApiRequest, ErrorBodiesStayUtf8WhenTheRequestHoldsOtherBytes) {
+    auto r = parse("GET", "\x92/readings");
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->status, 400);
+    EXPECT_TRUE(isValidUtf8(r.error->body())) << r.error->body();
+    EXPECT_NE(r.error->body().find("\\ufffd/readings"), std::string::npos) << r.error->body();
+    r = parse("GET", "/caf%C3%A9%FF");
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->status, 404);
+    EXPECT_NE(r.error->body().find("/caf\xC3\xA9\\ufffd"), std::string::npos) << r.error->body();
+    r = parse(
+        "POST", "/readings",
+        R"({"device_id": "d", "ts_utc": "2026-11-27T05:00:00Z", "ts_local": "2026-11-27T05:00:00Z",
+                  "payload": {}, "reading_id": ")" +
+            std::string(63, 'a') + "\xC3\xA9\"}");
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->status, 422);
+    EXPECT_TRUE(isValidUtf8(r.error->body())) << r.error->body();
 }
 
 TEST(ApiRequest, UuidAndCursorHelpers) {

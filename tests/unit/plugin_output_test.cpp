@@ -73,5 +73,33 @@ TEST(PluginOutput, ErrorObjectEscapesTheMessage) {
     EXPECT_EQ(errorObject("bad \"quote\"\n"), R"({"error":"bad \"quote\"\n"})");
 }
 
+// Found by fuzz/plugin_output_fuzzer.cpp: outputs the agent kept made readings the server
+// refused (and the agent then quarantined, with every other sensor's value of that tick).
+TEST(PluginOutput, RefusesJsonTheServerCannotStore) {
+    EXPECT_THAT(refusal(R"({"a": "x\u0000y"})"), HasSubstr("\\u0000"));
+    EXPECT_NE(refusal(R"({"a": "\ud800"})"), "(accepted)");
+    EXPECT_NE(refusal(R"({"a": "\ud800\u0041"})"), "(accepted)");
+    EXPECT_EQ(refusal(R"({"a": "\ud83d\ude00", "\\u0000": 1})"), "(accepted)");
+    const auto nested = [](std::size_t levels) {
+        return "{\"a\": " + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+    };
+    EXPECT_EQ(refusal(nested(60)), "(accepted)");
+    EXPECT_EQ(refusal(nested(61)), "output is nested more than 60 levels deep");
+    EXPECT_THAT(refusal("{\"a\": 1." + std::string(600, '0') + "}"),
+                HasSubstr("more than 500 characters"));
+    EXPECT_THAT(refusal(R"({"a": 1e-1001})"), HasSubstr("exponent beyond 1000"));
+    EXPECT_EQ(refusal(R"({"a": 1e-999, "b": -0.5E+3})"), "(accepted)");
+}
+
+// Found by fuzz/plugin_output_fuzzer.cpp: a plugin's error text cut mid-character made an error
+// object that was not UTF-8, so the server refused the whole reading.
+TEST(PluginOutput, ErrorObjectReplacesBytesThatAreNotUtf8) {
+    const std::string object = errorObject("no device at /dev/caf\xc3\xa9 \xff, cut \xe2\x82");
+    EXPECT_EQ(
+        object,
+        "{\"error\":\"no device at /dev/caf\xc3\xa9 \xef\xbf\xbd, cut \xef\xbf\xbd\xef\xbf\xbd\"}");
+    EXPECT_EQ(validatePluginOutput(object), object);
+}
+
 }  // namespace
 }  // namespace sensorsys::agent
