@@ -39,7 +39,8 @@ class PgBackend final : public Backend {
         Poco::Data::PostgreSQL::Connector::registerConnector();
         Poco::Data::Session s("PostgreSQL", _db.connection());
         std::string query = agent::PostgresStore::kOldestUnsyncedQuery;
-        query.replace(query.rfind("$1"), 2, "360");
+        query.replace(query.rfind("$2"), 2, "360");
+        query.replace(query.rfind("$1"), 2, "0");
         std::vector<std::string> lines;
         s << "EXPLAIN " + query, into(lines), now;
         return lines;

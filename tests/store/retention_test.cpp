@@ -184,7 +184,9 @@ TEST_F(RetentionTest, BacklogThinnedEvenlyOnlyWhenNoSyncedLeftAndStoreOverMinimu
 class RemoteStore final : public agent::ReadingStore {
   public:
     void add(const agent::StoredReading&) override {}
-    std::vector<agent::StoredReading> oldestUnsynced(std::size_t) override { return {}; }
+    std::vector<agent::StoredReading> oldestUnsynced(std::size_t, std::int64_t) override {
+        return {};
+    }
     void markSynced(const std::vector<std::int64_t>&) override {}
     void quarantine(const std::vector<std::pair<std::int64_t, std::string>>&) override {}
     agent::StoreStats stats() override { return {}; }

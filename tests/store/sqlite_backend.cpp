@@ -39,6 +39,7 @@ class SqliteBackend final : public Backend {
         Poco::Data::Session s("SQLite", path());
         std::string query = agent::SqliteStore::kOldestUnsyncedQuery;
         query.replace(query.rfind('?'), 1, "360");
+        query.replace(query.rfind('?'), 1, "0");
         std::vector<int> ids;
         std::vector<int> parents;
         std::vector<int> unused;

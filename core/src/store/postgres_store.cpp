@@ -99,8 +99,8 @@ const char* const PostgresStore::kOldestUnsyncedQuery =
     "  'ts_utc', to_char(ts_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     "  'ts_local', sensor_project.agent_rfc3339(ts_local, ts_local_offset),"
     "  'payload', payload)::text"
-    " FROM sensor_project.readings WHERE NOT is_synced AND NOT quarantined"
-    " ORDER BY readings.id LIMIT $1";
+    " FROM sensor_project.readings WHERE NOT is_synced AND NOT quarantined AND id > $1"
+    " ORDER BY readings.id LIMIT $2";
 
 PostgresStore::PostgresStore(std::string connection)
     : _connection(withClientDefaults(connection)),
@@ -188,9 +188,9 @@ void PostgresStore::add(const StoredReading& reading) {
     });
 }
 
-std::vector<StoredReading> PostgresStore::oldestUnsynced(std::size_t limit) {
+std::vector<StoredReading> PostgresStore::oldestUnsynced(std::size_t limit, std::int64_t after_id) {
     return withSession("oldestUnsynced", true, [&](Poco::Data::Session& s) {
-        return store_support::fetchReadings(s, kOldestUnsyncedQuery, limit);
+        return store_support::fetchReadings(s, kOldestUnsyncedQuery, after_id, limit);
     });
 }
 

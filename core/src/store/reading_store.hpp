@@ -57,10 +57,14 @@ class ReadingStore {
     // that would never succeed.
     virtual void add(const StoredReading& reading) = 0;
 
-    // Up to `limit` unsynced, unquarantined readings, oldest first (= in commit order, by id).
-    // Costs the same with 10 or 10 million rows in the store (a partial index holding only the
-    // backlog, never a scan of synced rows).
-    virtual std::vector<StoredReading> oldestUnsynced(std::size_t limit) = 0;
+    // Up to `limit` unsynced, unquarantined readings with an id above `after_id`, oldest first
+    // (= in commit order, by id). Costs the same with 10 or 10 million rows in the store (a
+    // partial index holding only the backlog, never a scan of synced rows). `after_id` lets the
+    // sync thread read the next batch while the previous one is still being marked synced.
+    virtual std::vector<StoredReading> oldestUnsynced(std::size_t limit, std::int64_t after_id) = 0;
+    std::vector<StoredReading> oldestUnsynced(std::size_t limit) {
+        return oldestUnsynced(limit, 0);
+    }
 
     // Marks the given rows synced, in one transaction.
     virtual void markSynced(const std::vector<std::int64_t>& ids) = 0;

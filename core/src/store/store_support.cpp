@@ -45,13 +45,14 @@ std::string joinIds(const std::vector<std::int64_t>& ids, char open, char close)
 }  // namespace
 
 std::vector<StoredReading> fetchReadings(Poco::Data::Session& session, const std::string& query,
-                                         std::size_t limit) {
+                                         std::int64_t after_id, std::size_t limit) {
     using namespace Poco::Data::Keywords;
     std::vector<Poco::Int64> ids;
     std::vector<std::string> readingIds;
     std::vector<std::string> jsons;
+    Poco::Int64 after = after_id;
     Poco::Int64 n = static_cast<Poco::Int64>(limit);
-    session << query, into(ids), into(readingIds), into(jsons), use(n), now;
+    session << query, into(ids), into(readingIds), into(jsons), use(after), use(n), now;
     std::vector<StoredReading> out;
     out.reserve(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) {

@@ -19,10 +19,10 @@ namespace sensorsys::agent::store_support {
 void validateReading(const StoredReading& reading);
 
 // "[1,2,3]" / "{1,2,3}": a list of ids bound as ONE parameter (one round trip per batch).
-// Runs `query` (columns: id, reading_id, reading JSON; one parameter: the limit) and returns
-// its rows: both stores answer oldestUnsynced this way, with their own SQL.
+// Runs `query` (columns: id, reading_id, reading JSON; parameters: the id to start after, the
+// limit) and returns its rows: both stores answer oldestUnsynced this way, with their own SQL.
 std::vector<StoredReading> fetchReadings(Poco::Data::Session& session, const std::string& query,
-                                         std::size_t limit);
+                                         std::int64_t after_id, std::size_t limit);
 
 std::string idsAsJsonArray(const std::vector<std::int64_t>& ids);
 std::string idsAsPgArray(const std::vector<std::int64_t>& ids);

@@ -1,7 +1,9 @@
 #include "sync/syncer.hpp"
 
 #include <algorithm>
+#include <future>
 #include <set>
+#include <system_error>
 
 namespace sensorsys::agent {
 
@@ -34,20 +36,64 @@ std::chrono::milliseconds Syncer::failed(const std::string& what, bool loud) {
 }
 
 std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& stop) {
+    // Pipelined: while batch N+1 is on the wire, batch N - confirmed in full by the server - is
+    // being marked synced on another thread (that commit's fsync is the slow part on an SD
+    // card). At most one mark is in flight; it is settled before anything else touches the
+    // batch's fate, and the next batch is read after N's last id so N is not sent twice.
+    std::future<void> marking;
+    std::size_t marking_count = 0;
+    auto settle = [&]() -> std::optional<std::chrono::milliseconds> {
+        if (!marking.valid()) return std::nullopt;
+        try {
+            marking.get();
+        } catch (const std::exception& e) {
+            // The server has those readings; they stay unsynced and are resent later, where
+            // the server counts them as duplicates.
+            return failed(std::string("sync: cannot update the store: ") + e.what(), false);
+        }
+        std::lock_guard lock(_mutex);
+        _state.synced += static_cast<std::int64_t>(marking_count);
+        return std::nullopt;
+    };
+
+    std::int64_t after = 0;
     while (!stop.load()) {
         std::vector<StoredReading> batch;
         try {
-            batch = _store.oldestUnsynced(_settings.batch_size);
+            batch = _store.oldestUnsynced(_settings.batch_size, after);
         } catch (const std::exception& e) {
+            if (auto wait = settle()) return wait;
             return failed(std::string("sync: cannot read the store: ") + e.what(), false);
         }
-        if (batch.empty()) return std::nullopt;
-        if (auto wait = deliver(batch)) return wait;
+        if (batch.empty()) return settle();
+        const BulkAnswer answer = post(batch);
+        if (auto wait = settle()) return wait;
+        after = batch.back().id;
+        if (answer.kind == AnswerKind::Accepted && answer.rejected.empty()) {
+            std::vector<std::int64_t> ids;
+            ids.reserve(batch.size());
+            for (const auto& reading : batch) ids.push_back(reading.id);
+            marking_count = ids.size();
+            try {
+                marking = std::async(std::launch::async,
+                                     [this, ids = std::move(ids)] { _store.markSynced(ids); });
+            } catch (const std::system_error&) {
+                // No thread to spare: mark here, as without pipelining.
+                if (auto wait = handle(batch, answer)) return wait;
+                continue;
+            }
+            _backoff.reset();
+            record("ok: " + answer.message, true);
+            _logger.debug("sync: " + std::to_string(batch.size()) + " readings: " + answer.message);
+            continue;
+        }
+        // Rejected items, refusals, failures: dealt with here, nothing else in flight.
+        if (auto wait = handle(batch, answer)) return wait;
     }
-    return std::nullopt;
+    return settle();
 }
 
-std::optional<std::chrono::milliseconds> Syncer::deliver(std::span<const StoredReading> batch) {
+BulkAnswer Syncer::post(std::span<const StoredReading> batch) {
     std::vector<std::string> items;
     items.reserve(batch.size());
     for (const auto& reading : batch) items.push_back(reading.json);
@@ -68,7 +114,15 @@ std::optional<std::chrono::milliseconds> Syncer::deliver(std::span<const StoredR
         }
         answer = _client.post(items, false);
     }
+    return answer;
+}
 
+std::optional<std::chrono::milliseconds> Syncer::deliver(std::span<const StoredReading> batch) {
+    return handle(batch, post(batch));
+}
+
+std::optional<std::chrono::milliseconds> Syncer::handle(std::span<const StoredReading> batch,
+                                                        const BulkAnswer& answer) {
     try {
         switch (answer.kind) {
             case AnswerKind::Accepted: {

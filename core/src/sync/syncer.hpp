@@ -51,8 +51,13 @@ class Syncer {
     SyncState state() const;
 
   private:
+    // One POST of the batch (resent as plain JSON once if the server refuses gzip).
+    BulkAnswer post(std::span<const StoredReading> batch);
     // nullopt: this part of the batch is dealt with (synced or quarantined).
     std::optional<std::chrono::milliseconds> deliver(std::span<const StoredReading> batch);
+    // What `answer` to this batch means for the store, synchronously; bisects 400/413/422.
+    std::optional<std::chrono::milliseconds> handle(std::span<const StoredReading> batch,
+                                                    const BulkAnswer& answer);
     std::chrono::milliseconds failed(const std::string& what, bool loud);
     void record(const std::string& result, bool success);
 
