@@ -9,9 +9,11 @@ build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite
             postgresql)
 test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tools libclang-rt-dev python3 curl
            wrk hyperfine time nginx openssl prometheus)
+# Debian packages (packaging/): build, check, and cross-build for the Pi (arm64) run under qemu.
+packaging_pkgs=(dpkg-dev fakeroot file lintian systemd adduser crossbuild-essential-arm64 qemu-user)
 
 pkgs=("${build_pkgs[@]}")
-[[ "${1:-}" == "--runtime" ]] || pkgs+=("${test_pkgs[@]}")
+[[ "${1:-}" == "--runtime" ]] || pkgs+=("${test_pkgs[@]}" "${packaging_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -32,6 +32,12 @@ run_suite() {  # preset
 }
 
 run_suite default
+# The Raspberry Pi packages: cross-built for arm64 and the agent run under qemu
+# (packaging/README.md). In CI only (CI=true): locally it is one command, packaging/build-arm64.sh.
+if [[ "${CI:-}" == "true" && -x packaging/build-arm64.sh ]]; then
+  echo "== arm64 packages (packaging/build-arm64.sh)"
+  packaging/build-arm64.sh || status=1
+fi
 if ((asan)); then
   if [[ -f tests/support/lsan.supp ]]; then
     export LSAN_OPTIONS="suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0"

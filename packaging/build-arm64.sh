@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# One command for the Raspberry Pi: cross-builds the four Debian packages for arm64 (Raspberry
+# Pi OS 64-bit) against a sysroot made from Debian's arm64 packages, checks that their Depends
+# came from dpkg-shlibdeps and that lintian finds no error, then runs the packaged arm64 agent
+# under qemu-user: --version, --list-plugins (the three arm64 plugins) and --once.
+#   packaging/build-arm64.sh         arm64; outputs in build/cross/arm64/, the .debs in
+#                                    build/cross/arm64/build/packages/
+#   packaging/build-arm64.sh armhf   the same for 32-bit Raspberry Pi OS (Pi 2/3/Zero 2); needs
+#                                    crossbuild-essential-armhf
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+arch=${1:-arm64}
+case "$arch" in
+  arm64) triplet=aarch64-linux-gnu qemu=qemu-aarch64 elf='ARM aarch64' ;;
+  armhf) triplet=arm-linux-gnueabihf qemu=qemu-arm elf='ARM, EABI5' ;;
+  *) echo "build-arm64: unknown architecture '$arch' (arm64 or armhf)" >&2; exit 2 ;;
+esac
+for tool in "$triplet-g++" "$qemu" dpkg-deb python3; do
+  command -v "$tool" >/dev/null || {
+    echo "build-arm64: '$tool' not found; run scripts/install-deps.sh (crossbuild-essential-$arch, qemu-user)" >&2
+    exit 1
+  }
+done
+started=$(date +%s)
+out=$src/build/cross/$arch
+
+"$here/cross/make-sysroot.sh" "$arch" "$out"
+sysroot=$out/sysroot
+"$here/build-packages.sh" --toolchain "$here/cross/toolchain-$arch.cmake" --sysroot "$sysroot" \
+  --build-dir "$out/build"
+pkg_dir=$out/build/packages
+bash "$src/tests/packaging/check_depends.sh" "$pkg_dir" "$arch"
+bash "$src/tests/packaging/lintian.sh" "$pkg_dir" "$here/README.md"
+
+# The packaged files, extracted as dpkg would install them, run under qemu with the sysroot
+# as the target's / for the dynamic loader and libraries.
+stage=$out/stage
+rm -rf "$stage"
+for package in sensorsys-agent sensorsys-plugins sensorsys-server; do
+  dpkg-deb -x "$pkg_dir/${package}"_*_"$arch".deb "$stage"
+done
+desc=$(file -L "$stage/usr/bin/sensorsys-agent")
+[[ "$desc" == *"$elf"* ]] || { echo "build-arm64: not an $arch binary: $desc" >&2; exit 1; }
+run() { "$qemu" -L "$sysroot" "$@"; }
+agent=("$stage/usr/bin/sensorsys-agent" --config "$stage/etc/sensorsys/agent.properties"
+       --define "plugins.dir=$stage/usr/lib/sensorsys")
+echo "== $qemu: sensorsys-agent --version"
+run "${agent[0]}" --version
+echo "== $qemu: sensorsys-agent --list-plugins"
+run "${agent[@]}" --list-plugins | tee "$out/list-plugins.txt"
+for plugin in bme280 cpu_temp disk; do
+  grep -qE "^  $plugin [0-9.]+ ABI [0-9.]+ loaded from $plugin\.so" "$out/list-plugins.txt" || {
+    echo "build-arm64: the $arch agent did not load the $plugin plugin under $qemu" >&2
+    exit 1
+  }
+done
+echo "== $qemu: sensorsys-agent --once"
+run "${agent[@]}" --once --define "agent.device_id=pi-$arch-qemu" >"$out/once.json" 2>"$out/once.log"
+cat "$out/once.json"
+python3 - "$out/once.json" <<'PY'
+import json, sys
+reading = json.load(open(sys.argv[1]))
+payload = reading["payload"]
+assert set(payload) == {"bme280", "cpu_temp", "disk"}, payload
+assert payload["disk"]["total_mb"] > 0, payload
+PY
+echo "== $qemu: sensorsys-server --help"
+run "$stage/usr/bin/sensorsys-server" --help | sed -n 1p
+ls -l "$pkg_dir"/*.deb
+echo "build-arm64: $arch packages built and the agent ran under $qemu in $(($(date +%s) - started)) s"
