@@ -13,6 +13,7 @@
 #include <Poco/NumberParser.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
@@ -37,6 +38,8 @@ class ServerApp : public Poco::Util::ServerApplication {
         using Poco::Util::OptionCallback;
         options.addOption(Option("help", "h", "show this help and exit")
                               .callback(OptionCallback<ServerApp>(this, &ServerApp::onHelp)));
+        options.addOption(Option("version", "", "print the version and exit")
+                              .callback(OptionCallback<ServerApp>(this, &ServerApp::onVersion)));
         options.addOption(Option("config", "c", "read configuration from FILE")
                               .argument("FILE")
                               .callback(OptionCallback<ServerApp>(this, &ServerApp::onConfig)));
@@ -58,7 +61,11 @@ class ServerApp : public Poco::Util::ServerApplication {
     void initialize(Application& self) override {
         if (!_configFile.empty()) loadConfiguration(_configFile, PRIO_APPLICATION);
         ServerApplication::initialize(self);
-        for (const auto& [key, value] : _defines) config().setString(key, value);
+        // --define wins over the file (CONTRACT §8): a layer of its own above the file's, since
+        // setString() would write to the first writeable layer - below a loaded file.
+        Poco::AutoPtr<Poco::Util::MapConfiguration> defined(new Poco::Util::MapConfiguration);
+        for (const auto& [key, value] : _defines) defined->setString(key, value);
+        config().add(defined, PRIO_APPLICATION - 1, false);
         Poco::AutoPtr<Poco::PatternFormatter> formatter(
             new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S,%i - %p - %t"));
         Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel(std::cerr));
@@ -194,6 +201,11 @@ class ServerApp : public Poco::Util::ServerApplication {
         }
         help.setFooter(footer);
         help.format(std::cout);
+        stopOptionsProcessing();
+    }
+    void onVersion(const std::string&, const std::string&) {
+        std::cout << "sensorsys-server " << SENSORSYS_VERSION << "\n";
+        _helpRequested = true;  // nothing else to do
         stopOptionsProcessing();
     }
     void onConfig(const std::string&, const std::string& value) { _configFile = value; }

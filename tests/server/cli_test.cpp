@@ -2,6 +2,7 @@
 // configuration errors, and serving until SIGTERM.
 #include "pg_test_cluster.h"
 #include "server_fixture.h"
+#include "test_support.hpp"
 
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
@@ -70,6 +71,25 @@ TEST_F(Cli, InvalidConfigurationNamesTheKeyAndExits78) {
     const auto r = run({"--define=http.port=eighty", define()});
     EXPECT_EQ(r.code, 78);
     EXPECT_NE(r.err.find("http.port"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, DefineWinsOverTheConfigurationFile) {
+    // CONTRACT §8: --define key=value overrides the file, as the packaged service's drop-ins
+    // and scripts rely on.
+    const sensorsys::test::TempDir dir;
+    sensorsys::test::writeFile(dir / "server.properties",
+                               "database.connection = host=127.0.0.1 port=1 dbname=nowhere\n"
+                               "http.port = eighty\n");
+    const auto r = run({"--config", (dir / "server.properties").string(), "--migrate", define(),
+                        "--define=http.port=8080"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("applied"), std::string::npos) << r.out;
+}
+
+TEST(CliVersion, PrintsTheVersionAndExitsZero) {
+    const auto r = run({"--version"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("sensorsys-server ", 0), 0u) << r.out;
 }
 
 TEST_F(Cli, ServesUntilSigtermThenExitsZero) {
