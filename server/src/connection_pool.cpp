@@ -3,9 +3,22 @@
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Exception.h>
 
+#include <memory>
+
 namespace sensorsys::server {
 
 using namespace Poco::Data::Keywords;
+
+void executePrepared(Poco::Data::Statement& statement) {
+    try {
+        statement.execute();
+    } catch (...) {
+        // A copy shares the implementation; never destroying the copy keeps it alive.
+        [[maybe_unused]] const auto* kept =
+            std::make_unique<Poco::Data::Statement>(statement).release();
+        throw;
+    }
+}
 
 ConnectionPool::ConnectionPool(std::string connectionString, int maxSize,
                                std::chrono::milliseconds wait, int connectTimeoutSeconds)

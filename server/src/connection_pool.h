@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -55,6 +56,16 @@ class Connection {
     Poco::Data::Session _session;  // declared first: destroyed after its statements
     std::unordered_map<std::type_index, std::unique_ptr<PreparedStatements>> _statements;
 };
+
+// Executes a statement kept prepared on its connection (Connection::statements). POCO 1.11's
+// PostgreSQL connector frees a statement's previous result when execute() starts but keeps the
+// pointer; when that execution then fails (PostgreSQL restarted, say), destroying or running the
+// statement again frees the result a second time - a double free that crashed the server on the
+// first write after every PostgreSQL restart. So a statement whose execution failed is never
+// released: its implementation (with its last bound parameters) is leaked on purpose. That
+// happens once per broken connection (ConnectionPool::run closes a connection after any
+// failure), not per request.
+void executePrepared(Poco::Data::Statement& statement);
 
 struct PoolStats {
     int size = 0;     // connections open

@@ -217,7 +217,7 @@ std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings)
         auto& st = c.statements<ReadingStatements>();
         st.bulkParam.swap(param);
         st.bulkInserted = 0;
-        st.bulk.execute();
+        executePrepared(st.bulk);
         st.bulkParam.clear();
         st.bulkParam.shrink_to_fit();
         return static_cast<std::int64_t>(st.bulkInserted);
@@ -230,9 +230,9 @@ std::optional<StoredReading> ReadingStore::latest(const std::optional<std::strin
         st.latestCols.clear();
         if (deviceId) {
             st.device = *deviceId;
-            st.latestDevice.execute();
+            executePrepared(st.latestDevice);
         } else {
-            st.latestAll.execute();
+            executePrepared(st.latestAll);
         }
         auto rows = st.latestCols.rows();
         if (rows.empty()) return std::nullopt;
@@ -252,9 +252,9 @@ std::vector<StoredReading> ReadingStore::page(const RangeQuery& range,
         st.limit = limit;
         if (range.deviceId) {
             st.device = *range.deviceId;
-            st.pageDevice.execute();
+            executePrepared(st.pageDevice);
         } else {
-            st.pageAll.execute();
+            executePrepared(st.pageAll);
         }
         return st.pageCols.rows();
     });
