@@ -34,6 +34,9 @@ read_info() {
 
 case "$cmd" in
 start)
+    # One cluster per INFO_FILE: a cluster an earlier start left running (ctest --repeat runs a
+    # fixture's start again before its stop) is stopped, not orphaned.
+    if [ -f "$info" ]; then "$0" stop "$info" >/dev/null; fi
     dir=$(mktemp -d /tmp/sensorsys-pg.XXXXXX)
     chmod 700 "$dir"
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi

@@ -160,12 +160,20 @@ BulkAnswer BulkClient::post(const std::vector<std::string>& items, bool gzip) {
     } catch (const Poco::Exception& e) {
         // No answer: the server may or may not have stored the batch. Resending is safe since
         // reading_id makes the server ignore what it already has.
-        _session.reset();
-        BulkAnswer failed;
-        failed.kind = AnswerKind::Failed;
-        failed.message = "no answer from " + _base.toString() + ": " + e.displayText();
-        return failed;
+        return noAnswer(e.displayText());
+    } catch (const std::exception& e) {
+        // The same from the standard library (an allocation, a stream): never out of the sync
+        // thread.
+        return noAnswer(e.what());
     }
+}
+
+BulkAnswer BulkClient::noAnswer(const std::string& cause) {
+    _session.reset();
+    BulkAnswer failed;
+    failed.kind = AnswerKind::Failed;
+    failed.message = "no answer from " + _base.toString() + ": " + cause;
+    return failed;
 }
 
 std::pair<int, std::string> BulkClient::get(const std::string& path) {

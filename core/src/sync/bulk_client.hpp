@@ -52,6 +52,8 @@ class BulkClient {
 
   private:
     Poco::Net::HTTPClientSession& session();
+    // A post that got no answer: the connection is dropped and the batch counts as failed.
+    BulkAnswer noAnswer(const std::string& cause);
 
     Poco::URI _base;
     std::string _token;
