@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# CPU time per idle cycle of the agent with the three plugins, side by side with the seed agent
+# in ONE run (issue: agent runtime §7).
+#
+#   bench/agent/idle_cpu.sh [SECONDS=60] [INTERVAL=1]
+#
+# "Idle cycle": one tick of the normal daemon - read bme280, cpu_temp and disk, store the
+# reading, sync it to the server on 127.0.0.1 (ours: sensorsys-server + throwaway PostgreSQL;
+# seed: read_sensors.py -> its local PostgreSQL -> the seed API). Both run at INTERVAL for
+# SECONDS after a 5 s warm-up; CPU is utime+stime of the agent process from /proc/PID/stat,
+# sampled at both ends of the window, so start-up is not counted. RSS at the end beside it.
+# Sources on a machine without the hardware: bme280 has no I2C bus (its read fails fast with
+# ENOENT, for both agents), cpu_temp reads a thermal-zone file written by this script (ours;
+# the seed calls vcgencmd, which is absent and fails), disk is real for both.
+# SKIP_SEED=1 skips the seed. Only 127.0.0.1 is contacted; everything started is stopped.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_RUN=${1:-60}
+INTERVAL=${2:-1}
+WARM=5
+root=$PWD
+work=$(mktemp -d /tmp/sensorsys-idle.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [[ -f "$work/pg.info" ]] && tests/support/pg_cluster.sh stop "$work/pg.info" >/dev/null 2>&1 || true
+  [[ -n "${seed_api_port:-}" ]] && "$seed_dir/bench/stop_api.sh" "$seed_api_port" >/dev/null 2>&1 || true
+  [[ -n "${seed_pg:-}" ]] && "$seed_dir/bench/stop_pg.sh" "$seed_pg" --rm >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }  # utime stime
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hz=$(getconf CLK_TCK)
+
+# measure LABEL PID: CPU per cycle (user and system) over SECONDS_RUN after the warm-up, and
+# RSS at the end.
+measure() {
+  local label=$1 pid=$2 t0 t1
+  sleep "$WARM"
+  kill -0 "$pid" 2>/dev/null || { echo "$label: the agent exited during the warm-up" >&2; return 1; }
+  t0=$(ticks "$pid")
+  sleep "$SECONDS_RUN"
+  kill -0 "$pid" 2>/dev/null || { echo "$label: the agent exited during the run" >&2; return 1; }
+  t1=$(ticks "$pid")
+  awk -v l="$label" -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$SECONDS_RUN" -v i="$INTERVAL" \
+      -v rss="$(rss_kib "$pid")" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        cycles = s / i; user = (y[1] - x[1]) / hz; sys = (y[2] - x[2]) / hz; cpu = user + sys
+        printf "RESULT %s cycles=%d cpu_s=%.2f cpu_ms_per_cycle=%.2f (user %.2f, system %.2f) cpu_percent=%.2f rss_kib=%d\n",
+               l, cycles, cpu, cpu * 1000 / cycles, user * 1000 / cycles, sys * 1000 / cycles,
+               100 * cpu / s, rss }'
+}
+
+echo "== build (Release)"
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSENSORSYS_BUILD_TESTS=OFF >/dev/null
+cmake --build build/bench -j2 --target sensorsys-agent sensorsys-server sensorsys_plugin_bme280 \
+  sensorsys_plugin_cputemp sensorsys_plugin_disk >/dev/null
+agent=$root/build/bench/bin/sensorsys-agent
+server=$(find build/bench -name sensorsys-server -type f -perm -u+x | head -1)
+
+echo "== ours: PostgreSQL, sensorsys-server, sensorsys-agent every ${INTERVAL} s for ${SECONDS_RUN} s"
+tests/support/pg_cluster.sh start "$work/pg.info" >/dev/null
+conninfo=$(sed -n 's/^CONNINFO=//p' "$work/pg.info")
+port=$(free_port)
+"$server" --define "database.connection=$conninfo" --define http.port="$port" \
+  --define auth.enabled=false --define logging.level=warning 2>"$work/server.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+mkdir -m 755 "$work/plugins"
+cp build/bench/lib/sensorsys/{bme280,cpu_temp,disk}.so "$work/plugins/"
+echo 48312 >"$work/thermal_temp"
+"$agent" --config /dev/null --define plugins.dir="$work/plugins" \
+  --define sensors=bme280,cpu_temp,disk \
+  --define sensor.cpu_temp.source=sysfs --define sensor.cpu_temp.sysfs_path="$work/thermal_temp" \
+  --define agent.interval="$INTERVAL" --define store.path="$work/buffer.db" \
+  --define agent.status_file="$work/status.json" --define sync.url="http://127.0.0.1:$port" \
+  --define logging.level=warning 2>"$work/agent.log" &
+apid=$!
+pids+=("$apid")
+measure ours "$apid"
+synced=$(curl -fs "http://127.0.0.1:$port/readings/latest" | head -c 300 || true)
+echo "latest on our server: $synced"
+
+seed_dir=$root/../shared/seed-reference
+if [[ -f "$seed_dir/read_sensors.py" && -z "${SKIP_SEED:-}" ]]; then
+  echo "== seed: PostgreSQL, seed API, read_sensors.py every ${INTERVAL} s for ${SECONDS_RUN} s"
+  seed_pg=$work/seed-pg
+  seed_pg_port=$(free_port)
+  seed_api_port=$(free_port)
+  "$seed_dir/bench/start_pg.sh" "$seed_pg" "$seed_pg_port" >/dev/null
+  "$seed_dir/bench/start_api.sh" "$seed_api_port" "$seed_pg_port" 2 >/dev/null
+  DB_USER=sensor DB_PASSWORD=sensor DB_HOST=127.0.0.1 DB_PORT=$seed_pg_port DB_NAME=sensor_agent \
+  API_SERVER="http://127.0.0.1:$seed_api_port" DEVICE_ID=idle-bench \
+    /usr/bin/python3 "$seed_dir/read_sensors.py" --interval "$INTERVAL" >"$work/seed-agent.log" 2>&1 &
+  spid=$!
+  pids+=("$spid")
+  measure seed "$spid"
+else
+  echo "== seed: skipped ($seed_dir not present or SKIP_SEED set)"
+fi
