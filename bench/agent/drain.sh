@@ -79,9 +79,11 @@ PY
   local apid=""
   for _ in $(seq 50); do apid=$(pgrep -P "$tpid" || true); [[ -n "$apid" ]] && break; sleep 0.05; done
   local backlog=1 dirty=0
-  for _ in $(seq 6000); do
+  for poll in $(seq 6000); do
     backlog=$("$agent" "${common[@]}" --status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["backlog"])')
     [[ "$backlog" == 0 ]] && break
+    # What an operator sees mid-drain (printed once, about a second in).
+    ((poll == 8)) && "$agent" "${common[@]}" --status | sed 's/^/  --status> /'
     sleep 0.1
   done
   end=$(date +%s.%N)
