@@ -51,7 +51,16 @@ stored=$(sed -n 's/.*the server returned \([0-9]*\) of them.*/\1/p' <<<"$summary
 ((stored <= taken && stored >= taken - 1)) || fail "agent took $taken readings, server holds $stored"
 for pid in $(sed -n 's/.*sensorsys-server pid \([0-9]*\).*sensorsys-agent pid \([0-9]*\).*/\1 \2/p' "$out") \
            $(sed -n 's/.*PostgreSQL (data in .*, pid \([0-9]*\)).*/\1/p' "$out"); do
-  [[ -d /proc/$pid ]] && fail "process $pid ($(tr '\0' ' ' </proc/"$pid"/cmdline)) still runs after the demo"
+  # Gone, or a zombie (exited; a daemonized postmaster is reaped by whoever adopted it, and in a
+  # container that may be nobody): allow a few seconds for the exit itself.
+  for _ in $(seq 50); do
+    [[ -d /proc/$pid ]] || break
+    [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]] && break
+    sleep 0.1
+  done
+  if [[ -d /proc/$pid && $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then
+    fail "process $pid ($(tr '\0' ' ' </proc/"$pid"/cmdline)) still runs after the demo"
+  fi
 done
 pg_dir=$(sed -n 's/.*PostgreSQL (data in \(.*\), pid [0-9]*).*/\1/p' "$out")
 [[ -n $pg_dir ]] || fail "the demo did not say where PostgreSQL's data was"
