@@ -1,5 +1,12 @@
 #include "test_support.hpp"
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/Timespan.h>
+#include <gtest/gtest.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -200,6 +207,36 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return condition();
+}
+
+std::pair<int, std::string> httpGet(int port, const std::string& target, const std::string& token,
+                                    std::chrono::seconds timeout) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+    session.setTimeout(Poco::Timespan(static_cast<long>(timeout.count()), 0));
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, target,
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!token.empty()) request.set("Authorization", "Bearer " + token);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::string body;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+    return {static_cast<int>(response.getStatus()), body};
+}
+
+bool healthy(int port) {
+    try {
+        return httpGet(port, "/health", "", std::chrono::seconds(2)).first == 200;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+std::unique_ptr<Background> startHealthyServer(const std::vector<std::string>& argv,
+                                               const fs::path& log_prefix, int port) {
+    auto server = std::make_unique<Background>(argv, log_prefix);
+    EXPECT_TRUE(eventually([&] { return healthy(port); }, std::chrono::seconds(20)))
+        << server->err();
+    return server;
 }
 
 void copyFiles(const fs::path& from, const fs::path& to) {

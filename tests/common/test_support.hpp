@@ -6,7 +6,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sensorsys::test {
@@ -70,6 +72,20 @@ int freePort();
 
 // Polls `condition` every 50 ms until it holds or `limit` passes; returns its last value.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit);
+
+// GET http://127.0.0.1:`port``target` (with a Bearer `token` unless empty): status and body.
+// Throws Poco::Exception when no answer arrives within `timeout`.
+std::pair<int, std::string> httpGet(int port, const std::string& target,
+                                    const std::string& token = "",
+                                    std::chrono::seconds timeout = std::chrono::seconds(5));
+
+// Whether a server on 127.0.0.1:`port` answers GET /health with 200 (false on no answer).
+bool healthy(int port);
+
+// Starts a server (`argv`, logs to `log_prefix`.out/.err) and waits up to 20 s for it to be
+// healthy on `port`; a test failure (with its stderr) when it is not.
+std::unique_ptr<Background> startHealthyServer(const std::vector<std::string>& argv,
+                                               const std::filesystem::path& log_prefix, int port);
 
 // Copies every regular file of `from` into `to` keeping modes (0755 for plugins).
 void copyFiles(const std::filesystem::path& from, const std::filesystem::path& to);

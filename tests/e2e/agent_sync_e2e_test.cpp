@@ -28,19 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::pair<int, std::string> httpGet(int port, const std::string& target, const std::string& token) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-    session.setTimeout(Poco::Timespan(5, 0));
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, target,
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    if (!token.empty()) request.set("Authorization", "Bearer " + token);
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::string body;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
-    return {static_cast<int>(response.getStatus()), body};
-}
-
 // Parameter: the agent's store.connector.
 class AgentServerE2E : public ::testing::TestWithParam<std::string> {
   protected:
@@ -73,22 +60,10 @@ class AgentServerE2E : public ::testing::TestWithParam<std::string> {
     }
 
     std::unique_ptr<Background> startServer() {
-        auto server = std::make_unique<Background>(
-            std::vector<std::string>{SENSORSYS_SERVER_BINARY, dbDefine(),
-                                     "--define=http.port=" + std::to_string(port),
-                                     "--define=auth.enabled=true"},
-            work / "server");
-        EXPECT_TRUE(eventually(
-            [&] {
-                try {
-                    return httpGet(port, "/health", "").first == 200;
-                } catch (const std::exception&) {
-                    return false;
-                }
-            },
-            20s))
-            << server->err();
-        return server;
+        return startHealthyServer(
+            {SENSORSYS_SERVER_BINARY, dbDefine(), "--define=http.port=" + std::to_string(port),
+             "--define=auth.enabled=true"},
+            work / "server", port);
     }
 
     std::unique_ptr<Background> startAgent(const std::string& interval = "0.2") {

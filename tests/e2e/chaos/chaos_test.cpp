@@ -80,21 +80,6 @@ class EventLog {
     std::vector<std::string> _lines;
 };
 
-bool healthy(int port) {
-    try {
-        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-        session.setTimeout(Poco::Timespan(2, 0));
-        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/health",
-                                       Poco::Net::HTTPMessage::HTTP_1_1);
-        session.sendRequest(request);
-        Poco::Net::HTTPResponse response;
-        session.receiveResponse(response).ignore(1 << 20);
-        return response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
 // What the agent's SQLite buffer holds at the end.
 struct AgentStore {
     std::set<std::string> reading_ids;  // every reading ever committed (synced or not)
