@@ -69,7 +69,7 @@ RetentionReport Retention::check() {
     }
 }
 
-bool Retention::compactIfStillOver(const std::string& path) {
+bool Retention::compactIfStillOver(const std::string& path, std::int64_t store_bytes) {
     // Deleting every n-th reading leaves pages partly full, and only emptied pages go back to
     // the filesystem: the disk may still read over the threshold, and the next check would
     // delete again for space already given up. Rewriting the store returns all of it - when
@@ -77,7 +77,8 @@ bool Retention::compactIfStillOver(const std::string& path) {
     // is reused by new readings and the next check decides again.
     const DiskUsage disk = _usage.usage(path);
     if (disk.usedPercent() <= _settings.disk_threshold_percent) return false;
-    const auto storeBytes = static_cast<std::uint64_t>(_store.stats().size_bytes);
+    // The size before the delete bounds the copy (no second pass over the table to count it).
+    const auto storeBytes = static_cast<std::uint64_t>(store_bytes);
     if (disk.total_bytes - disk.used_bytes < 2 * storeBytes) {
         logger().warning(Poco::format(
             "Retention: disk still %.1f%% full and no room to compact the store (%s MB)",
@@ -146,7 +147,7 @@ RetentionReport Retention::checkOrThrow() {
     }
 
     const RetentionResult result = _store.deleteStratified(deleteSynced, deleteUnsynced);
-    report.compacted = compactIfStillOver(path);
+    report.compacted = compactIfStillOver(path, stats.size_bytes);
     report.outcome = RetentionReport::Outcome::Deleted;
     report.deleted_synced = result.deleted_synced;
     report.deleted_unsynced = result.deleted_unsynced;

@@ -74,7 +74,7 @@ class Retention {
 
   private:
     RetentionReport checkOrThrow();
-    bool compactIfStillOver(const std::string& path);
+    bool compactIfStillOver(const std::string& path, std::int64_t store_bytes);
 
     RetentionSettings _settings;
     ReadingStore& _store;
