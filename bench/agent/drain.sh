@@ -16,34 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-100000}
 BIG=${2:-1000000}
-root=$PWD
-work=$(mktemp -d /tmp/sensorsys-drain.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [[ -f "$work/pg.info" ]] && tests/support/pg_cluster.sh stop "$work/pg.info" >/dev/null 2>&1 || true
-  [[ -n "${seed_pg:-}" ]] && "$seed_dir/bench/stop_api.sh" "$seed_api_port" >/dev/null 2>&1 || true
-  [[ -n "${seed_pg:-}" ]] && "$seed_dir/bench/stop_pg.sh" "$seed_pg" --rm >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "== build (Release)"
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSENSORSYS_BUILD_TESTS=OFF >/dev/null
-cmake --build build/bench -j2 --target sensorsys-agent sensorsys-server sensorsys_plugin_disk >/dev/null
-agent=$root/build/bench/bin/sensorsys-agent
-server=$(find build/bench -name sensorsys-server -type f -perm -u+x | head -1)
+source bench/agent/common.sh
+bench_init drain
+bench_build sensorsys_plugin_disk
 
 echo "== PostgreSQL and sensorsys-server"
-tests/support/pg_cluster.sh start "$work/pg.info" >/dev/null
-conninfo=$(sed -n 's/^CONNINFO=//p' "$work/pg.info")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$server" --define "database.connection=$conninfo" --define http.port="$port" \
-  --define auth.enabled=false --define logging.level=warning 2>"$work/server.log" &
-pids+=($!)
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+bench_start_server
 
 mkdir -m 755 "$work/plugins"
 cp build/bench/lib/sensorsys/disk.so "$work/plugins/"
@@ -115,12 +93,11 @@ drain_ours "$N"
 echo "== ours: drain $BIG (memory must not grow with the backlog)"
 drain_ours "$BIG"
 
-seed_dir=$root/../shared/seed-reference
 if [[ -x "$seed_dir/bench/drain_bench.sh" && -z "${SKIP_SEED:-}" ]]; then
   echo "== seed: drain $N (read_sensors.py --sync-only against the seed API, same machine)"
   seed_pg=$work/seed-pg
-  seed_pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  seed_api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  seed_pg_port=$(free_port)
+  seed_api_port=$(free_port)
   "$seed_dir/bench/start_pg.sh" "$seed_pg" "$seed_pg_port" >/dev/null
   "$seed_dir/bench/start_api.sh" "$seed_api_port" "$seed_pg_port" 2 >/dev/null
   PG_DIR=$seed_pg "$seed_dir/bench/drain_bench.sh" "http://127.0.0.1:$seed_api_port" "$seed_pg_port" "$N" \

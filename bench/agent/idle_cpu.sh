@@ -18,20 +18,8 @@ cd "$(dirname "$0")/../.."
 SECONDS_RUN=${1:-60}
 INTERVAL=${2:-1}
 WARM=5
-root=$PWD
-work=$(mktemp -d /tmp/sensorsys-idle.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [[ -f "$work/pg.info" ]] && tests/support/pg_cluster.sh stop "$work/pg.info" >/dev/null 2>&1 || true
-  [[ -n "${seed_api_port:-}" ]] && "$seed_dir/bench/stop_api.sh" "$seed_api_port" >/dev/null 2>&1 || true
-  [[ -n "${seed_pg:-}" ]] && "$seed_dir/bench/stop_pg.sh" "$seed_pg" --rm >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source bench/agent/common.sh
+bench_init idle
 ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }  # utime stime
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
@@ -55,21 +43,10 @@ measure() {
                100 * cpu / s, rss }'
 }
 
-echo "== build (Release)"
-cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSENSORSYS_BUILD_TESTS=OFF >/dev/null
-cmake --build build/bench -j2 --target sensorsys-agent sensorsys-server sensorsys_plugin_bme280 \
-  sensorsys_plugin_cputemp sensorsys_plugin_disk >/dev/null
-agent=$root/build/bench/bin/sensorsys-agent
-server=$(find build/bench -name sensorsys-server -type f -perm -u+x | head -1)
+bench_build sensorsys_plugin_bme280 sensorsys_plugin_cputemp sensorsys_plugin_disk
 
 echo "== ours: PostgreSQL, sensorsys-server, sensorsys-agent every ${INTERVAL} s for ${SECONDS_RUN} s"
-tests/support/pg_cluster.sh start "$work/pg.info" >/dev/null
-conninfo=$(sed -n 's/^CONNINFO=//p' "$work/pg.info")
-port=$(free_port)
-"$server" --define "database.connection=$conninfo" --define http.port="$port" \
-  --define auth.enabled=false --define logging.level=warning 2>"$work/server.log" &
-pids+=($!)
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+bench_start_server
 mkdir -m 755 "$work/plugins"
 cp build/bench/lib/sensorsys/{bme280,cpu_temp,disk}.so "$work/plugins/"
 echo 48312 >"$work/thermal_temp"
@@ -85,7 +62,6 @@ measure ours "$apid"
 synced=$(curl -fs "http://127.0.0.1:$port/readings/latest" | head -c 300 || true)
 echo "latest on our server: $synced"
 
-seed_dir=$root/../shared/seed-reference
 if [[ -f "$seed_dir/read_sensors.py" && -z "${SKIP_SEED:-}" ]]; then
   echo "== seed: PostgreSQL, seed API, read_sensors.py every ${INTERVAL} s for ${SECONDS_RUN} s"
   seed_pg=$work/seed-pg
