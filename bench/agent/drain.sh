@@ -56,15 +56,18 @@ PY
   local tpid=$!
   local apid=""
   for _ in $(seq 50); do apid=$(pgrep -P "$tpid" || true); [[ -n "$apid" ]] && break; sleep 0.05; done
-  local backlog=1 dirty=0
+  local backlog=1 dirty=0 sent=0
+  # Done when the agent's log counts n readings confirmed (a cheap awk, not a second agent
+  # process: one `--status` ten times a second would compete with the drain it measures).
   for poll in $(seq 6000); do
-    backlog=$("$agent" "${common[@]}" --status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["backlog"])')
-    [[ "$backlog" == 0 ]] && break
+    sent=$(awk '/ - DEBUG - sync: [0-9]+ readings: HTTP 2/ {s += $7} END {print s + 0}' "$work/agent-$n.log")
+    ((sent >= n)) && break
     # What an operator sees mid-drain (printed once, about a second in).
-    ((poll == 8)) && "$agent" "${common[@]}" --status | sed 's/^/  --status> /'
+    ((poll == 10)) && "$agent" "${common[@]}" --status | sed 's/^/  --status> /'
     sleep 0.1
   done
   end=$(date +%s.%N)
+  backlog=$("$agent" "${common[@]}" --status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["backlog"])')
   dirty=$(awk '/Private_Dirty/ {print $2}' "/proc/$apid/smaps_rollup" 2>/dev/null || echo 0)
   kill -TERM "$apid"; wait "$tpid" || true
   local rss
@@ -102,6 +105,8 @@ if [[ -x "$seed_dir/bench/drain_bench.sh" && -z "${SKIP_SEED:-}" ]]; then
   "$seed_dir/bench/start_api.sh" "$seed_api_port" "$seed_pg_port" 2 >/dev/null
   PG_DIR=$seed_pg "$seed_dir/bench/drain_bench.sh" "http://127.0.0.1:$seed_api_port" "$seed_pg_port" "$N" \
     --timeout 900 | grep -E "RESULT|peak|RSS" || true
+elif [[ -n "${SKIP_SEED:-}" ]]; then
+  echo "== seed: skipped (SKIP_SEED is set)"
 else
   echo "== seed: skipped ($seed_dir not present)"
 fi

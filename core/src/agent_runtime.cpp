@@ -119,21 +119,32 @@ void AgentRuntime::tickLoop() {
 }
 
 void AgentRuntime::housekeepingLoop() {
-    auto next_retention = std::chrono::steady_clock::now();
+    using std::chrono::steady_clock;
+    auto next_retention = steady_clock::now();
+    auto next_flush = steady_clock::now();
+    std::int64_t requests_in_status = -1;
     std::unique_lock lock(_mutex);
     while (!_stopping) {
         lock.unlock();
-        flushPending();  // retries readings the store refused earlier
-        if (std::chrono::steady_clock::now() >= next_retention) {
-            _retention.check();
-            next_retention = std::chrono::steady_clock::now() + _settings.retention_check_interval;
+        const bool due = steady_clock::now() >= next_flush;
+        if (due) {
+            flushPending();  // retries readings the store refused earlier
+            next_flush = steady_clock::now() + std::chrono::seconds(5);
         }
-        writeStatus();
+        if (steady_clock::now() >= next_retention) {
+            _retention.check();
+            next_retention = steady_clock::now() + _settings.retention_check_interval;
+        }
+        // The status file every 5 s, and every second while sync requests go out, so that
+        // --status follows a drain as it happens.
+        const auto requests = _syncer.state().requests;
+        if (due || requests != requests_in_status) {
+            writeStatus();
+            requests_in_status = requests;
+        }
         lock.lock();
-        // Every 5 s (pending readings, status file), sooner when retention is due: a
-        // retention.check_interval under 5 s is honoured, not rounded up.
-        const auto wake =
-            std::min(std::chrono::steady_clock::now() + std::chrono::seconds(5), next_retention);
+        // A retention.check_interval under a second is honoured, not rounded up.
+        const auto wake = std::min(steady_clock::now() + std::chrono::seconds(1), next_retention);
         _wake.wait_until(lock, wake, [this] { return _stopping; });
     }
     _housekeepingDone = true;

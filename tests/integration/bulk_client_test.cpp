@@ -5,6 +5,8 @@
 #include "scripted_http_server.hpp"
 
 #include <chrono>
+#include <future>
+#include <thread>
 
 #include <Poco/Net/ServerSocket.h>
 
@@ -90,6 +92,28 @@ TEST_F(BulkClientTest, HangUpAfterTheRequestIsAFailureAndTheNextPostReconnects) 
     EXPECT_THAT(lost.message, StartsWith("no answer from " + url()));
     answer(reply(200, "{}"));
     EXPECT_EQ(client.post(kBatch, false).kind, AnswerKind::Accepted);
+}
+
+TEST_F(BulkClientTest, ConcurrentPostsUseTheirOwnConnectionsAndKeepThem) {
+    BulkClient client(url(), "", std::chrono::seconds(5));
+    // The first request stalls; the second, sent meanwhile, is answered on a second
+    // connection before the first is.
+    answer(reply(200, R"({"inserted": 2})", "", false, std::chrono::milliseconds(800)));
+    server.setFallback(reply(200, R"({"inserted": 1})"));
+    auto slow = std::async(std::launch::async, [&] { return client.post(kBatch, false); });
+    for (int i = 0; i < 200 && seen().empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const auto fast = client.post(kBatch, false);
+    EXPECT_EQ(slow.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+    EXPECT_THAT(fast.message, HasSubstr("inserted 1"));
+    EXPECT_THAT(slow.get().message, HasSubstr("inserted 2"));
+    EXPECT_EQ(server.totalConnections(), 2);
+    // Both are kept: two more posts at once open nothing new.
+    auto again = std::async(std::launch::async, [&] { return client.post(kBatch, false); });
+    EXPECT_EQ(client.post(kBatch, false).kind, AnswerKind::Accepted);
+    EXPECT_EQ(again.get().kind, AnswerKind::Accepted);
+    EXPECT_EQ(server.totalConnections(), 2);
 }
 
 TEST_F(BulkClientTest, StallPastTheTimeoutIsAFailure) {

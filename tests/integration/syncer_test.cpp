@@ -56,7 +56,8 @@ class SyncerTest : public ::testing::Test {
     SqliteStore store{(dir / "buffer.db").string()};
     test::ScriptedHttpServer server;
     BulkClient client{server.url(), "devtoken", std::chrono::seconds(2)};
-    SyncSettings settings{4, true, std::chrono::milliseconds(100), std::chrono::seconds(2)};
+    // One batch at a time: the scripted answers go to the batches in a known order.
+    SyncSettings settings{4, true, std::chrono::milliseconds(100), std::chrono::seconds(2), 1};
     Syncer syncer{store, client, settings, Poco::Logger::get("test.sync")};
     std::atomic<bool> stop{false};
 };
@@ -173,6 +174,87 @@ TEST_F(SyncerTest, ThreadDrainsWhenWokenAndStopsPromptly) {
     }
     EXPECT_EQ(store.stats().unsynced, 0);
     EXPECT_TRUE(thread.stop(std::chrono::seconds(5)));
+}
+
+// Two batches on the wire at once, on two connections: which batch meets which scripted
+// answer depends on arrival order, so these tests check what must hold either way.
+class PipelinedSyncerTest : public SyncerTest {
+  protected:
+    // Reading ids the server saw, in arrival order (with repeats).
+    std::vector<std::string> seenIds() const {
+        std::vector<std::string> ids;
+        for (const auto& request : server.seen()) {
+            for (auto& id : idsIn(request.body)) ids.push_back(std::move(id));
+        }
+        return ids;
+    }
+    std::vector<std::string> allIds(int count) const {
+        std::vector<std::string> ids;
+        for (int n = 1; n <= count; ++n) {
+            char id[64];
+            std::snprintf(id, sizeof id, "0190f1c2-0000-7000-8000-%012d", n);
+            ids.emplace_back(id);
+        }
+        return ids;
+    }
+
+    SyncSettings pipelined{4, true, std::chrono::milliseconds(50), std::chrono::seconds(1), 2};
+    Syncer syncer{store, client, pipelined, Poco::Logger::get("test.sync")};
+};
+
+TEST_F(PipelinedSyncerTest, EveryReadingOnceOverAtMostTwoConnections) {
+    addReadings(50);
+    server.setFallback(reply(200, "{}"));
+    EXPECT_FALSE(syncer.drain(stop).has_value());
+    auto ids = seenIds();
+    EXPECT_EQ(server.seen().size(), 13u);  // 12 x 4 + 2, none twice
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(ids, allIds(50));
+    EXPECT_LE(server.totalConnections(), 2);
+    EXPECT_EQ(store.stats().synced, 50);
+    EXPECT_EQ(syncer.state().synced, 50);
+    // Each request holds consecutive readings, oldest first.
+    for (const auto& request : server.seen()) {
+        const auto batch = idsIn(request.body);
+        EXPECT_TRUE(std::is_sorted(batch.begin(), batch.end()));
+    }
+}
+
+TEST_F(PipelinedSyncerTest, FailureMidPipelineLosesNothingAndRecovers) {
+    addReadings(50);
+    server.answer(reply(200, "{}"));
+    server.answer(reply(500, "boom"));
+    server.answer(reply(200, "{}", "", true));  // a lost acknowledgement too
+    server.setFallback(reply(200, "{}"));
+    // The first drain stops at the first failure in sending order; later ones drain the rest.
+    int drains = 0;
+    while (syncer.drain(stop).has_value() && ++drains < 5) {
+    }
+    EXPECT_LT(drains, 5);
+    EXPECT_EQ(store.stats().unsynced, 0);
+    EXPECT_EQ(store.stats().synced, 50);
+    auto ids = seenIds();
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    EXPECT_EQ(ids, allIds(50));
+    // Resent: the batch that met the 500, the one whose answer was lost, and at most one
+    // batch in flight beside each of them.
+    EXPECT_LE(seenIds().size(), 50u + 4 * 4);
+}
+
+TEST_F(PipelinedSyncerTest, RejectedItemMidPipelineIsQuarantinedAndTheQueueMovesOn) {
+    addReadings(50);
+    server.answer(reply(200, "{}"));
+    server.answer(reply(
+        200,
+        R"({"inserted": 3, "duplicates": 0, "rejected": [{"index": 2, "error": "payload: not an object"}]})"));
+    server.setFallback(reply(200, "{}"));
+    EXPECT_FALSE(syncer.drain(stop).has_value());
+    const auto stats = store.stats();
+    EXPECT_EQ(stats.quarantined, 1);
+    EXPECT_EQ(stats.synced, 49);
+    EXPECT_EQ(stats.unsynced, 0);
+    EXPECT_EQ(syncer.state().quarantined, 1);
 }
 
 }  // namespace

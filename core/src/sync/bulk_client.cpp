@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <zlib.h>
+
 #include <Poco/DeflatingStream.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -104,59 +106,88 @@ BulkClient::BulkClient(const std::string& base_url, std::string token,
 
 BulkClient::~BulkClient() = default;
 
-Poco::Net::HTTPClientSession& BulkClient::session() {
-    if (!_session) {
-        if (_base.getScheme() == "https") {
-            // Peer verification against the system's CA store, host name checked by Poco.
-            auto context =
-                Poco::makeAuto<Poco::Net::Context>(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                                   Poco::Net::Context::VERIFY_RELAXED, 9, true);
-            _session = std::make_unique<Poco::Net::HTTPSClientSession>(_base.getHost(),
-                                                                       _base.getPort(), context);
-        } else {
-            _session =
-                std::make_unique<Poco::Net::HTTPClientSession>(_base.getHost(), _base.getPort());
+BulkClient::Session BulkClient::takeSession() {
+    {
+        std::lock_guard lock(_mutex);
+        if (!_idle.empty()) {
+            Session session = std::move(_idle.back());
+            _idle.pop_back();
+            return session;
         }
-        _session->setTimeout(Poco::Timespan(_timeout.count() * 1000));
-        _session->setKeepAlive(true);
     }
-    return *_session;
+    Session session;
+    if (_base.getScheme() == "https") {
+        // Peer verification against the system's CA store, host name checked by Poco.
+        auto context =
+            Poco::makeAuto<Poco::Net::Context>(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
+                                               Poco::Net::Context::VERIFY_RELAXED, 9, true);
+        session = std::make_unique<Poco::Net::HTTPSClientSession>(_base.getHost(), _base.getPort(),
+                                                                  context);
+    } else {
+        session = std::make_unique<Poco::Net::HTTPClientSession>(_base.getHost(), _base.getPort());
+    }
+    session->setTimeout(Poco::Timespan(_timeout.count() * 1000));
+    session->setKeepAlive(true);
+    return session;
+}
+
+void BulkClient::keep(Session session) {
+    std::lock_guard lock(_mutex);
+    // As many as requests were in flight at once; the bound only guards against surprises.
+    if (_idle.size() < 4) _idle.push_back(std::move(session));
+}
+
+BulkBody makeBulkBody(const std::vector<std::string_view>& items, bool gzip) {
+    std::size_t size = 16 + items.size();
+    for (const auto item : items) size += item.size();
+    std::string json;
+    json.reserve(size);
+    json += "{\"readings\":[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) json += ',';
+        json += items[i];
+    }
+    json += "]}";
+    BulkBody body{std::move(json), gzip, items.size()};
+    if (gzip) {
+        std::ostringstream packed;
+        // Fastest level: a third of the CPU of the default for ~20 % more bytes on sensor
+        // JSON (12.5 vs 10.5 kB per 360 readings) - the Pi's CPU is the scarcer resource.
+        Poco::DeflatingOutputStream deflate(packed, Poco::DeflatingStreamBuf::STREAM_GZIP,
+                                            Z_BEST_SPEED);
+        deflate << body.bytes;
+        deflate.close();
+        body.bytes = packed.str();
+    }
+    return body;
 }
 
 BulkAnswer BulkClient::post(const std::vector<std::string>& items, bool gzip) {
-    std::string body = "{\"readings\":[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) body += ',';
-        body += items[i];
-    }
-    body += "]}";
-    if (gzip) {
-        std::ostringstream packed;
-        Poco::DeflatingOutputStream deflate(packed, Poco::DeflatingStreamBuf::STREAM_GZIP);
-        deflate << body;
-        deflate.close();
-        body = packed.str();
-    }
+    return send(makeBulkBody({items.begin(), items.end()}, gzip));
+}
 
+BulkAnswer BulkClient::send(const BulkBody& body) {
     std::string path = _base.getPath();
     while (!path.empty() && path.back() == '/') path.pop_back();
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, path + "/readings/bulk",
                                    Poco::Net::HTTPMessage::HTTP_1_1);
     request.setContentType("application/json");
-    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    request.setContentLength(static_cast<std::streamsize>(body.bytes.size()));
     request.setKeepAlive(true);
-    if (gzip) request.set("Content-Encoding", "gzip");
+    if (body.gzip) request.set("Content-Encoding", "gzip");
     if (!_token.empty()) request.set("Authorization", "Bearer " + _token);
 
     try {
-        auto& s = session();
-        s.sendRequest(request) << body;
+        Session session = takeSession();
+        session->sendRequest(request).write(body.bytes.data(),
+                                            static_cast<std::streamsize>(body.bytes.size()));
         Poco::Net::HTTPResponse response;
-        std::istream& in = s.receiveResponse(response);
+        std::istream& in = session->receiveResponse(response);
         std::string answer;
         Poco::StreamCopier::copyToString(in, answer);
+        keep(std::move(session));
         return interpretAnswer(static_cast<int>(response.getStatus()), answer,
-                               response.get("Retry-After", ""), gzip, items.size());
+                               response.get("Retry-After", ""), body.gzip, body.count);
     } catch (const Poco::Exception& e) {
         // No answer: the server may or may not have stored the batch. Resending is safe since
         // reading_id makes the server ignore what it already has.
@@ -168,8 +199,7 @@ BulkAnswer BulkClient::post(const std::vector<std::string>& items, bool gzip) {
     }
 }
 
-BulkAnswer BulkClient::noAnswer(const std::string& cause) {
-    _session.reset();
+BulkAnswer BulkClient::noAnswer(const std::string& cause) const {
     BulkAnswer failed;
     failed.kind = AnswerKind::Failed;
     failed.message = "no answer from " + _base.toString() + ": " + cause;
@@ -182,17 +212,13 @@ std::pair<int, std::string> BulkClient::get(const std::string& path) {
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, base + path,
                                    Poco::Net::HTTPMessage::HTTP_1_1);
     if (!_token.empty()) request.set("Authorization", "Bearer " + _token);
-    try {
-        auto& s = session();
-        s.sendRequest(request);
-        Poco::Net::HTTPResponse response;
-        std::string body;
-        Poco::StreamCopier::copyToString(s.receiveResponse(response), body);
-        return {static_cast<int>(response.getStatus()), body};
-    } catch (...) {
-        _session.reset();
-        throw;
-    }
+    Session session = takeSession();
+    session->sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::string body;
+    Poco::StreamCopier::copyToString(session->receiveResponse(response), body);
+    keep(std::move(session));
+    return {static_cast<int>(response.getStatus()), body};
 }
 
 }  // namespace sensorsys::agent

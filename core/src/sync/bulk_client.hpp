@@ -1,13 +1,16 @@
 // Sends one batch of readings to POST {sync.url}/readings/bulk and says what the answer means
-// for the agent, following the table in CONTRACT §5. Keeps one keep-alive connection (HTTP or
-// HTTPS with CA verification). Thread-safety: one post() at a time (the sync thread).
+// for the agent, following the table in CONTRACT §5. Keeps keep-alive connections (HTTP or
+// HTTPS with CA verification) for reuse: one per request in flight at the same time.
+// Thread-safety: post(), send() and get() may run concurrently, each on its own connection.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,6 +36,17 @@ struct BulkAnswer {
     std::string message;  // for the log: status and the server's error text, or the cause
 };
 
+// One request body {"readings": [...]}, gzipped or not, built before it is sent (the sync
+// thread builds the next batch's body while the current one is on the wire).
+struct BulkBody {
+    std::string bytes;
+    bool gzip = false;
+    std::size_t count = 0;  // readings in it
+};
+
+// `items` are the readings' JSON objects. Pure; safe from any thread.
+BulkBody makeBulkBody(const std::vector<std::string_view>& items, bool gzip);
+
 // What a status, body and Retry-After header mean. Pure; safe from any thread.
 BulkAnswer interpretAnswer(int status, const std::string& body, const std::string& retry_after,
                            bool was_gzip, std::size_t batch_size);
@@ -44,6 +58,8 @@ class BulkClient {
 
     // `items` are the readings' JSON objects; they are sent as {"readings": [...]}.
     BulkAnswer post(const std::vector<std::string>& items, bool gzip);
+    // Sends a body made by makeBulkBody.
+    BulkAnswer send(const BulkBody& body);
 
     // GET {sync.url}{path}: status and body, for --check-api. Throws Poco::Exception.
     std::pair<int, std::string> get(const std::string& path);
@@ -51,14 +67,20 @@ class BulkClient {
     const Poco::URI& url() const { return _base; }
 
   private:
-    Poco::Net::HTTPClientSession& session();
-    // A post that got no answer: the connection is dropped and the batch counts as failed.
-    BulkAnswer noAnswer(const std::string& cause);
+    using Session = std::unique_ptr<Poco::Net::HTTPClientSession>;
+    // An idle kept-alive connection, or a new one (connected on first use).
+    Session takeSession();
+    // Keeps a connection that answered for the next request. One that failed is not given
+    // back: it is dropped with its socket.
+    void keep(Session session);
+    // A post that got no answer: the batch counts as failed.
+    BulkAnswer noAnswer(const std::string& cause) const;
 
     Poco::URI _base;
     std::string _token;
     std::chrono::milliseconds _timeout;
-    std::unique_ptr<Poco::Net::HTTPClientSession> _session;
+    std::mutex _mutex;
+    std::vector<Session> _idle;
 };
 
 }  // namespace sensorsys::agent

@@ -1,11 +1,23 @@
 #include "sync/syncer.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <future>
 #include <set>
 #include <system_error>
 
 namespace sensorsys::agent {
+
+namespace {
+
+BulkBody bodyOf(std::span<const StoredReading> batch, bool gzip) {
+    std::vector<std::string_view> items;
+    items.reserve(batch.size());
+    for (const auto& reading : batch) items.emplace_back(reading.json);
+    return makeBulkBody(items, gzip);
+}
+
+}  // namespace
 
 Syncer::Syncer(ReadingStore& store, BulkClient& client, SyncSettings settings, Poco::Logger& logger)
     : _store(store),
@@ -36,10 +48,17 @@ std::chrono::milliseconds Syncer::failed(const std::string& what, bool loud) {
 }
 
 std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& stop) {
-    // Pipelined: while batch N+1 is on the wire, batch N - confirmed in full by the server - is
-    // being marked synced on another thread (that commit's fsync is the slow part on an SD
-    // card). At most one mark is in flight; it is settled before anything else touches the
-    // batch's fate, and the next batch is read after N's last id so N is not sent twice.
+    // Pipelined, so that neither the agent nor the server waits on the other: up to
+    // `in_flight` batches are on the wire at once (each sent from its own thread on its own
+    // connection), the next one is read from the store and encoded meanwhile, and the last
+    // batch the server confirmed in full is marked synced on another thread (that commit's
+    // fsync is the slow part on an SD card). Batches are read oldest first, each after the
+    // previous one's last id, and their answers are dealt with in the order they were sent.
+    // A mark is settled before anything else touches a batch's fate. Anything but a clean
+    // success stops the pipeline: the requests still in flight land, every answer is dealt
+    // with in order, synchronously, and reading starts again from the oldest unsynced
+    // reading - a batch whose answer was lost is simply sent again, and the server counts it
+    // as duplicates.
     std::future<void> marking;
     std::size_t marking_count = 0;
     auto settle = [&]() -> std::optional<std::chrono::milliseconds> {
@@ -56,50 +75,120 @@ std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& 
         return std::nullopt;
     };
 
-    std::int64_t after = 0;
-    while (!stop.load()) {
+    struct Flight {
         std::vector<StoredReading> batch;
+        std::future<BulkAnswer> answer;
+    };
+    // A deque keeps its elements in place, so each send may refer to its own Flight.
+    std::deque<Flight> flights;
+    std::int64_t after = 0;
+    bool exhausted = false;  // the store has nothing after `after` (for now)
+    const std::size_t window = std::max<std::size_t>(_settings.in_flight, 1);
+    // Reads and sends batches until `window` are in flight or the store has nothing more.
+    // A store that cannot be read throws when nothing is in flight; otherwise it is tried
+    // again once an answer is in.
+    auto fill = [&] {
+        while (!stop.load() && !exhausted && flights.size() < window) {
+            std::vector<StoredReading> batch;
+            try {
+                batch = _store.oldestUnsynced(_settings.batch_size, after);
+            } catch (const std::exception&) {
+                if (flights.empty()) throw;
+                return;
+            }
+            if (batch.empty()) {
+                exhausted = true;
+                return;
+            }
+            after = batch.back().id;
+            Flight& flight = flights.emplace_back(Flight{std::move(batch), {}});
+            // The body is built on the flight's own thread too: the sync thread only reads.
+            auto work = [this, &flight] {
+                return send(flight.batch, bodyOf(flight.batch, wantsGzip()));
+            };
+            try {
+                flight.answer = std::async(std::launch::async, work);
+            } catch (const std::system_error&) {
+                // No thread to spare: sent when its answer is asked for.
+                flight.answer = std::async(std::launch::deferred, work);
+            }
+        }
+    };
+    for (;;) {
         try {
-            batch = _store.oldestUnsynced(_settings.batch_size, after);
+            fill();
         } catch (const std::exception& e) {
             if (auto wait = settle()) return wait;
             return failed(std::string("sync: cannot read the store: ") + e.what(), false);
         }
-        if (batch.empty()) return settle();
-        const BulkAnswer answer = post(batch);
-        if (auto wait = settle()) return wait;
-        after = batch.back().id;
+        if (flights.empty()) return settle();
+
+        const BulkAnswer answer = flights.front().answer.get();
+        const auto& batch = flights.front().batch;
         if (answer.kind == AnswerKind::Accepted && answer.rejected.empty()) {
             std::vector<std::int64_t> ids;
             ids.reserve(batch.size());
             for (const auto& reading : batch) ids.push_back(reading.id);
-            marking_count = ids.size();
-            try {
-                marking = std::async(std::launch::async,
-                                     [this, ids = std::move(ids)] { _store.markSynced(ids); });
-            } catch (const std::system_error&) {
-                // No thread to spare: mark here, as without pipelining.
-                if (auto wait = handle(batch, answer)) return wait;
-                continue;
-            }
             _backoff.reset();
             record("ok: " + answer.message, true);
             _logger.debug("sync: " + std::to_string(batch.size()) + " readings: " + answer.message);
+            flights.pop_front();
+            // The next batch goes out before the mark takes the store (and its fsync).
+            try {
+                fill();
+            } catch (const std::exception&) {
+                // Reported by the fill at the top of the loop.
+            }
+            if (auto wait = settle()) return wait;  // (the flights still out land first)
+            marking_count = ids.size();
+            try {
+                // (ids copied: still needed below if no thread can be started)
+                marking = std::async(std::launch::async, [this, ids] { _store.markSynced(ids); });
+            } catch (const std::system_error&) {
+                // No thread to spare: mark here.
+                try {
+                    _store.markSynced(ids);
+                    std::lock_guard lock(_mutex);
+                    _state.synced += static_cast<std::int64_t>(ids.size());
+                } catch (const std::exception& e) {
+                    return failed(std::string("sync: cannot update the store: ") + e.what(), false);
+                }
+            }
             continue;
         }
-        // Rejected items, refusals, failures: dealt with here, nothing else in flight.
-        if (auto wait = handle(batch, answer)) return wait;
+
+        // Rejected items, refusals, failures: the rest of the flights land first, then every
+        // answer is dealt with here, in order.
+        if (auto wait = settle()) return wait;  // (the flights still out land first)
+        for (auto& flight : flights) {
+            if (flight.answer.valid()) flight.answer.wait();
+        }
+        auto wait = handle(batch, answer);
+        flights.pop_front();
+        for (; !flights.empty(); flights.pop_front()) {
+            const BulkAnswer later = flights.front().answer.get();
+            // Only what the server took is recorded; the rest is read again below.
+            if (later.kind != AnswerKind::Accepted) continue;
+            if (auto failure = handle(flights.front().batch, later); !wait) {
+                wait = failure;
+            }
+        }
+        if (wait) return wait;
+        after = 0;
+        exhausted = false;
     }
-    return settle();
+}
+
+bool Syncer::wantsGzip() const {
+    return _settings.gzip && !state().plain_bodies;
 }
 
 BulkAnswer Syncer::post(std::span<const StoredReading> batch) {
-    std::vector<std::string> items;
-    items.reserve(batch.size());
-    for (const auto& reading : batch) items.push_back(reading.json);
+    return send(batch, bodyOf(batch, wantsGzip()));
+}
 
-    bool plain = state().plain_bodies || !_settings.gzip;
-    BulkAnswer answer = _client.post(items, !plain);
+BulkAnswer Syncer::send(std::span<const StoredReading> batch, const BulkBody& body) {
+    BulkAnswer answer = _client.send(body);
     {
         std::lock_guard lock(_mutex);
         ++_state.requests;
@@ -112,7 +201,7 @@ BulkAnswer Syncer::post(std::span<const StoredReading> batch) {
             _state.plain_bodies = true;
             ++_state.requests;
         }
-        answer = _client.post(items, false);
+        answer = _client.send(bodyOf(batch, false));
     }
     return answer;
 }

@@ -27,6 +27,10 @@ struct SyncSettings {
     bool gzip = true;
     std::chrono::milliseconds backoff_base{1000};
     std::chrono::milliseconds backoff_max{300'000};
+    // Batches on the wire at once, each on its own connection: two keep the server's
+    // database busy while the agent reads and encodes the next one. 1: strictly one after
+    // the other.
+    std::size_t in_flight = 2;
 };
 
 // What --status shows about syncing.
@@ -51,8 +55,10 @@ class Syncer {
     SyncState state() const;
 
   private:
+    bool wantsGzip() const;
     // One POST of the batch (resent as plain JSON once if the server refuses gzip).
     BulkAnswer post(std::span<const StoredReading> batch);
+    BulkAnswer send(std::span<const StoredReading> batch, const BulkBody& body);
     // nullopt: this part of the batch is dealt with (synced or quarantined).
     std::optional<std::chrono::milliseconds> deliver(std::span<const StoredReading> batch);
     // What `answer` to this batch means for the store, synchronously; bisects 400/413/422.
