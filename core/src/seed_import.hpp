@@ -21,9 +21,13 @@ struct ImportResult {
 };
 
 // `seed_connection` is a libpq key=value string. Throws std::runtime_error (naming the
-// database and the cause) when the seed database cannot be read.
+// database and the cause) when the seed database cannot be read, or the PostgreSQL store
+// module cannot be loaded.
 ImportResult importSeed(const std::string& seed_connection, ReadingStore& store,
                         Poco::Logger& logger);
+// The same, in the PostgreSQL store module (importSeed loads it and calls this).
+ImportResult importSeedFromPostgres(const std::string& seed_connection, ReadingStore& store,
+                                    Poco::Logger& logger);
 
 // The reading_id a seed row gets: UUIDv7-shaped (its ts_utc milliseconds, so ids sort by
 // time) with the rest taken from a hash of the row, the same every time.

@@ -71,6 +71,9 @@ check "server binary" mode_is /usr/bin/sensorsys-server 755 root:root
 for plugin in bme280 cpu_temp disk; do
   check "plugin $plugin" mode_is "/usr/lib/sensorsys/$plugin.so" 644 root:root
 done
+check "PostgreSQL store module" mode_is /usr/lib/sensorsys/store/postgresql.so 644 root:root
+check "the agent does not link libpq (loaded with the module only)" \
+  sh -c '! ldd /usr/bin/sensorsys-agent | grep -q libpq'
 check "agent configuration 0640 root:sensorsys" mode_is /etc/sensorsys/agent.properties 640 root:sensorsys
 check "server configuration 0640 root:sensorsys" mode_is /etc/sensorsys/server.properties 640 root:sensorsys
 check "nginx site available" mode_is /etc/nginx/sites-available/sensorsys 644 root:root
@@ -189,6 +192,17 @@ assert json.loads(sys.argv[1]) == {"status": "ok", "database": "ok"}, sys.argv[1
 kill -TERM "$server_pid"
 wait "$server_pid" || true
 server_pid=""
+
+echo "== installed agent on a PostgreSQL store (the module in /usr/lib/sensorsys/store)"
+psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'CREATE DATABASE sensorsys_pkgagent'
+agent_store="host=127.0.0.1 port=$pg_port dbname=sensorsys_pkgagent user=postgres"
+(cd /var/lib/sensorsys && /usr/bin/sensorsys-agent --config /dev/null --define store.connector=postgresql \
+  --define "store.connection=$agent_store" --define agent.status_file="$work/pg-status.json" --status) \
+  >"$work/pg-status.txt" 2>&1 && pg_status_rc=0 || pg_status_rc=$?
+cat "$work/pg-status.txt"
+check "agent --status on store.connector=postgresql exits 0" test "$pg_status_rc" -eq 0
+check "the module migrated the agent's schema" test "$(psql -X -At -h 127.0.0.1 -p "$pg_port" \
+  -U postgres -d sensorsys_pkgagent -c "SELECT to_regclass('sensor_project.agent_schema_migrations') IS NOT NULL")" = t
 "$src/tests/support/pg_cluster.sh" stop "$pg_info" >/dev/null
 
 echo "== dpkg -r keeps data, configuration and the user"

@@ -17,6 +17,7 @@
 
 #include "store/migrations.hpp"
 #include "store/open_store.hpp"
+#include "store/postgres_backend.hpp"
 #include "store/sqlite_store.hpp"
 #include "store_test_support.hpp"
 #include "test_support.hpp"
@@ -192,6 +193,23 @@ TEST(OpenStore, ChoosesTheConnector) {
     EXPECT_EQ(store->stats().unsynced, 1);
     settings.connector = "mysql";
     EXPECT_THROW(agent::openStore(settings), std::invalid_argument);
+}
+
+TEST(OpenStore, PostgresqlWithoutItsModuleNamesTheMissingFile) {
+    // The module is looked for beside the running executable (bin/../lib/sensorsys/store); a
+    // test binary has none there, like an installation missing the file.
+    const auto expected = agent::postgresModulePath();
+    ASSERT_FALSE(std::filesystem::exists(expected)) << expected;
+    agent::StoreSettings settings;
+    settings.connector = "postgresql";
+    settings.connection = "host=127.0.0.1 port=1";
+    try {
+        agent::openStore(settings);
+        FAIL() << "opened a PostgreSQL store without the module";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find(expected.string() + " is missing"), std::string::npos)
+            << e.what();
+    }
 }
 
 TEST(Migrations, SplitterKeepsMultiLineStatements) {

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "store/postgres_store.hpp"
+#include "store/postgres_backend.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace sensorsys::agent {
@@ -21,7 +21,7 @@ std::unique_ptr<ReadingStore> openStore(const StoreSettings& settings) {
         return std::make_unique<SqliteStore>(settings.path);
     }
     if (settings.connector == "postgresql") {
-        return std::make_unique<PostgresStore>(settings.connection);
+        return loadPostgresBackend().openStore(settings.connection);
     }
     throw std::invalid_argument("store.connector '" + settings.connector +
                                 "' is not one of sqlite|postgresql");
