@@ -1,7 +1,6 @@
 #include "http_server.h"
 
 #include "migrator.h"
-#include "request_handler.h"
 
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
@@ -47,8 +46,8 @@ void ApiServer::start() {
         Poco::Net::SocketAddress(_config.bind, static_cast<Poco::UInt16>(_config.port)),
         _config.backlog);
     _port = socket.address().port();
-    _server = std::make_unique<Poco::Net::HTTPServer>(
-        new ApiRequestHandlerFactory(_config, _service, _logger), *_threads, socket, params);
+    _connections = Poco::makeShared<ApiConnectionFactory>(params, _config, _service, _logger);
+    _server = std::make_unique<Poco::Net::TCPServer>(_connections, *_threads, socket, params);
     _server->start();
     _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
                         _config.maxThreads, _config.poolSize);
@@ -56,8 +55,10 @@ void ApiServer::start() {
 
 void ApiServer::stop() {
     if (!_server) return;
-    // Stop accepting; connections end after the request they are serving.
-    _server->stopAll(false);
+    // Stop accepting (accepted connections still queued are closed unserved); connections end
+    // after the request they are serving, idle keep-alive ones at once.
+    _server->stop();
+    _connections->stopAll(false);
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(_config.drainTimeoutSeconds);
     while (_server->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -66,10 +67,11 @@ void ApiServer::stop() {
     if (_server->currentConnections() > 0) {
         _logger.warning("closing %d connection(s) still open after %d s",
                         _server->currentConnections(), _config.drainTimeoutSeconds);
-        _server->stopAll(true);
+        _connections->stopAll(true);
     }
     _threads->joinAll();
     _server.reset();
+    _connections.reset();
     _threads.reset();
 }
 

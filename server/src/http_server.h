@@ -1,14 +1,17 @@
-// The running API: pool, service, metrics and POCO's HTTPServer on its own thread pool.
-// start() once, stop() once; port() is valid after start(). Used by main and by the tests.
+// The running API: pool, service, metrics and POCO's TCPServer serving our keep-alive
+// connections (api_connection.h) on its own thread pool. start() once, stop() once; port() is
+// valid after start(). Used by main and by the tests.
 #pragma once
 
+#include "api_connection.h"
 #include "api_service.h"
 #include "connection_pool.h"
 #include "metrics.h"
 #include "server_config.h"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/SharedPtr.h>
 #include <Poco/ThreadPool.h>
 
 #include <memory>
@@ -39,7 +42,9 @@ class ApiServer {
     ConnectionPool _pool;
     ApiService _service;
     std::unique_ptr<Poco::ThreadPool> _threads;
-    std::unique_ptr<Poco::Net::HTTPServer> _server;
+    // Shared with the TCPServer, which owns it through POCO's SharedPtr; kept for stopAll().
+    Poco::SharedPtr<ApiConnectionFactory> _connections;
+    std::unique_ptr<Poco::Net::TCPServer> _server;
     int _port = 0;
 };
 

@@ -60,9 +60,7 @@ void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     int status = 500;
     std::size_t bytes = 0;
     try {
-        // Responses go out in one write, but keep-alive clients must never wait for a delayed
-        // ACK (Nagle) on a second one, e.g. chunked streaming.
-        static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket().setNoDelay(true);
+        // TCP_NODELAY is set once per connection (ApiConnection::run), not here.
         Headers headers;
         for (const auto& [name, value] : request) headers.emplace_back(name, value);
         std::optional<std::int64_t> contentLength;

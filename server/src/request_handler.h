@@ -7,10 +7,10 @@
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
 
 namespace sensorsys::server {
 
+// Holds only references: each connection keeps one and calls it for each of its requests.
 class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
   public:
     ApiRequestHandler(const ServerConfig& config, ApiService& service, Poco::Logger& logger)
@@ -18,23 +18,6 @@ class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
 
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override;
-
-  private:
-    const ServerConfig& _config;
-    ApiService& _service;
-    Poco::Logger& _logger;
-};
-
-class ApiRequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
-  public:
-    ApiRequestHandlerFactory(const ServerConfig& config, ApiService& service, Poco::Logger& logger)
-        : _config(config), _service(service), _logger(logger) {}
-
-    // POCO's API: the server takes ownership of the returned handler.
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
-        return new ApiRequestHandler(_config, _service, _logger);
-    }
 
   private:
     const ServerConfig& _config;

@@ -1,0 +1,196 @@
+#include "api_connection.h"
+
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Timestamp.h>
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+
+namespace sensorsys::server {
+
+// POCO's session, plus whether the next request has already been read into its buffer
+// (pipelining): such a request must not wait for the socket to become readable again.
+class ApiSession : public Poco::Net::HTTPServerSession {
+  public:
+    using HTTPServerSession::buffered;
+    using HTTPServerSession::HTTPServerSession;
+};
+
+namespace {
+
+// Like POCO's: status line and Connection: close, no body; the connection ends after it.
+void sendErrorResponse(ApiSession& session, Poco::Net::HTTPResponse::HTTPStatus status) {
+    try {
+        Poco::Net::HTTPServerResponseImpl response(session);
+        response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+        response.setStatusAndReason(status);
+        response.setKeepAlive(false);
+        response.send();
+    } catch (const Poco::Exception&) {
+        // the client is gone
+    }
+}
+
+}  // namespace
+
+ApiConnectionFactory::ApiConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
+                                           const ServerConfig& config, ApiService& service,
+                                           Poco::Logger& logger)
+    : _params(std::move(params)),
+      _config(config),
+      _service(service),
+      _logger(logger),
+      _serverHeader(_params->getSoftwareVersion()) {}
+
+Poco::Net::TCPServerConnection* ApiConnectionFactory::createConnection(
+    const Poco::Net::StreamSocket& socket) {
+    return new ApiConnection(socket, *this);
+}
+
+void ApiConnectionFactory::stopAll(bool abortCurrent) {
+    std::lock_guard lock(_mutex);
+    _stopped = true;
+    for (ApiConnection* connection : _live) connection->stop(abortCurrent);
+}
+
+ApiConnectionFactory::Registration::Registration(ApiConnectionFactory& factory,
+                                                 ApiConnection& connection)
+    : _factory(factory), _connection(connection) {
+    std::lock_guard lock(_factory._mutex);
+    _accepted = !_factory._stopped;
+    if (_accepted) _factory._live.insert(&_connection);
+}
+
+ApiConnectionFactory::Registration::~Registration() {
+    std::lock_guard lock(_factory._mutex);
+    _factory._live.erase(&_connection);
+}
+
+ApiConnection::ApiConnection(const Poco::Net::StreamSocket& socket, ApiConnectionFactory& factory)
+    : TCPServerConnection(socket),
+      _factory(factory),
+      _handler(factory._config, factory._service, factory._logger) {}
+
+void ApiConnection::run() {
+    const auto& params = *_factory._params;
+    // Keep-alive clients must never wait for a delayed ACK (Nagle) on a second write, e.g.
+    // chunked streaming. Once per connection: the option stays set on the socket.
+    try {
+        socket().setNoDelay(true);
+    } catch (const Poco::Exception&) {
+        return;  // the client is already gone
+    }
+    ApiSession session(socket(), _factory._params);
+    // After the session: unregistered before the session's destructor closes the socket.
+    const ApiConnectionFactory::Registration registration(_factory, *this);
+    if (!registration.accepted()) return;  // the server stopped before this connection started
+    // The first request may take the session timeout to arrive, later ones the keep-alive one.
+    Poco::Timespan timeout = params.getTimeout();
+    for (std::int64_t number = 1;; ++number) {
+        // A pipelined request may already sit in the session's buffer with nothing more to come
+        // on the socket: waiting for the socket would stall it until the timeout.
+        if (session.buffered() == 0 && !waitForRequest(timeout)) break;
+        if (!beginRequest()) break;
+        const bool keepAlive = serveRequest(session, number);
+        if (!endRequest() || !keepAlive) break;
+        timeout = params.getKeepAliveTimeout();
+    }
+}
+
+bool ApiConnection::waitForRequest(const Poco::Timespan& timeout) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(timeout.totalMicroseconds());
+    pollfd fd{};
+    fd.fd = socket().impl()->sockfd();
+    fd.events = POLLIN;
+    for (;;) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        const int rc = ::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
+        // Readable, or hung up: reading the request then finds the end of the connection.
+        if (rc > 0) return (fd.revents & (POLLERR | POLLNVAL)) == 0;
+        if (rc == 0) return false;
+        if (errno != EINTR) return false;
+    }
+}
+
+bool ApiConnection::beginRequest() {
+    std::lock_guard lock(_mutex);
+    if (_stopped) return false;
+    _busy = true;
+    return true;
+}
+
+bool ApiConnection::endRequest() {
+    std::lock_guard lock(_mutex);
+    _busy = false;
+    return !_stopped;
+}
+
+bool ApiConnection::serveRequest(ApiSession& session, std::int64_t number) {
+    const auto& params = *_factory._params;
+    // As POCO counts: with a limit of N requests per connection, the Nth answer says close.
+    const int maxRequests = params.getMaxKeepAliveRequests();
+    const bool mayKeepAlive = params.getKeepAlive() && (maxRequests <= 0 || number < maxRequests);
+    try {
+        // Declared in this order, the response outlives the request and its destructor sends
+        // what the handler left buffered (header and body in one write).
+        Poco::Net::HTTPServerResponseImpl response(session);
+        // Reads the request line and header: throws NoMessageException when the client closed
+        // the connection instead of sending one, MessageException when it is malformed.
+        Poco::Net::HTTPServerRequestImpl request(response, session, _factory._params.get());
+        response.setDate(Poco::Timestamp());
+        response.setVersion(request.getVersion());
+        response.setKeepAlive(mayKeepAlive && request.getKeepAlive());
+        if (!_factory._serverHeader.empty()) response.set("Server", _factory._serverHeader);
+        if (request.getExpectContinue() &&
+            response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK) {
+            response.sendContinue();
+        }
+        try {
+            _handler.handleRequest(request, response);
+        } catch (...) {
+            // handleRequest catches what it can report; what still escapes ends the connection.
+            if (!response.sent()) {
+                sendErrorResponse(session, Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
+            }
+            _factory._logger.error("request %s %s escaped the handler; closing the connection",
+                                   request.getMethod(), request.getURI());
+            return false;
+        }
+        return mayKeepAlive && response.getKeepAlive();
+    } catch (const Poco::Net::NoMessageException&) {
+        return false;
+    } catch (const Poco::Net::MessageException&) {
+        sendErrorResponse(session, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
+        return false;
+    } catch (const Poco::Exception&) {
+        // Reading the request timed out or the connection broke: nothing to answer.
+        return false;
+    }
+}
+
+void ApiConnection::stop(bool abortCurrent) {
+    std::lock_guard lock(_mutex);
+    _stopped = true;
+    // Idle: waiting for the next request (or about to). Shutting the socket down wakes the
+    // wait; a request in progress is left to finish unless the server is aborting.
+    if (abortCurrent || !_busy) shutdownSocket();
+}
+
+void ApiConnection::shutdownSocket() {
+    try {
+        socket().shutdown();
+    } catch (const Poco::Exception&) {
+        // not connected any more: nothing to wake
+    }
+}
+
+}  // namespace sensorsys::server
