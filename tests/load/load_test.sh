@@ -9,7 +9,8 @@
 #   load_test.sh SERVER_BINARY PG_INFO_FILE [WRK_BINARY]
 # Env: LOAD_CONNECTIONS (500), LOAD_SECONDS (30), LOAD_RSS_TOLERANCE_KIB (1024), LOAD_RUNS (2;
 #      more runs to see whether RSS keeps climbing: each later run is compared with run 1),
-#      LOAD_GLIBC_TUNABLES (glibc.malloc.tcache_count=0; empty: the stock allocator).
+#      LOAD_GLIBC_TUNABLES (glibc.malloc.tcache_count=0:glibc.malloc.arena_max=2; empty: the
+#      stock allocator).
 #
 # Why the server runs without glibc's per-thread cache (tcache) here: with one thread per
 # connection, each of the 500 threads keeps up to 7 freed chunks per size class for itself, and
@@ -17,7 +18,11 @@
 # +409, +355 KB over five 20 s runs, RSS +900 KiB from run 1 to run 2), bounded but not done
 # after two runs — it would hide a leak of ~15 bytes per request or fail the test at random. With
 # tcache off, "in use" stayed at 8.21 MB from run 2 to run 4 and RSS moved +36..+148 KiB per run;
-# a leak in our code shows the same with or without tcache. The tolerance, 1 MiB, is about 2 KiB
+# a leak in our code shows the same with or without tcache. For the same reason the arenas are
+# capped at 2: with the stock cap (8 per core) which of up to 16 arenas each of the 500 threads
+# lands on depends on lock contention, and each arena keeps its own free memory - run-to-run RSS
+# moved +124..+1284 KiB with our own keep-alive loop (one failure in 7 runs at the 1 MiB
+# tolerance), while malloc's "in use" crept the same ~300 KB as before. The tolerance, 1 MiB, is about 2 KiB
 # per connection: less than one leaked bulk body (~2 KiB) per connection, or ~20 bytes per
 # request of a run (~50,000 requests).
 set -euo pipefail
@@ -65,7 +70,7 @@ token=$("$server" "${db[@]}" token create --admin | head -1)
 # so http.max_threads (and the queue, which the server sets to the same) must exceed the
 # connections; 500 clients share the database pool, so a request may wait behind ~500/16 others
 # for a connection: pool_wait_ms is raised from 2 s so that waiting is not answered with 503.
-GLIBC_TUNABLES=${LOAD_GLIBC_TUNABLES-glibc.malloc.tcache_count=0} \
+GLIBC_TUNABLES=${LOAD_GLIBC_TUNABLES-glibc.malloc.tcache_count=0:glibc.malloc.arena_max=2} \
   "$server" "${db[@]}" --define http.port=0 --define auth.enabled=true \
   --define http.max_threads=1024 --define http.min_threads=16 --define http.backlog=1024 \
   --define http.keep_alive=true --define http.keep_alive_timeout=15 \
