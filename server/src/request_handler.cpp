@@ -34,7 +34,8 @@ void lingeringClose(Poco::Net::HTTPServerRequest& request) {
 }
 
 void sendResponse(Poco::Net::HTTPServerResponse& response, const ApiResponse& r) {
-    response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
+    // setStatus alone would leave the reason phrase at its default, "OK" ("404 OK").
+    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
     response.setContentType(r.contentType);
     for (const auto& [name, value] : r.headers) response.set(name, value);
     if (r.close) response.setKeepAlive(false);
@@ -96,7 +97,7 @@ void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
             sendResponse(response, r);
             if (read != BodyRead::Complete) lingeringClose(request);
         } else {
-            response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
+            response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
             response.setContentType(r.contentType);
             response.setChunkedTransferEncoding(true);
             std::ostream& out = response.send();

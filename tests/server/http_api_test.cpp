@@ -9,6 +9,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Process.h>
 #include <Poco/TemporaryFile.h>
 
@@ -176,6 +177,28 @@ TEST(HttpApi, BodyOverTheLimitByContentLengthIs413AndTheConnectionIsClosed) {
     EXPECT_NE(Poco::toLower(r.head).find("connection: close"), std::string::npos) << r.head;
     EXPECT_NE(r.body.find("limit_bytes"), std::string::npos);
     EXPECT_EQ(call(s.port(), "GET", "/health").status, 200);
+}
+
+TEST(HttpApi, StatusLinesCarryTheReasonPhraseOfTheirStatus) {
+    TestServer s([](ServerConfig& c) { c.maxBodyBytes = 64 * 1024; });
+    const auto statusLine = [](const RawReply& r) { return r.head.substr(0, r.head.find("\r\n")); };
+    const auto expected = [](int status) {
+        return "HTTP/1.1 " + std::to_string(status) + " " +
+               Poco::Net::HTTPResponse::getReasonForStatus(
+                   static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+    };
+    auto sock = rawConnect(s.port());
+    for (const char* target : {"/health", "/no-such-route"}) {
+        rawSend(sock, std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        const auto r = rawReceive(sock);
+        ASSERT_TRUE(r.complete) << target;
+        EXPECT_EQ(statusLine(r), expected(r.status)) << target;
+    }
+    auto big = rawConnect(s.port());
+    rawSend(big,
+            "POST /readings/bulk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: 100000000\r\n\r\n{");
+    EXPECT_EQ(statusLine(rawReceive(big)), "HTTP/1.1 413 Request Entity Too Large");
 }
 
 TEST(HttpApi, ChunkedBodyOverTheLimitIs413) {
