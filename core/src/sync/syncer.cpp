@@ -102,10 +102,8 @@ std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& 
             }
             after = batch.back().id;
             Flight& flight = flights.emplace_back(Flight{std::move(batch), {}});
-            // The body is built on the flight's own thread too: the sync thread only reads.
-            auto work = [this, &flight] {
-                return send(flight.batch, bodyOf(flight.batch, wantsGzip()));
-            };
+            // post() builds the body on the flight's own thread too: the sync thread only reads.
+            auto work = [this, &flight] { return post(flight.batch); };
             try {
                 flight.answer = std::async(std::launch::async, work);
             } catch (const std::system_error&) {
@@ -141,18 +139,12 @@ std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& 
             }
             if (auto wait = settle()) return wait;  // (the flights still out land first)
             marking_count = ids.size();
+            auto mark = [this, ids = std::move(ids)] { _store.markSynced(ids); };
             try {
-                // (ids copied: still needed below if no thread can be started)
-                marking = std::async(std::launch::async, [this, ids] { _store.markSynced(ids); });
+                marking = std::async(std::launch::async, mark);  // copied: kept for the fallback
             } catch (const std::system_error&) {
-                // No thread to spare: mark here.
-                try {
-                    _store.markSynced(ids);
-                    std::lock_guard lock(_mutex);
-                    _state.synced += static_cast<std::int64_t>(ids.size());
-                } catch (const std::exception& e) {
-                    return failed(std::string("sync: cannot update the store: ") + e.what(), false);
-                }
+                // No thread to spare: marked when settled.
+                marking = std::async(std::launch::deferred, std::move(mark));
             }
             continue;
         }
