@@ -48,6 +48,8 @@ def rows():
         yield (str(uuid.uuid4()), "drain-bench", ts + "Z", ts + "+00:00", payload)
 c.executemany("INSERT INTO readings (reading_id, device_id, ts_utc, ts_local, payload) VALUES (?,?,?,?,?)", rows())
 c.commit()
+c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+c.close()
 PY
   local start end
   start=$(date +%s.%N)
@@ -56,25 +58,41 @@ PY
   local tpid=$!
   local apid=""
   for _ in $(seq 50); do apid=$(pgrep -P "$tpid" || true); [[ -n "$apid" ]] && break; sleep 0.05; done
-  local backlog=1 dirty=0 sent=0
-  # Done when the agent's log counts n readings confirmed (a cheap awk, not a second agent
-  # process: one `--status` ten times a second would compete with the drain it measures).
-  for poll in $(seq 6000); do
-    sent=$(awk '/ - DEBUG - sync: [0-9]+ readings: HTTP 2/ {s += $7} END {print s + 0}' "$work/agent-$n.log")
-    ((sent >= n)) && break
-    # What an operator sees mid-drain (printed once, about a second in).
-    ((poll == 10)) && "$agent" "${common[@]}" --status | sed 's/^/  --status> /'
-    sleep 0.1
-  done
+  local backlog=1 dirty=0
+  # What an operator sees mid-drain (printed once, about a second in).
+  ( sleep 1; "$agent" "${common[@]}" --status | sed 's/^/  --status> /' ) &
+  local status_pid=$!
+  # Done when the agent's log counts n readings confirmed: one python3 follows the log as it is
+  # written (reading on from where it stopped, 20 ms naps at its end), so nothing forks beside
+  # the drain it measures.
+  python3 - "$work/agent-$n.log" "$n" <<'PY' || echo "drain of $n did not finish within 900 s" >&2
+import re, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+done, deadline, pattern = 0, time.monotonic() + 900, re.compile(r" - DEBUG - sync: (\d+) readings: HTTP 2")
+with open(path) as log:
+    while done < n:
+        where = log.tell()
+        line = log.readline()
+        if not line.endswith("\n"):
+            if time.monotonic() > deadline:
+                sys.exit(1)
+            log.seek(where)
+            time.sleep(0.02)
+            continue
+        m = pattern.search(line)
+        done += int(m.group(1)) if m else 0
+PY
   end=$(date +%s.%N)
+  wait "$status_pid" 2>/dev/null || true
   backlog=$("$agent" "${common[@]}" --status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["backlog"])')
   dirty=$(awk '/Private_Dirty/ {print $2}' "/proc/$apid/smaps_rollup" 2>/dev/null || echo 0)
   kill -TERM "$apid"; wait "$tpid" || true
-  local rss
+  local rss cpu
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time-$n.txt")
-  python3 - "$work/agent-$n.log" "$n" "$start" "$end" "$rss" "$dirty" "$backlog" <<'PY'
+  cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {print s + 0}' "$work/time-$n.txt")
+  python3 - "$work/agent-$n.log" "$n" "$start" "$end" "$rss" "$dirty" "$backlog" "$cpu" <<'PY'
 import re, sys, datetime
-log, n, start, end, rss, dirty, backlog = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+log, n, start, end, rss, dirty, backlog, cpu = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8]
 stamps = []
 for line in open(log):
     m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - DEBUG - sync: \d+ readings: HTTP 2", line)
@@ -87,7 +105,7 @@ last = sum(gaps[-k:]) / k * 1000 if gaps else 0
 wall = end - start
 print(f"RESULT ours drain rows={n} backlog_left={backlog} wall_s={wall:.2f} readings_per_s={n / wall:.0f} "
       f"batches={len(stamps)} first10%_ms_per_batch={first:.1f} last10%_ms_per_batch={last:.1f} "
-      f"peak_rss_kib={rss} private_dirty_kib={dirty}")
+      f"peak_rss_kib={rss} private_dirty_kib={dirty} agent_cpu_s={cpu}")
 PY
 }
 

@@ -51,6 +51,26 @@ TEST_F(StoreContract, RoundTripKeepsEveryFieldAndTheLocalOffset) {
     EXPECT_EQ(payload->getObject("disk")->getValue<int>("free_mb"), 21000);
 }
 
+TEST_F(StoreContract, ReadingJsonEscapesItsStringsAndKeepsThePayloadsText) {
+    // The batch item is put together from the stored columns: a device_id with quotes, a
+    // backslash, a control character and non-ASCII text must come back as the same string,
+    // and the payload's own escapes and number digits as they were sent.
+    const std::string device = R"(shed \"north\" \\ 2\t\u00e9)";  // JSON text of the string
+    agent::StoredReading r;
+    r.reading_id = readingId(3);
+    r.json = R"({"device_id":")" + device + R"(","reading_id":")" + readingId(3) +
+             R"(","ts_utc":")" + tsUtc(3) + R"(","ts_local":")" + tsLocal(3) +
+             R"(","payload":{"note":"say \"hi\"\n","v":1.50}})";
+    store->add(r);
+    const auto rows = store->oldestUnsynced(10);
+    ASSERT_EQ(rows.size(), 1u);
+    const auto json = parse(rows[0].json);
+    EXPECT_EQ(json->getValue<std::string>("device_id"), "shed \"north\" \\ 2\t\xc3\xa9");
+    EXPECT_EQ(json->getValue<std::string>("reading_id"), readingId(3));
+    EXPECT_EQ(json->getObject("payload")->getValue<std::string>("note"), "say \"hi\"\n");
+    EXPECT_DOUBLE_EQ(json->getObject("payload")->getValue<double>("v"), 1.5);
+}
+
 TEST_F(StoreContract, MarkSyncedRemovesFromBacklog) {
     addRange(0, 5);
     auto rows = store->oldestUnsynced(3);

@@ -1,10 +1,10 @@
 #include "bulk_client.hpp"
 
 #include <sstream>
+#include <stdexcept>
 
 #include <zlib.h>
 
-#include <Poco/DeflatingStream.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -137,29 +137,69 @@ void BulkClient::keep(Session session) {
     if (_idle.size() < 4) _idle.push_back(std::move(session));
 }
 
-BulkBody makeBulkBody(const std::vector<std::string_view>& items, bool gzip) {
-    std::size_t size = 16 + items.size();
-    for (const auto item : items) size += item.size();
-    std::string json;
-    json.reserve(size);
-    json += "{\"readings\":[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) json += ',';
-        json += items[i];
-    }
-    json += "]}";
-    BulkBody body{std::move(json), gzip, items.size()};
-    if (gzip) {
-        std::ostringstream packed;
+// zlib's deflate state for gzip at the fastest level, reset between bodies.
+struct BodyBuilder::Deflater {
+    z_stream stream{};
+    std::string out;  // room for the largest body so far; only the gzip bytes are copied out
+
+    Deflater() {
         // Fastest level: a third of the CPU of the default for ~20 % more bytes on sensor
         // JSON (12.5 vs 10.5 kB per 360 readings) - the Pi's CPU is the scarcer resource.
-        Poco::DeflatingOutputStream deflate(packed, Poco::DeflatingStreamBuf::STREAM_GZIP,
-                                            Z_BEST_SPEED);
-        deflate << body.bytes;
-        deflate.close();
-        body.bytes = packed.str();
+        // 15 + 16: a 32 kB window and a gzip header and trailer.
+        if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+            Z_OK) {
+            throw std::runtime_error("gzip: cannot set up zlib's deflate (out of memory?)");
+        }
+    }
+    ~Deflater() { deflateEnd(&stream); }
+    Deflater(const Deflater&) = delete;
+    Deflater& operator=(const Deflater&) = delete;
+
+    // `in` gzipped; valid until the next call.
+    std::string_view pack(std::string_view in) {
+        if (deflateReset(&stream) != Z_OK) throw std::runtime_error("gzip: deflateReset failed");
+        out.resize(deflateBound(&stream, static_cast<uLong>(in.size())));
+        // zlib's API takes non-const input; it does not write to it.
+        stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+        stream.avail_in = static_cast<uInt>(in.size());
+        stream.next_out = reinterpret_cast<Bytef*>(out.data());
+        stream.avail_out = static_cast<uInt>(out.size());
+        // deflateBound is enough for one Z_FINISH call to finish the stream.
+        const int rc = deflate(&stream, Z_FINISH);
+        if (rc != Z_STREAM_END) {
+            throw std::runtime_error("gzip: deflate did not finish (zlib code " +
+                                     std::to_string(rc) + ")");
+        }
+        return {out.data(), static_cast<std::size_t>(stream.total_out)};
+    }
+};
+
+BodyBuilder::BodyBuilder() = default;
+BodyBuilder::~BodyBuilder() = default;
+
+BulkBody BodyBuilder::build(const std::vector<std::string_view>& items, bool gzip) {
+    std::size_t size = 16 + items.size();
+    for (const auto item : items) size += item.size();
+    _json.clear();
+    _json.reserve(size);
+    _json += "{\"readings\":[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) _json += ',';
+        _json += items[i];
+    }
+    _json += "]}";
+    BulkBody body{{}, gzip, items.size()};
+    if (gzip) {
+        if (!_deflater) _deflater = std::make_unique<Deflater>();
+        body.bytes = _deflater->pack(_json);
+    } else {
+        body.bytes = _json;
     }
     return body;
+}
+
+BulkBody makeBulkBody(const std::vector<std::string_view>& items, bool gzip) {
+    return BodyBuilder().build(items, gzip);
 }
 
 BulkAnswer BulkClient::post(const std::vector<std::string>& items, bool gzip) {

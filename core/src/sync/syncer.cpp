@@ -8,17 +8,6 @@
 
 namespace sensorsys::agent {
 
-namespace {
-
-BulkBody bodyOf(std::span<const StoredReading> batch, bool gzip) {
-    std::vector<std::string_view> items;
-    items.reserve(batch.size());
-    for (const auto& reading : batch) items.emplace_back(reading.json);
-    return makeBulkBody(items, gzip);
-}
-
-}  // namespace
-
 Syncer::Syncer(ReadingStore& store, BulkClient& client, SyncSettings settings, Poco::Logger& logger)
     : _store(store),
       _client(client),
@@ -169,6 +158,25 @@ std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& 
         after = 0;
         exhausted = false;
     }
+}
+
+BulkBody Syncer::bodyOf(std::span<const StoredReading> batch, bool gzip) {
+    std::unique_ptr<BodyBuilder> builder;
+    {
+        std::lock_guard lock(_builders_mutex);
+        if (!_builders.empty()) {
+            builder = std::move(_builders.back());
+            _builders.pop_back();
+        }
+    }
+    if (!builder) builder = std::make_unique<BodyBuilder>();
+    std::vector<std::string_view> items;
+    items.reserve(batch.size());
+    for (const auto& reading : batch) items.emplace_back(reading.json);
+    BulkBody body = builder->build(items, gzip);
+    std::lock_guard lock(_builders_mutex);
+    _builders.push_back(std::move(builder));
+    return body;
 }
 
 bool Syncer::wantsGzip() const {

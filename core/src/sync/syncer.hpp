@@ -8,11 +8,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <Poco/Logger.h>
 
@@ -56,6 +58,8 @@ class Syncer {
 
   private:
     bool wantsGzip() const;
+    // The batch's request body, built by an idle BodyBuilder (one per request in flight).
+    BulkBody bodyOf(std::span<const StoredReading> batch, bool gzip);
     // One POST of the batch (resent as plain JSON once if the server refuses gzip).
     BulkAnswer post(std::span<const StoredReading> batch);
     BulkAnswer send(std::span<const StoredReading> batch, const BulkBody& body);
@@ -74,6 +78,8 @@ class Syncer {
     Backoff _backoff;
     mutable std::mutex _mutex;
     SyncState _state;
+    std::mutex _builders_mutex;
+    std::vector<std::unique_ptr<BodyBuilder>> _builders;  // idle ones
 };
 
 // Runs a Syncer on its own thread: drains whenever woken (a new reading was stored) and
