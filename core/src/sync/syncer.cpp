@@ -194,24 +194,34 @@ bool Syncer::wantsGzip() const {
 }
 
 BulkAnswer Syncer::post(std::span<const StoredReading> batch) {
-    return send(batch, bodyOf(batch, wantsGzip()));
+    return send(batch, wantsGzip());
 }
 
-BulkAnswer Syncer::send(std::span<const StoredReading> batch, const BulkBody& body) {
-    BulkAnswer answer = _client.send(body);
+BulkAnswer Syncer::send(std::span<const StoredReading> batch, bool gzip) {
+    BulkBody body;
+    try {
+        body = bodyOf(batch, gzip);
+    } catch (const std::exception& e) {
+        // (zlib or memory): a failed attempt like any other, retried after a backoff - an
+        // exception must not leave the sync thread.
+        BulkAnswer failed;
+        failed.kind = AnswerKind::Failed;
+        failed.message = std::string("cannot build the request body: ") + e.what();
+        return failed;
+    }
+    const BulkAnswer answer = _client.send(body);
     {
         std::lock_guard lock(_mutex);
         ++_state.requests;
     }
-    if (answer.kind == AnswerKind::WantsPlain) {
+    if (answer.kind == AnswerKind::WantsPlain && gzip) {
         _logger.warning("sync: server refused a gzip body (" + answer.message +
                         "); sending plain JSON from now on");
         {
             std::lock_guard lock(_mutex);
             _state.plain_bodies = true;
-            ++_state.requests;
         }
-        answer = _client.send(bodyOf(batch, false));
+        return send(batch, false);
     }
     return answer;
 }

@@ -60,9 +60,10 @@ class Syncer {
     bool wantsGzip() const;
     // The batch's request body, built by an idle BodyBuilder (one per request in flight).
     BulkBody bodyOf(std::span<const StoredReading> batch, bool gzip);
-    // One POST of the batch (resent as plain JSON once if the server refuses gzip).
+    // One POST of the batch (resent as plain JSON once if the server refuses gzip). A body
+    // that cannot be built is a Failed answer, never an exception.
     BulkAnswer post(std::span<const StoredReading> batch);
-    BulkAnswer send(std::span<const StoredReading> batch, const BulkBody& body);
+    BulkAnswer send(std::span<const StoredReading> batch, bool gzip);
     // nullopt: this part of the batch is dealt with (synced or quarantined).
     std::optional<std::chrono::milliseconds> deliver(std::span<const StoredReading> batch);
     // What `answer` to this batch means for the store, synchronously; bisects 400/413/422.
