@@ -50,6 +50,8 @@ c.executemany("INSERT INTO readings (reading_id, device_id, ts_utc, ts_local, pa
 c.commit()
 c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 c.close()
+import os
+os.sync()  # the preload's dirty pages are written back now, not during the drain
 PY
   local start end
   start=$(date +%s.%N)
