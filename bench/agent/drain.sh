@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Agent drain benchmark, side by side with the seed in ONE run (issue: agent runtime §7).
 #
-#   bench/agent/drain.sh [N=100000] [BIG=1000000]
+#   bench/agent/drain.sh [N=100000] [BIG=1000000] [SMALL=10000]
 #
 # Ours: N readings preloaded into a fresh SQLite buffer, sensorsys-agent (Release) drains them
 # to sensorsys-server (auth off) on 127.0.0.1 backed by a throwaway PostgreSQL. Reports
 # readings/s, the mean time of the first and last 10 % of batches (must be about equal: no
 # growth with backlog), peak RSS (/usr/bin/time -v) and private dirty memory (smaps_rollup) at
-# the end of the drain — for N and for BIG (memory must not grow with backlog).
+# the end of the drain — for SMALL, N and BIG; then BIG's peak RSS against SMALL's (memory must
+# not grow with the backlog: within 10 %).
 # Seed: ../shared/seed-reference/bench/drain_bench.sh with the same N (skipped when absent).
 # DRAIN_DEFINES="--define sync.gzip=false" adds agent settings (experiments).
 # SKIP_SEED=1 skips the seed's run.
@@ -16,6 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-100000}
 BIG=${2:-1000000}
+SMALL=${3:-10000}
+declare -A peak_rss  # KiB, by backlog size
 source bench/agent/common.sh
 bench_init drain
 bench_build sensorsys_plugin_disk
@@ -53,25 +56,17 @@ c.close()
 import os
 os.sync()  # the preload's dirty pages are written back now, not during the drain
 PY
-  local start end
-  start=$(date +%s.%N)
-  /usr/bin/time -v -o "$work/time-$n.txt" "$agent" "${common[@]}" --define logging.level=debug \
-    2>"$work/agent-$n.log" &
-  local tpid=$!
-  local apid=""
-  for _ in $(seq 50); do apid=$(pgrep -P "$tpid" || true); [[ -n "$apid" ]] && break; sleep 0.05; done
-  local backlog=1 dirty=0
-  # What an operator sees mid-drain (printed once, about a second in).
-  ( sleep 1; "$agent" "${common[@]}" --status | sed 's/^/  --status> /' ) &
-  local status_pid=$!
   # Done when the agent's log counts n readings confirmed: one python3 follows the log as it is
   # written (reading on from where it stopped, 20 ms naps at its end), so nothing forks beside
-  # the drain it measures.
-  python3 - "$work/agent-$n.log" "$n" <<'PY' || echo "drain of $n did not finish within 900 s" >&2
+  # the drain it measures. It is started, and has finished starting (python3 may be a pyenv
+  # shim: ~0.3 CPU-s of bash), before the clock starts.
+  : >"$work/agent-$n.log"
+  python3 - "$work/agent-$n.log" "$n" "$work/follow-$n.ready" <<'PY' &
 import re, sys, time
-path, n = sys.argv[1], int(sys.argv[2])
+path, n, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 done, deadline, pattern = 0, time.monotonic() + 900, re.compile(r" - DEBUG - sync: (\d+) readings: HTTP 2")
 with open(path) as log:
+    open(ready, "w").close()
     while done < n:
         where = log.tell()
         line = log.readline()
@@ -84,6 +79,20 @@ with open(path) as log:
         m = pattern.search(line)
         done += int(m.group(1)) if m else 0
 PY
+  local follower=$!
+  for _ in $(seq 200); do [[ -e "$work/follow-$n.ready" ]] && break; sleep 0.05; done
+  local start end
+  start=$(date +%s.%N)
+  /usr/bin/time -v -o "$work/time-$n.txt" "$agent" "${common[@]}" --define logging.level=debug \
+    2>>"$work/agent-$n.log" &
+  local tpid=$!
+  local apid=""
+  for _ in $(seq 50); do apid=$(pgrep -P "$tpid" || true); [[ -n "$apid" ]] && break; sleep 0.05; done
+  local backlog=1 dirty=0
+  # What an operator sees mid-drain (printed once, about a second in).
+  ( sleep 1; "$agent" "${common[@]}" --status | sed 's/^/  --status> /' ) &
+  local status_pid=$!
+  wait "$follower" || echo "drain of $n did not finish within 900 s" >&2
   end=$(date +%s.%N)
   wait "$status_pid" 2>/dev/null || true
   backlog=$("$agent" "${common[@]}" --status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["backlog"])')
@@ -91,6 +100,7 @@ PY
   kill -TERM "$apid"; wait "$tpid" || true
   local rss cpu
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time-$n.txt")
+  peak_rss[$n]=$rss
   cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {print s + 0}' "$work/time-$n.txt")
   python3 - "$work/agent-$n.log" "$n" "$start" "$end" "$rss" "$dirty" "$backlog" "$cpu" <<'PY'
 import re, sys, datetime
@@ -111,10 +121,15 @@ print(f"RESULT ours drain rows={n} backlog_left={backlog} wall_s={wall:.2f} read
 PY
 }
 
+echo "== ours: drain $SMALL (memory reference)"
+drain_ours "$SMALL"
 echo "== ours: drain $N"
 drain_ours "$N"
 echo "== ours: drain $BIG (memory must not grow with the backlog)"
 drain_ours "$BIG"
+awk -v small="$SMALL" -v big="$BIG" -v a="${peak_rss[$SMALL]}" -v b="${peak_rss[$BIG]}" 'BEGIN {
+  printf "RESULT ours peak_rss backlog %d: %d KiB, backlog %d: %d KiB, %+.1f %% (must be within 10 %%)\n",
+    small, a, big, b, (b - a) * 100 / a }'
 
 if [[ -x "$seed_dir/bench/drain_bench.sh" && -z "${SKIP_SEED:-}" ]]; then
   echo "== seed: drain $N (read_sensors.py --sync-only against the seed API, same machine)"
