@@ -4,6 +4,7 @@
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
+#include <Poco/JSON/Parser.h>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -111,6 +112,29 @@ TEST(SqliteStore, EveryReadingReportedAddedSurvivesKill9) {
     std::set<std::string> present;
     for (const auto& r : rows) present.insert(r.reading_id);
     for (int i = 0; i <= last; ++i) EXPECT_TRUE(present.contains(readingId(i))) << i;
+}
+
+TEST(SqliteStore, AStoredPayloadThatIsNotJsonDoesNotBlockTheBacklog) {
+    // A damaged row (a bad sector, a hand edit) must not stop the batches around it from being
+    // read: it goes out as it is stored, the server refuses it, and the sync quarantines it.
+    TempDir dir;
+    const auto path = (dir / "buffer.db").string();
+    {
+        agent::SqliteStore store(path);
+        store.add(reading(1));
+        store.add(reading(2));
+    }
+    {
+        auto raw = rawSession(path);
+        std::string id = readingId(1);
+        raw << "UPDATE readings SET payload = '{\"t\": 21.' WHERE reading_id = ?", use(id), now;
+    }
+    agent::SqliteStore store(path);
+    const auto rows = store.oldestUnsynced(10);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].reading_id, readingId(1));
+    EXPECT_NE(rows[0].json.find(R"("payload":{"t": 21.})"), std::string::npos) << rows[0].json;
+    EXPECT_NO_THROW(Poco::JSON::Parser().parse(rows[1].json));
 }
 
 TEST(SqliteStore, UnavailableWhileTheFileCannotBeOpenedThenRecovers) {
