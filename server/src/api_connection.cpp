@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 
 namespace sensorsys::server {
 
@@ -51,7 +52,8 @@ ApiConnectionFactory::ApiConnectionFactory(Poco::Net::HTTPServerParams::Ptr para
 
 Poco::Net::TCPServerConnection* ApiConnectionFactory::createConnection(
     const Poco::Net::StreamSocket& socket) {
-    return new ApiConnection(socket, *this);
+    // TCPServer takes ownership of the raw pointer (POCO's interface).
+    return std::make_unique<ApiConnection>(socket, *this).release();
 }
 
 void ApiConnectionFactory::stopAll(bool abortCurrent) {

@@ -107,14 +107,7 @@ BulkClient::BulkClient(const std::string& base_url, std::string token,
 BulkClient::~BulkClient() = default;
 
 BulkClient::Session BulkClient::takeSession() {
-    {
-        std::lock_guard lock(_mutex);
-        if (!_idle.empty()) {
-            Session session = std::move(_idle.back());
-            _idle.pop_back();
-            return session;
-        }
-    }
+    if (Session idle = _idle.take()) return idle;
     Session session;
     if (_base.getScheme() == "https") {
         // Peer verification against the system's CA store, host name checked by Poco.
@@ -132,9 +125,7 @@ BulkClient::Session BulkClient::takeSession() {
 }
 
 void BulkClient::keep(Session session) {
-    std::lock_guard lock(_mutex);
-    // As many as requests were in flight at once; the bound only guards against surprises.
-    if (_idle.size() < 4) _idle.push_back(std::move(session));
+    _idle.give(std::move(session));
 }
 
 // zlib's deflate state for gzip at the fastest level, reset between bodies.

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +15,8 @@
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/URI.h>
+
+#include "sync/idle_pool.hpp"
 
 namespace sensorsys::agent {
 
@@ -99,8 +100,7 @@ class BulkClient {
     Poco::URI _base;
     std::string _token;
     std::chrono::milliseconds _timeout;
-    std::mutex _mutex;
-    std::vector<Session> _idle;
+    IdlePool<Poco::Net::HTTPClientSession> _idle{4};
 };
 
 }  // namespace sensorsys::agent

@@ -52,12 +52,9 @@ std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& 
     // drains (one reading a minute) they are not worth keeping. Freed last, once every flight
     // below has landed.
     struct ReleaseBuilders {
-        Syncer& syncer;
-        ~ReleaseBuilders() {
-            std::lock_guard lock(syncer._builders_mutex);
-            syncer._builders.clear();
-        }
-    } release_builders{*this};
+        IdlePool<BodyBuilder>& builders;
+        ~ReleaseBuilders() { builders.clear(); }
+    } release_builders{_builders};
     std::future<void> marking;
     std::size_t marking_count = 0;
     auto settle = [&]() -> std::optional<std::chrono::milliseconds> {
@@ -171,21 +168,13 @@ std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& 
 }
 
 BulkBody Syncer::bodyOf(std::span<const StoredReading> batch, bool gzip) {
-    std::unique_ptr<BodyBuilder> builder;
-    {
-        std::lock_guard lock(_builders_mutex);
-        if (!_builders.empty()) {
-            builder = std::move(_builders.back());
-            _builders.pop_back();
-        }
-    }
+    std::unique_ptr<BodyBuilder> builder = _builders.take();
     if (!builder) builder = std::make_unique<BodyBuilder>();
     std::vector<std::string_view> items;
     items.reserve(batch.size());
     for (const auto& reading : batch) items.emplace_back(reading.json);
     BulkBody body = builder->build(items, gzip);
-    std::lock_guard lock(_builders_mutex);
-    _builders.push_back(std::move(builder));
+    _builders.give(std::move(builder));
     return body;
 }
 

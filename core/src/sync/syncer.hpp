@@ -21,6 +21,7 @@
 #include "store/reading_store.hpp"
 #include "sync/backoff.hpp"
 #include "sync/bulk_client.hpp"
+#include "sync/idle_pool.hpp"
 
 namespace sensorsys::agent {
 
@@ -79,8 +80,7 @@ class Syncer {
     Backoff _backoff;
     mutable std::mutex _mutex;
     SyncState _state;
-    std::mutex _builders_mutex;
-    std::vector<std::unique_ptr<BodyBuilder>> _builders;  // idle ones
+    IdlePool<BodyBuilder> _builders{4};
 };
 
 // Runs a Syncer on its own thread: drains whenever woken (a new reading was stored) and
