@@ -5,8 +5,8 @@
 # under qemu-user: --version, --list-plugins (the three arm64 plugins) and --once.
 #   packaging/build-arm64.sh         arm64; outputs in build/cross/arm64/, the .debs in
 #                                    build/cross/arm64/build/packages/
-#   packaging/build-arm64.sh armhf   the same for 32-bit Raspberry Pi OS (Pi 2/3/Zero 2); needs
-#                                    crossbuild-essential-armhf
+#   packaging/build-arm64.sh armhf   the same for 32-bit Raspberry Pi OS (Pi 2/3/Zero 2)
+# Missing tools (the cross compiler, qemu-user, ...) are installed by scripts/install-deps.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
@@ -16,12 +16,15 @@ case "$arch" in
   armhf) triplet=arm-linux-gnueabihf qemu=qemu-arm elf='ARM, EABI5' ;;
   *) echo "build-arm64: unknown architecture '$arch' (arm64 or armhf)" >&2; exit 2 ;;
 esac
-for tool in "$triplet-g++" "$qemu" dpkg-deb python3; do
-  command -v "$tool" >/dev/null || {
-    echo "build-arm64: '$tool' not found; run scripts/install-deps.sh (crossbuild-essential-$arch, qemu-user)" >&2
-    exit 1
-  }
-done
+tools=("$triplet-g++" "$qemu" dpkg-deb python3)
+missing_tools() { for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || echo "$tool"; done; }
+if [[ -n $(missing_tools) ]]; then
+  deps=("$src/scripts/install-deps.sh")
+  [[ $arch == armhf ]] && deps+=(--armhf)
+  "${deps[@]}"
+  missing=$(missing_tools)
+  [[ -z $missing ]] || { echo "build-arm64: still missing after install-deps: $missing" >&2; exit 1; }
+fi
 started=$(date +%s)
 out=$src/build/cross/$arch
 

@@ -3,7 +3,18 @@
 # Idempotent: only packages that are missing are installed. Works as root or through sudo.
 #   scripts/install-deps.sh            build + runtime + test dependencies
 #   scripts/install-deps.sh --runtime  only what building and running the demo needs
+#   scripts/install-deps.sh --armhf    everything, plus the 32-bit Raspberry Pi OS cross compiler
+#                                      (packaging/build-arm64.sh armhf; not built in CI)
 set -euo pipefail
+
+runtime_only=0 armhf=0
+for arg in "$@"; do
+  case "$arg" in
+    --runtime) runtime_only=1 ;;
+    --armhf) armhf=1 ;;
+    *) echo "install-deps: unknown option '$arg' (--runtime or --armhf)" >&2; exit 64 ;;
+  esac
+done
 
 build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev
             postgresql)
@@ -13,7 +24,8 @@ test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tools libclang-rt-
 packaging_pkgs=(dpkg-dev fakeroot file lintian systemd adduser crossbuild-essential-arm64 qemu-user)
 
 pkgs=("${build_pkgs[@]}")
-[[ "${1:-}" == "--runtime" ]] || pkgs+=("${test_pkgs[@]}" "${packaging_pkgs[@]}")
+((runtime_only)) || pkgs+=("${test_pkgs[@]}" "${packaging_pkgs[@]}")
+((armhf)) && pkgs+=(crossbuild-essential-armhf)
 
 missing=()
 for p in "${pkgs[@]}"; do
