@@ -118,7 +118,7 @@ for sample_line in "${samples[@]}"; do
 done
 read -r t1 a1 s1 <<<"${samples[-1]}"
 read -r _ af sf <<<"${samples[0]}"
-errors() { grep -c ' - Error - \| - Critical - ' "$1" || true; }
+errors() { grep -c ' - ERROR - \| - CRITICAL - ' "$1" || true; }
 errors="agent $(errors "$work/agent.log"), server $(errors "$work/server.log")"
 echo "VmRSS growth over the whole run: agent $((a1 - af)) KiB, server $((s1 - sf)) KiB;" \
   "over the second half (t=${t0}s to t=${t1}s): agent $((a1 - a0)) KiB, server $((s1 - s0)) KiB" \

@@ -28,13 +28,14 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 
+#include <sensorsys/common/seed_log_formatter.hpp>
+
 #include "agent_runtime.hpp"
 #include "check_api_command.hpp"
 #include "retention.hpp"
 #include "sampler.hpp"
 #include "seed_environment.hpp"
 #include "seed_import.hpp"
-#include "seed_log_formatter.hpp"
 #include "status_command.hpp"
 #include "store/open_store.hpp"
 #include "sync/bulk_client.hpp"
@@ -217,9 +218,12 @@ void AgentApplication::setUpLogging(const AgentSettings& settings) {
     auto channel =
         Poco::makeAuto<Poco::FormattingChannel>(Poco::makeAuto<SeedLogFormatter>(), splitter);
     Poco::Logger::root().setChannel(channel);
-    Poco::Logger::root().setLevel(SeedLogFormatter::priorityOf(settings.logging_level));
+    // logging.level was checked against its choices when the settings were loaded.
+    const auto level = SeedLogFormatter::priorityOf(settings.logging_level)
+                           .value_or(Poco::Message::PRIO_INFORMATION);
+    Poco::Logger::root().setLevel(level);
     logger().setChannel(channel);
-    logger().setLevel(SeedLogFormatter::priorityOf(settings.logging_level));
+    logger().setLevel(level);
 }
 
 int AgentApplication::main(const ArgVec& args) {

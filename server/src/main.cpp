@@ -11,7 +11,6 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/NumberParser.h>
-#include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/Option.h>
@@ -22,6 +21,8 @@
 #include <sys/resource.h>
 
 #include <iostream>
+
+#include <sensorsys/common/seed_log_formatter.hpp>
 
 namespace sensorsys::server {
 namespace {
@@ -66,14 +67,11 @@ class ServerApp : public Poco::Util::ServerApplication {
         Poco::AutoPtr<Poco::Util::MapConfiguration> defined(new Poco::Util::MapConfiguration);
         for (const auto& [key, value] : _defines) defined->setString(key, value);
         config().add(defined, PRIO_APPLICATION - 1, false);
-        Poco::AutoPtr<Poco::PatternFormatter> formatter(
-            new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S,%i - %p - %t"));
-        Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel(std::cerr));
-        Poco::AutoPtr<Poco::FormattingChannel> channel(
-            new Poco::FormattingChannel(formatter, console));
-        Poco::Logger& log = Poco::Logger::get("sensorsys-server");
-        log.setChannel(channel);
-        log.setLevel(config().getString("logging.level", "information"));
+        // The agent's line format (the seed's), so one log scraper reads both; the level is set
+        // in main() once the configuration has been checked.
+        auto channel = Poco::makeAuto<Poco::FormattingChannel>(
+            Poco::makeAuto<SeedLogFormatter>(), Poco::makeAuto<Poco::ConsoleChannel>(std::cerr));
+        Poco::Logger::get("sensorsys-server").setChannel(channel);
     }
 
     int main(const ArgVec& args) override {
@@ -86,6 +84,7 @@ class ServerApp : public Poco::Util::ServerApplication {
             std::cerr << "sensorsys-server: " << e.what() << "\n";
             return kExitConfig;
         }
+        log.setLevel(cfg.logLevel);
         Poco::Data::PostgreSQL::Connector::registerConnector();
         try {
             if (!args.empty()) {

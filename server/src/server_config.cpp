@@ -3,6 +3,8 @@
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 
+#include <sensorsys/common/seed_log_formatter.hpp>
+
 namespace sensorsys::server {
 
 const std::vector<ConfigKey>& configKeys() {
@@ -35,8 +37,9 @@ const std::vector<ConfigKey>& configKeys() {
         {"limits.max_page", "10000", "largest `limit` accepted by GET /readings"},
         {"limits.stream_page_rows", "1000",
          "rows fetched per round trip while streaming GET /readings without limit"},
-        {"logging.level", "information",
-         "fatal, critical, error, warning, notice, information, debug, trace"},
+        {"logging.level", "info",
+         "least severe level logged: debug, info, warning, error or critical (the agent's "
+         "names; POCO's trace, notice, information and fatal are accepted too)"},
         {"logging.requests", "true", "one log line per request (method, path, status, ms, bytes)"},
     };
     return keys;
@@ -104,6 +107,13 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.maxBatch = intKey(c, "limits.max_batch", 1, 1000000);
     s.maxPageRows = intKey(c, "limits.max_page", 1, 1000000);
     s.streamPageRows = intKey(c, "limits.stream_page_rows", 1, 100000);
+    const std::string level = Poco::toLower(raw(c, "logging.level"));
+    const auto priority = SeedLogFormatter::priorityOf(level);
+    if (!priority) {
+        throw ConfigError("configuration key logging.level = '" + level +
+                          "': debug, info, warning, error or critical is allowed");
+    }
+    s.logLevel = *priority;
     s.logRequests = boolKey(c, "logging.requests");
     return s;
 }

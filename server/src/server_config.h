@@ -2,6 +2,7 @@
 // validated from a Poco configuration. Immutable after load; thread-safe to share.
 #pragma once
 
+#include <Poco/Message.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include <cstdint>
@@ -52,6 +53,7 @@ struct ServerConfig {
     int maxPageRows = 10000;
     int streamPageRows = 1000;
 
+    Poco::Message::Priority logLevel = Poco::Message::PRIO_INFORMATION;
     bool logRequests = true;
 
     // Reads every key of configKeys() from config (missing keys take their defaults).

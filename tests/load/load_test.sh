@@ -135,8 +135,8 @@ for ((run = 2; run <= runs; run++)); do
   check "server RSS after run $run <= after run 1 + $tolerance KiB" \
     "${rss[1]} -> ${rss[$run]} KiB, $((rss[run] - rss[1])) KiB" "${rss[run]} <= ${rss[1]} + tolerance"
 done
-if grep -q ' - Critical - \| - Error - ' "$work/server.log"; then
-  grep ' - Critical - \| - Error - ' "$work/server.log" | head -5 >&2
+if grep -q ' - CRITICAL - \| - ERROR - ' "$work/server.log"; then
+  grep ' - CRITICAL - \| - ERROR - ' "$work/server.log" | head -5 >&2
   echo "  FAIL: the server logged errors" >&2
   failed=1
 fi

@@ -107,10 +107,12 @@ TEST_F(Cli, ServesUntilSigtermThenExitsZero) {
     }
     ASSERT_GT(port, 0) << "no 'listening on' line";
     EXPECT_EQ(call(port, "GET", "/health").status, 200);
-    // The request log line: method, path, status, duration, bytes.
+    // The request log line, in the seed's (and the agent's) format: time, level, then method,
+    // path, status, duration, bytes.
     std::getline(err, line);
-    const auto at = line.find("GET /health 200 ");
+    const auto at = line.find(" - INFO - GET /health 200 ");
     ASSERT_NE(at, std::string::npos) << line;
+    EXPECT_EQ(line.find(','), std::string("2026-11-27 06:00:00").size()) << line;
     EXPECT_NE(line.find("ms ", at), std::string::npos) << line;
     EXPECT_EQ(line.back(), 'B') << line;
     Poco::Process::requestTermination(ph.id());

@@ -38,6 +38,28 @@ TEST(ServerConfig, InvalidValueNamesTheKeyAndWhatIsAllowed) {
     EXPECT_THROW(ServerConfig::load(*c), ConfigError);
 }
 
+TEST(ServerConfig, LoggingLevelTakesTheAgentsNamesAndPocosAndNamesTheKeyOtherwise) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    EXPECT_EQ(ServerConfig::load(*c).logLevel, Poco::Message::PRIO_INFORMATION);
+    c->setString("logging.level", "warning");
+    EXPECT_EQ(ServerConfig::load(*c).logLevel, Poco::Message::PRIO_WARNING);
+    c->setString("logging.level", "DEBUG");
+    EXPECT_EQ(ServerConfig::load(*c).logLevel, Poco::Message::PRIO_DEBUG);
+    c->setString("logging.level", "information");  // what 0.1.0's packaged file says
+    EXPECT_EQ(ServerConfig::load(*c).logLevel, Poco::Message::PRIO_INFORMATION);
+    c->setString("logging.level", "loud");
+    try {
+        ServerConfig::load(*c);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("logging.level = 'loud'"), std::string::npos)
+            << e.what();
+        EXPECT_NE(std::string(e.what()).find("debug, info, warning, error or critical"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST(ServerConfig, ThePackagedPropertiesFileDocumentsEveryKeyWithItsDefault) {
     const std::string path = std::string(SENSORSYS_SOURCE_DIR) + "/etc/server.properties";
     std::ifstream in(path);

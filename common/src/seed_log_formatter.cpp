@@ -1,10 +1,13 @@
-#include "seed_log_formatter.hpp"
+#include "sensorsys/common/seed_log_formatter.hpp"
 
+#include <cstdio>
 #include <ctime>
 
 #include <Poco/Timestamp.h>
 
-namespace sensorsys::agent {
+#include <utility>
+
+namespace sensorsys {
 
 const char* SeedLogFormatter::levelName(Poco::Message::Priority priority) {
     switch (priority) {
@@ -25,12 +28,22 @@ const char* SeedLogFormatter::levelName(Poco::Message::Priority priority) {
     return "INFO";
 }
 
-Poco::Message::Priority SeedLogFormatter::priorityOf(const std::string& level) {
-    if (level == "debug") return Poco::Message::PRIO_DEBUG;
-    if (level == "warning") return Poco::Message::PRIO_WARNING;
-    if (level == "error") return Poco::Message::PRIO_ERROR;
-    if (level == "critical") return Poco::Message::PRIO_CRITICAL;
-    return Poco::Message::PRIO_INFORMATION;
+std::optional<Poco::Message::Priority> SeedLogFormatter::priorityOf(const std::string& level) {
+    static constexpr std::pair<const char*, Poco::Message::Priority> kNames[] = {
+        {"debug", Poco::Message::PRIO_DEBUG},
+        {"info", Poco::Message::PRIO_INFORMATION},
+        {"warning", Poco::Message::PRIO_WARNING},
+        {"error", Poco::Message::PRIO_ERROR},
+        {"critical", Poco::Message::PRIO_CRITICAL},
+        {"trace", Poco::Message::PRIO_TRACE},
+        {"notice", Poco::Message::PRIO_NOTICE},
+        {"information", Poco::Message::PRIO_INFORMATION},
+        {"fatal", Poco::Message::PRIO_FATAL},
+    };
+    for (const auto& [name, priority] : kNames) {
+        if (level == name) return priority;
+    }
+    return std::nullopt;
 }
 
 void SeedLogFormatter::format(const Poco::Message& message, std::string& text) {
@@ -47,4 +60,4 @@ void SeedLogFormatter::format(const Poco::Message& message, std::string& text) {
     text.append(" - ").append(message.getText());
 }
 
-}  // namespace sensorsys::agent
+}  // namespace sensorsys
