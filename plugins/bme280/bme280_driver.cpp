@@ -286,7 +286,11 @@ Measurement Bme280Driver::sample(const Device& device) {
     if (raw.temperature == kNotMeasured && raw.pressure == kNotMeasured) {
         throw plugin::ReadError(where(device) + " returned no data: the measurement did not run");
     }
-    return compensate(device.calibration, raw);
+    try {
+        return compensate(device.calibration, raw);
+    } catch (const plugin::ReadError& e) {
+        throw plugin::ReadError(where(device) + ": " + e.what());
+    }
 }
 
 std::uint8_t Bme280Driver::readRegister(std::uint8_t address, std::uint8_t reg) {

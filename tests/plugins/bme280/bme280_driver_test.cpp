@@ -728,6 +728,28 @@ TEST(bme280_driver, RefusesBlankCalibration) {
               "dig_P1 = 0)");
 }
 
+TEST(bme280_driver, NamesTheSensorWhenItsCalibrationWouldDivideByZero) {
+    // Trim values that pass the dig_T1/dig_P1 check but zero the pressure formula's divisor:
+    // dig_T1 8192, dig_T2 32767, dig_T3 8002 and adc_T 0xA0000 give t_fine 1,176,576 exactly,
+    // then dig_P2 -32768 with dig_P3 0 makes var1 = (1 - 32768 / 32768) * dig_P1 = 0.
+    FakeBus bus;
+    FakeBus::Chip chip = FakeBus::chipFrom(bme280Vector());
+    const std::uint8_t temperatureTrim[] = {0x00, 0x20, 0xFF, 0x7F, 0x42, 0x1F};
+    std::copy(std::begin(temperatureTrim), std::end(temperatureTrim),
+              chip.registers.begin() + 0x88);
+    const std::uint8_t pressureP2P3[] = {0x00, 0x80, 0x00, 0x00};
+    std::copy(std::begin(pressureP2P3), std::end(pressureP2P3), chip.registers.begin() + 0x90);
+    chip.conversion[3] = 0xA0;  // adc_T = 0xA0000
+    chip.conversion[4] = 0x00;
+    chip.conversion[5] = 0x00;
+    bus.add(kAt76, chip);
+    SleepLog sleep;
+    Bme280Driver driver(bus, {kAt76}, sleep.sleeper());
+    EXPECT_EQ(errorOf(driver),
+              "BME280 at 0x76 on /dev/i2c-1: calibration makes pressure compensation divide by "
+              "zero");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoding and compensation details
 
