@@ -313,6 +313,15 @@ std::string errorOf(Bme280Driver& driver) {
     return {};
 }
 
+// The error of the first read from this chip alone at 0x76 on /dev/i2c-1.
+std::string errorOfChip(const FakeBus::Chip& chip) {
+    FakeBus bus;
+    bus.add(kAt76, chip);
+    SleepLog sleep;
+    Bme280Driver driver(bus, {kAt76}, sleep.sleeper());
+    return errorOf(driver);
+}
+
 // "-12.34": optional minus, digits, a point, exactly two digits.
 bool isTwoDecimalNumber(const std::string& text) {
     const std::size_t digits = text.starts_with('-') ? 1 : 0;
@@ -717,13 +726,9 @@ TEST(bme280_driver, RefusesDataFromAMeasurementThatDidNotRun) {
 }
 
 TEST(bme280_driver, RefusesBlankCalibration) {
-    FakeBus bus;
     FakeBus::Chip chip = FakeBus::chipFrom(bme280Vector());
     std::fill(chip.registers.begin() + 0x88, chip.registers.begin() + 0xA2, 0);
-    bus.add(kAt76, chip);
-    SleepLog sleep;
-    Bme280Driver driver(bus, {kAt76}, sleep.sleeper());
-    EXPECT_EQ(errorOf(driver),
+    EXPECT_EQ(errorOfChip(chip),
               "BME280 at 0x76 on /dev/i2c-1 returned implausible calibration (dig_T1 = 0, "
               "dig_P1 = 0)");
 }
@@ -732,7 +737,6 @@ TEST(bme280_driver, NamesTheSensorWhenItsCalibrationWouldDivideByZero) {
     // Trim values that pass the dig_T1/dig_P1 check but zero the pressure formula's divisor:
     // dig_T1 8192, dig_T2 32767, dig_T3 8002 and adc_T 0xA0000 give t_fine 1,176,576 exactly,
     // then dig_P2 -32768 with dig_P3 0 makes var1 = (1 - 32768 / 32768) * dig_P1 = 0.
-    FakeBus bus;
     FakeBus::Chip chip = FakeBus::chipFrom(bme280Vector());
     const std::uint8_t temperatureTrim[] = {0x00, 0x20, 0xFF, 0x7F, 0x42, 0x1F};
     std::copy(std::begin(temperatureTrim), std::end(temperatureTrim),
@@ -742,10 +746,7 @@ TEST(bme280_driver, NamesTheSensorWhenItsCalibrationWouldDivideByZero) {
     chip.conversion[3] = 0xA0;  // adc_T = 0xA0000
     chip.conversion[4] = 0x00;
     chip.conversion[5] = 0x00;
-    bus.add(kAt76, chip);
-    SleepLog sleep;
-    Bme280Driver driver(bus, {kAt76}, sleep.sleeper());
-    EXPECT_EQ(errorOf(driver),
+    EXPECT_EQ(errorOfChip(chip),
               "BME280 at 0x76 on /dev/i2c-1: calibration makes pressure compensation divide by "
               "zero");
 }
