@@ -2,10 +2,9 @@
 
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 #include <Poco/Timestamp.h>
-
-#include <utility>
 
 namespace sensorsys {
 

@@ -717,11 +717,9 @@ TEST(bme280_driver, GivesUpOnACalibrationCopyThatNeverEnds) {
 }
 
 TEST(bme280_driver, RefusesDataFromAMeasurementThatDidNotRun) {
-    FakeBus bus;
-    bus.add(kAt76, FakeBus::chipFrom(bme280Vector())).ignoresForcedMode = true;
-    SleepLog sleep;
-    Bme280Driver driver(bus, {kAt76}, sleep.sleeper());
-    EXPECT_EQ(errorOf(driver),
+    FakeBus::Chip chip = FakeBus::chipFrom(bme280Vector());
+    chip.ignoresForcedMode = true;
+    EXPECT_EQ(errorOfChip(chip),
               "BME280 at 0x76 on /dev/i2c-1 returned no data: the measurement did not run");
 }
 
