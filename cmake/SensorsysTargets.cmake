@@ -1,8 +1,13 @@
 # Shared target settings for sensorsys' own code.
 
-# Warnings as errors and hidden symbols on every target we build.
+# Warnings on every target we build, as errors only with SENSORSYS_WERROR (the developer and
+# CI presets turn it on; a user's, packager's or newer compiler's build never breaks on a
+# warning), and hidden symbols.
 function(sensorsys_target_defaults target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  if(SENSORSYS_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
   set_target_properties(${target} PROPERTIES
     C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden

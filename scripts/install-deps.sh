@@ -53,5 +53,24 @@ if [[ ! -e $policy ]]; then
   added_policy=1
 fi
 trap '((added_policy)) && "${SUDO[@]}" rm -f "$policy"' EXIT
-"${SUDO[@]}" apt-get update -q
-"${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Another apt or dpkg (an unattended upgrade, a second terminal) holds its locks: wait for it
+# instead of failing at once; apt-get's own lock timeout does not cover `apt-get update`.
+wait_for_apt() {
+  local waited=0 holder
+  while holder=$(lslocks -n -o PID,PATH 2>/dev/null |
+                 grep -E '/var/lib/(dpkg/lock(-frontend)?|apt/lists/lock)$' | head -n 1) &&
+        [[ -n $holder ]]; do
+    if ((waited >= 600)); then
+      echo "install-deps: apt/dpkg still locked after 600 s (${holder})" >&2
+      exit 1
+    fi
+    ((waited % 30 == 0)) && echo "install-deps: waiting for another apt/dpkg to finish (${holder})"
+    sleep 2
+    waited=$((waited + 2))
+  done
+}
+wait_for_apt
+"${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 update -q
+wait_for_apt
+"${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"

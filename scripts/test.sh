@@ -32,6 +32,11 @@ run_suite() {  # preset
 }
 
 run_suite default
+# The build a user or packager makes (Release, tests on, warnings not errors), exactly as the
+# README's "by hand" section shows it: it must build on every compiler, whatever it warns.
+echo "== build (Release + tests, as a user builds it)"
+cmake -S . -B build/release-tests -DCMAKE_BUILD_TYPE=Release -DSENSORSYS_BUILD_TESTS=ON >/dev/null
+cmake --build build/release-tests -j2 || status=1
 # The Raspberry Pi packages: cross-built for arm64 and the agent run under qemu
 # (packaging/README.md). In CI only (CI=true): locally it is one command, packaging/build-arm64.sh.
 if [[ "${CI:-}" == "true" && -x packaging/build-arm64.sh ]]; then

@@ -32,6 +32,54 @@ Config::Config(const char* json) {
     }
 }
 
+Config::Config(const char* json, const sensorsys_config_key* keys) : Config(json) {
+    _keys = keys;
+    std::string declaredNames;
+    for (const sensorsys_config_key* k = keys; k && k->name; ++k) {
+        declaredNames += (declaredNames.empty() ? "" : ", ") + std::string(k->name);
+    }
+    for (const auto& [key, value] : *_object) {
+        bool known = false;
+        for (const sensorsys_config_key* k = keys; k && k->name && !known; ++k)
+            known = key == k->name;
+        if (!known) {
+            throw ConfigError("unknown key '" + key + "' (allowed: " +
+                              (declaredNames.empty() ? std::string("none") : declaredNames) + ")");
+        }
+    }
+}
+
+const sensorsys_config_key& Config::declared(const std::string& key) const {
+    for (const sensorsys_config_key* k = _keys; k && k->name; ++k) {
+        if (key == k->name) return *k;
+    }
+    throw std::logic_error("plugin reads key '" + key + "' it did not declare");
+}
+
+std::string Config::getString(const std::string& key) const {
+    return getString(key, declared(key).default_value);
+}
+
+std::int64_t Config::getInt(const std::string& key) const {
+    if (has(key)) return getInt(key, 0);
+    const std::string text = declared(key).default_value;
+    return static_cast<std::int64_t>(std::stoll(text, nullptr, 0));
+}
+
+double Config::getNumber(const std::string& key) const {
+    const std::string fallback = declared(key).default_value;
+    if (!has(key)) return std::stod(fallback);
+    const Poco::Dynamic::Var value = _object->get(key);
+    if (value.isEmpty() || !value.isNumeric() || value.isBoolean()) {
+        throw ConfigError("key '" + key + "' must be a number, got " + describe(value));
+    }
+    return value.convert<double>();
+}
+
+bool Config::getBool(const std::string& key) const {
+    return getBool(key, std::string_view(declared(key).default_value) == "true");
+}
+
 void Config::allowOnly(std::initializer_list<std::string_view> known) const {
     for (const auto& [key, value] : *_object) {
         if (std::find(known.begin(), known.end(), key) != known.end()) continue;

@@ -19,7 +19,13 @@ class CpuTempSensor {
     sensorsys::cputemp::CpuThermometer _thermometer;
 };
 
+constexpr sensorsys_config_key kKeys[] = {
+    {"source", "string", "auto", "vcgencmd, sysfs, or auto (vcgencmd, then sysfs)"},
+    {"vcgencmd", "string", "vcgencmd", "command to run (looked up in PATH, then /usr/bin)"},
+    {"sysfs_path", "string", "/sys/class/thermal/thermal_zone0/temp", "millidegrees file"},
+    {}};
+
 }  // namespace
 
 SENSORSYS_DEFINE_PLUGIN(CpuTempSensor, "cpu_temp", SENSORSYS_PLUGIN_VERSION,
-                        "CPU temperature from vcgencmd or the kernel thermal zone")
+                        "CPU temperature from vcgencmd or the kernel thermal zone", kKeys)

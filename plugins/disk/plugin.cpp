@@ -21,7 +21,10 @@ class DiskSensor {
     sensorsys::disk::Settings _settings;
 };
 
+constexpr sensorsys_config_key kKeys[] = {
+    {"path", "string", "/", "any path on the file system to measure"}, {}};
+
 }  // namespace
 
 SENSORSYS_DEFINE_PLUGIN(DiskSensor, "disk", SENSORSYS_PLUGIN_VERSION,
-                        "File-system usage of a path in MiB (total, used, free)")
+                        "File-system usage of a path in MiB (total, used, free)", kKeys)

@@ -33,6 +33,14 @@
  *             caller's buffer and stores its length. If the buffer is too small it
  *             returns SENSORSYS_BUFFER_TOO_SMALL and stores the length it needs; the host
  *             calls again with a larger buffer (up to its size cap).
+ * Own threads. A plugin may start threads of its own in `create` (to watch GPIO edges,
+ *             or to drive a sensor that needs a command every second) and must stop and
+ *             join every one of them in `destroy`: nothing of an instance may run after
+ *             `destroy` returns. `read` stays a snapshot of what such a thread gathered;
+ *             it never waits for the next event.
+ * Config keys. (ABI 1.1) A plugin lists the keys its `create` accepts in `config_keys`,
+ *             so the host can show them (`--list-plugins --json`) and name the known ones
+ *             when a key is refused. Hosts accept 1.0 plugins, which declare nothing.
  *
  * This header is plain C (C11 or later) and valid C++.
  */
@@ -47,7 +55,7 @@ extern "C" {
 #endif
 
 #define SENSORSYS_ABI_MAJOR 1
-#define SENSORSYS_ABI_MINOR 0
+#define SENSORSYS_ABI_MINOR 1
 
 /* Name of the one exported entry symbol, for hosts that look it up by name. */
 #define SENSORSYS_ENTRY_SYMBOL "sensorsys_plugin_entry"
@@ -80,7 +88,21 @@ typedef sensorsys_status (*sensorsys_read_fn)(sensorsys_instance* instance, char
 typedef void (*sensorsys_destroy_fn)(sensorsys_instance* instance);
 
 /*
- * ABI v1.0 descriptor. Fields are only ever appended; the first three never move.
+ * ABI 1.1: one configuration key a plugin accepts. All strings are static, UTF-8 and
+ * NUL-terminated. `type` is "string", "integer", "number" or "boolean" (how the host turns
+ * `sensor.NAME.KEY = VALUE` into JSON); `default_value` is the value as a user would write it
+ * in the properties file ("" when the key has no default); `description` is one line that
+ * also says what is allowed ("0x76, 0x77 or auto (0x77, then 0x76)").
+ */
+typedef struct sensorsys_config_key {
+    const char* name;
+    const char* type;
+    const char* default_value;
+    const char* description;
+} sensorsys_config_key;
+
+/*
+ * The descriptor. Fields are only ever appended; the first three never move.
  * The layout has no padding on 32- and 64-bit targets.
  */
 typedef struct sensorsys_plugin_descriptor {
@@ -93,6 +115,9 @@ typedef struct sensorsys_plugin_descriptor {
     sensorsys_create_fn create;   /* required */
     sensorsys_read_fn read;       /* required */
     sensorsys_destroy_fn destroy; /* required */
+    /* ABI 1.1: the keys `create` accepts, ended by an entry whose name is NULL; NULL (or a
+     * 1.0 descriptor, which ends before this field) declares none. */
+    const sensorsys_config_key* config_keys;
 } sensorsys_plugin_descriptor;
 
 /* Size of the smallest descriptor a host accepts (ABI 1.0). */

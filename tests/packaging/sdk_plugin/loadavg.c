@@ -46,13 +46,16 @@ static void loadavg_destroy(sensorsys_instance* self) {
     free(self);
 }
 
+static const sensorsys_config_key keys[] = {{NULL, NULL, NULL, NULL}}; /* takes none */
+
 static const sensorsys_plugin_descriptor descriptor = {SENSORSYS_DESCRIPTOR_HEADER,
                                                        "loadavg",
                                                        "2.3.4",
                                                        "1-minute load average",
                                                        loadavg_create,
                                                        loadavg_read,
-                                                       loadavg_destroy};
+                                                       loadavg_destroy,
+                                                       keys};
 
 SENSORSYS_PLUGIN_ENTRY(host_major, host_minor) {
     (void)host_minor;

@@ -4,7 +4,12 @@
 // A sensor class provides
 //     explicit Sensor(const sensorsys::plugin::Config& config);  // throws ConfigError
 //     std::string read();                                         // throws ReadError
-// and the plugin defines its entry with SENSORSYS_DEFINE_PLUGIN(Sensor, name, version, text).
+// and the plugin declares the keys it accepts (ABI 1.1) and defines its entry:
+//     constexpr sensorsys_config_key kKeys[] = {
+//         {"path", "string", "/", "any path on the file system to measure"}, {}};
+//     SENSORSYS_DEFINE_PLUGIN(Sensor, "name", version, "one line", kKeys)
+// The declared table is the one place a key's default lives: Config refuses undeclared keys
+// and its getters without a fallback return the declared default.
 // Thread-safety: one Sensor object is used by one thread at a time (plugin.h guarantees it).
 #pragma once
 
@@ -40,6 +45,9 @@ class Config {
   public:
     // Throws ConfigError when the text is not a JSON object.
     explicit Config(const char* json);
+    // As above, and refuses every key not in `keys` (ended by an entry with a NULL name),
+    // naming it and the declared ones. `keys` must outlive the Config (a static table).
+    Config(const char* json, const sensorsys_config_key* keys);
 
     // Refuses keys outside `known`, naming the first unknown one and listing the known ones.
     void allowOnly(std::initializer_list<std::string_view> known) const;
@@ -49,8 +57,18 @@ class Config {
     bool getBool(const std::string& key, bool fallback) const;
     bool has(const std::string& key) const;
 
+    // The value, or the declared default when the key is absent. A key that was not declared
+    // is a programming error (std::logic_error).
+    std::string getString(const std::string& key) const;
+    std::int64_t getInt(const std::string& key) const;
+    double getNumber(const std::string& key) const;
+    bool getBool(const std::string& key) const;
+
   private:
+    const sensorsys_config_key& declared(const std::string& key) const;
+
     Poco::JSON::Object::Ptr _object;
+    const sensorsys_config_key* _keys = nullptr;
 };
 
 // errno as its symbolic name ("ENXIO") followed by strerror text: "ENXIO: No such device".
@@ -77,12 +95,12 @@ struct Instance {
     std::optional<std::string> pending;
 };
 
-template <class Sensor>
+template <class Sensor, const sensorsys_config_key* Keys>
 sensorsys_status create(const char* config_json, sensorsys_instance** out, char* error,
                         std::size_t capacity) noexcept {
     try {
         auto instance =
-            std::make_unique<Instance<Sensor>>(Config(config_json ? config_json : "{}"));
+            std::make_unique<Instance<Sensor>>(Config(config_json ? config_json : "{}", Keys));
         *out = reinterpret_cast<sensorsys_instance*>(instance.release());
         return SENSORSYS_OK;
     } catch (const ConfigError& e) {
@@ -127,18 +145,20 @@ void destroy(sensorsys_instance* handle) noexcept {
 }  // namespace sensorsys::plugin
 
 // Defines the plugin's descriptor and its one exported entry function.
-#define SENSORSYS_DEFINE_PLUGIN(Sensor, plugin_name, plugin_version, plugin_description) \
-    namespace {                                                                          \
-    const sensorsys_plugin_descriptor kSensorsysDescriptor = {                           \
-        SENSORSYS_DESCRIPTOR_HEADER,                                                     \
-        plugin_name,                                                                     \
-        plugin_version,                                                                  \
-        plugin_description,                                                              \
-        &sensorsys::plugin::detail::create<Sensor>,                                      \
-        &sensorsys::plugin::detail::read<Sensor>,                                        \
-        &sensorsys::plugin::detail::destroy<Sensor>};                                    \
-    }                                                                                    \
-    SENSORSYS_PLUGIN_ENTRY(host_major, host_minor) {                                     \
-        (void)host_minor;                                                                \
-        return host_major == SENSORSYS_ABI_MAJOR ? &kSensorsysDescriptor : nullptr;      \
+// `keys` is the plugin's static sensorsys_config_key table (see the top of this file).
+#define SENSORSYS_DEFINE_PLUGIN(Sensor, plugin_name, plugin_version, plugin_description, keys) \
+    namespace {                                                                                \
+    const sensorsys_plugin_descriptor kSensorsysDescriptor = {                                 \
+        SENSORSYS_DESCRIPTOR_HEADER,                                                           \
+        plugin_name,                                                                           \
+        plugin_version,                                                                        \
+        plugin_description,                                                                    \
+        &sensorsys::plugin::detail::create<Sensor, keys>,                                      \
+        &sensorsys::plugin::detail::read<Sensor>,                                              \
+        &sensorsys::plugin::detail::destroy<Sensor>,                                           \
+        keys};                                                                                 \
+    }                                                                                          \
+    SENSORSYS_PLUGIN_ENTRY(host_major, host_minor) {                                           \
+        (void)host_minor;                                                                      \
+        return host_major == SENSORSYS_ABI_MAJOR ? &kSensorsysDescriptor : nullptr;            \
     }
