@@ -21,6 +21,7 @@
 #include "store/reading_store.hpp"
 #include "sync/backoff.hpp"
 #include "sync/bulk_client.hpp"
+#include "sync/flight_window.hpp"
 #include "sync/idle_pool.hpp"
 
 namespace sensorsys::agent {
@@ -70,6 +71,20 @@ class Syncer {
     // What `answer` to this batch means for the store, synchronously; bisects 400/413/422.
     std::optional<std::chrono::milliseconds> handle(std::span<const StoredReading> batch,
                                                     const BulkAnswer& answer);
+    // A 2xx: marks what was stored synced and quarantines what was rejected. Throws what the
+    // store throws.
+    void accept(std::span<const StoredReading> batch, const BulkAnswer& answer);
+    // A refusal of the whole batch: resends its halves, quarantines a single reading.
+    std::optional<std::chrono::milliseconds> bisect(std::span<const StoredReading> batch,
+                                                    const BulkAnswer& answer);
+    // The window's pending mark is settled and counted; a store error means a backoff.
+    std::optional<std::chrono::milliseconds> settle(FlightWindow& window);
+    // The oldest flight was confirmed in full: the next batch goes out, then it is marked.
+    std::optional<std::chrono::milliseconds> confirm(FlightWindow& window, const BulkAnswer& answer,
+                                                     const std::atomic<bool>& stop);
+    // Anything but a clean success: every flight lands and every answer is handled in order.
+    std::optional<std::chrono::milliseconds> handleInOrder(FlightWindow& window,
+                                                           const BulkAnswer& answer);
     std::chrono::milliseconds failed(const std::string& what, bool loud);
     void record(const std::string& result, bool success);
 
