@@ -67,9 +67,9 @@ TEST(BulkAnswer, AuthAndRoutingProblemsAreConfigurationProblems) {
 TEST(BulkAnswer, OverloadHonoursRetryAfter) {
     const auto a = interpretAnswer(503, "", "7", true, 1);
     EXPECT_EQ(a.kind, AnswerKind::RetryLater);
-    EXPECT_EQ(a.retry_after, std::chrono::seconds(7));
+    EXPECT_EQ(a.retryAfter, std::chrono::seconds(7));
     EXPECT_EQ(interpretAnswer(429, "", "", true, 1).kind, AnswerKind::RetryLater);
-    EXPECT_FALSE(interpretAnswer(429, "", "Wed, 21 Oct 2026 07:28:00 GMT", true, 1).retry_after);
+    EXPECT_FALSE(interpretAnswer(429, "", "Wed, 21 Oct 2026 07:28:00 GMT", true, 1).retryAfter);
 }
 
 TEST(BulkAnswer, ServerErrorsAreRetriedWithBackoff) {

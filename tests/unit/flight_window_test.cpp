@@ -1,12 +1,14 @@
 // FlightWindow's contract: batches read oldest first and sent up to the window's width,
 // answers taken in sending order, restart from the oldest unsynced reading, one mark at a time.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <future>
 #include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -168,30 +170,56 @@ TEST(FlightWindow, AnUnreadableStoreThrowsOnlyWhenNothingIsInFlight) {
     EXPECT_EQ(idsOf(window.frontBatch()), (std::vector<std::int64_t>{4, 5, 6}));
 }
 
+// Sends that are answered only once the gate opens (from another thread, a little later), and
+// counted: a window that did not wait for them would see fewer answers than flights.
+class GatedSends {
+  public:
+    GatedSends() : _gate(_open.get_future().share()) {}
+    ~GatedSends() {
+        if (_opener.joinable()) _opener.join();
+    }
+    FlightWindow::Send send() {
+        return [this](std::span<const StoredReading> batch) {
+            _gate.wait();
+            ++_answered;
+            return acceptFirstId(batch);
+        };
+    }
+    void openSoon() {
+        _opener = std::thread([this] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            _open.set_value();
+        });
+    }
+    int answered() const { return _answered.load(); }
+
+  private:
+    std::promise<void> _open;
+    std::shared_future<void> _gate;
+    std::atomic<int> _answered{0};
+    std::thread _opener;
+};
+
 TEST(FlightWindow, LandWaitsForEveryAnswer) {
     FakeStore store(6);
-    std::atomic<int> answered{0};
-    FlightWindow window(store, 2, 3, [&](std::span<const StoredReading> batch) {
-        ++answered;
-        return acceptFirstId(batch);
-    });
+    GatedSends sends;
+    FlightWindow window(store, 2, 3, sends.send());
     window.fill(kNoStop);
+    sends.openSoon();
     ASSERT_EQ(window.size(), 3u);
     window.land();
-    EXPECT_EQ(answered.load(), 3);
+    EXPECT_EQ(sends.answered(), 3);
 }
 
 TEST(FlightWindow, DestroyingItWaitsForTheRequestsOnTheWire) {
     FakeStore store(6);
-    std::atomic<int> answered{0};
+    GatedSends sends;
     {
-        FlightWindow window(store, 2, 3, [&](std::span<const StoredReading> batch) {
-            ++answered;
-            return acceptFirstId(batch);
-        });
+        FlightWindow window(store, 2, 3, sends.send());
         window.fill(kNoStop);
+        sends.openSoon();
     }
-    EXPECT_EQ(answered.load(), 3);
+    EXPECT_EQ(sends.answered(), 3);
 }
 
 TEST(FlightWindow, SettleReportsWhatTheMarkMarkedOnce) {

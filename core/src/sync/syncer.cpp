@@ -10,7 +10,7 @@ Syncer::Syncer(ReadingStore& store, BulkClient& client, SyncSettings settings, P
       _client(client),
       _settings(settings),
       _logger(logger),
-      _backoff(settings.backoff_base, settings.backoff_max) {}
+      _backoff(settings.backoffBase, settings.backoffMax) {}
 
 SyncState Syncer::state() const {
     std::lock_guard lock(_mutex);
@@ -20,9 +20,9 @@ SyncState Syncer::state() const {
 void Syncer::record(const std::string& result, bool success) {
     std::lock_guard lock(_mutex);
     const auto now = std::chrono::system_clock::now();
-    _state.last_result = result;
-    _state.last_attempt = now;
-    if (success) _state.last_success = now;
+    _state.lastResult = result;
+    _state.lastAttempt = now;
+    if (success) _state.lastSuccess = now;
 }
 
 std::chrono::milliseconds Syncer::failed(const std::string& what, bool loud) {
@@ -34,7 +34,7 @@ std::chrono::milliseconds Syncer::failed(const std::string& what, bool loud) {
 }
 
 std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& stop) {
-    // Pipelined (see FlightWindow): up to `in_flight` batches are on the wire at once, the next
+    // Pipelined (see FlightWindow): up to `inFlight` batches are on the wire at once, the next
     // one is read from the store and encoded meanwhile, and the last batch the server
     // confirmed in full is marked synced on another thread (that commit's fsync is the slow
     // part on an SD card). A mark is settled before anything else touches a batch's fate.
@@ -49,7 +49,7 @@ std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& 
         IdlePool<BodyBuilder>& builders;
         ~ReleaseBuilders() { builders.clear(); }
     } release_builders{_builders};
-    FlightWindow window(_store, _settings.batch_size, _settings.in_flight,
+    FlightWindow window(_store, _settings.batchSize, _settings.inFlight,
                         [this](std::span<const StoredReading> batch) { return post(batch); });
     for (;;) {
         try {
@@ -135,7 +135,7 @@ BulkBody Syncer::bodyOf(std::span<const StoredReading> batch, bool gzip) {
 }
 
 bool Syncer::wantsGzip() const {
-    return _settings.gzip && !state().plain_bodies;
+    return _settings.gzip && !state().plainBodies;
 }
 
 BulkAnswer Syncer::post(std::span<const StoredReading> batch) {
@@ -164,7 +164,7 @@ BulkAnswer Syncer::send(std::span<const StoredReading> batch, bool gzip) {
                         "); sending plain JSON from now on");
         {
             std::lock_guard lock(_mutex);
-            _state.plain_bodies = true;
+            _state.plainBodies = true;
         }
         return send(batch, false);
     }
@@ -189,9 +189,9 @@ std::optional<std::chrono::milliseconds> Syncer::handle(std::span<const StoredRe
                                   " — check sync.url and sync.token; nothing is dropped",
                               true);
             case AnswerKind::RetryLater:
-                if (answer.retry_after) {
-                    const auto wait = std::min<std::chrono::milliseconds>(*answer.retry_after,
-                                                                          _settings.backoff_max);
+                if (answer.retryAfter) {
+                    const auto wait = std::min<std::chrono::milliseconds>(*answer.retryAfter,
+                                                                          _settings.backoffMax);
                     _logger.warning("sync: " + answer.message + "; server asks to retry in " +
                                     std::to_string(wait.count()) + " ms");
                     record(answer.message, false);
@@ -216,7 +216,7 @@ void Syncer::accept(std::span<const StoredReading> batch, const BulkAnswer& answ
     for (const auto& [index, reason] : answer.rejected) {
         refused.emplace_back(batch[index].id, reason);
         refused_index.insert(index);
-        _logger.warning("sync: server rejected reading " + batch[index].reading_id + " (" + reason +
+        _logger.warning("sync: server rejected reading " + batch[index].readingId + " (" + reason +
                         "); quarantined, not resent");
     }
     std::vector<std::int64_t> stored;
@@ -238,7 +238,7 @@ void Syncer::accept(std::span<const StoredReading> batch, const BulkAnswer& answ
 std::optional<std::chrono::milliseconds> Syncer::bisect(std::span<const StoredReading> batch,
                                                         const BulkAnswer& answer) {
     if (batch.size() == 1) {
-        _logger.warning("sync: server refused reading " + batch[0].reading_id + " on its own (" +
+        _logger.warning("sync: server refused reading " + batch[0].readingId + " on its own (" +
                         answer.message + "); quarantined, not resent");
         _store.quarantine({{batch[0].id, answer.message}});
         std::lock_guard lock(_mutex);

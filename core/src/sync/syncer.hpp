@@ -27,25 +27,25 @@
 namespace sensorsys::agent {
 
 struct SyncSettings {
-    std::size_t batch_size = 360;
+    std::size_t batchSize = 360;
     bool gzip = true;
-    std::chrono::milliseconds backoff_base{1000};
-    std::chrono::milliseconds backoff_max{300'000};
+    std::chrono::milliseconds backoffBase{1000};
+    std::chrono::milliseconds backoffMax{300'000};
     // Batches on the wire at once, each on its own connection: two keep the server's
     // database busy while the agent reads and encodes the next one. 1: strictly one after
     // the other.
-    std::size_t in_flight = 2;
+    std::size_t inFlight = 2;
 };
 
 // What --status shows about syncing.
 struct SyncState {
-    std::string last_result;  // "ok: HTTP 200 inserted ..." or the failure
-    std::optional<std::chrono::system_clock::time_point> last_attempt;
-    std::optional<std::chrono::system_clock::time_point> last_success;
+    std::string lastResult;  // "ok: HTTP 200 inserted ..." or the failure
+    std::optional<std::chrono::system_clock::time_point> lastAttempt;
+    std::optional<std::chrono::system_clock::time_point> lastSuccess;
     std::int64_t requests = 0;
     std::int64_t synced = 0;
     std::int64_t quarantined = 0;
-    bool plain_bodies = false;  // the server refused gzip once
+    bool plainBodies = false;  // the server refused gzip once
 };
 
 class Syncer {
