@@ -31,10 +31,10 @@ constexpr std::size_t kMessageLimit = 4096;
 // The reading the agent would build around one sensor's JSON, sent as the sync's bulk body.
 void requireStoredByServer(const std::string& sensorJson, std::string_view what) {
     Reading reading;
-    reading.device_id = "pi-fuzz";
-    reading.reading_id = "0190f1c2-0000-7000-8000-00000000000a";
-    reading.ts_utc = "2026-11-27T05:00:00.000000Z";
-    reading.ts_local = "2026-11-27T06:00:00.000000+01:00";
+    reading.deviceId = "pi-fuzz";
+    reading.readingId = "0190f1c2-0000-7000-8000-00000000000a";
+    reading.tsUtc = "2026-11-27T05:00:00.000000Z";
+    reading.tsLocal = "2026-11-27T06:00:00.000000+01:00";
     reading.payload.push_back(SensorResult{"fuzz", sensorJson, true});
     const std::string body = "{\"readings\":[" + reading.toJson() + "]}";
     namespace server = sensorsys::server;

@@ -369,9 +369,8 @@ int AgentApplication::runImport(const AgentSettings& settings) {
         const auto store = openStore(settings);
         const ImportResult result = importSeed(settings.import_connection, *store, logger());
         std::cout << "imported " << result.imported << " unsynced reading(s) from the seed"
-                  << (result.imported
-                          ? " (" + result.first_ts_utc + " to " + result.last_ts_utc + ")"
-                          : std::string())
+                  << (result.imported ? " (" + result.firstTsUtc + " to " + result.lastTsUtc + ")"
+                                      : std::string())
                   << "; they sync with the next run of the agent\n";
         return EXIT_OK;
     } catch (const std::exception& e) {

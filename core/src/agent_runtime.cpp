@@ -63,10 +63,10 @@ void AgentRuntime::commit(const Reading& reading) {
             ++_counters.dropped;
             _logger.error("store unavailable for " + std::to_string(kPendingLimit) +
                           " readings: dropping the oldest waiting reading " +
-                          _pending.front().reading_id);
+                          _pending.front().readingId);
             _pending.pop_front();
         }
-        _pending.push_back(StoredReading{0, reading.reading_id, reading.toJson()});
+        _pending.push_back(StoredReading{0, reading.readingId, reading.toJson()});
     }
     flushPending();
     _sync->wake();
@@ -103,7 +103,7 @@ void AgentRuntime::tickLoop() {
         if (previous && tick - *previous > shortest) {
             // Suspended, clock stepped, or the last tick overran: skip, never catch up in a burst.
             const auto missed = (tick - *previous) / shortest - 1;
-            _counters.skipped_ticks += missed;
+            _counters.skippedTicks += missed;
             _logger.warning("skipped " + std::to_string(missed) + " tick(s) before " +
                             formatUtc(tick));
         }
@@ -162,10 +162,10 @@ void AgentRuntime::writeStatus() {
     status.set("produced", c.produced);
     status.set("pending_in_memory", c.pending);
     status.set("dropped", c.dropped);
-    status.set("skipped_ticks", c.skipped_ticks);
-    status.set("last_sync_result", sync.last_result);
-    status.set("last_sync_attempt", isoOrNull(sync.last_attempt));
-    status.set("last_sync_success", isoOrNull(sync.last_success));
+    status.set("skipped_ticks", c.skippedTicks);
+    status.set("last_sync_result", sync.lastResult);
+    status.set("last_sync_attempt", isoOrNull(sync.lastAttempt));
+    status.set("last_sync_success", isoOrNull(sync.lastSuccess));
     status.set("sync_requests", sync.requests);
     Poco::JSON::Object sensors;
     for (const auto& [name, json] : _sampler.lastResults()) {

@@ -24,10 +24,10 @@
 namespace sensorsys::agent {
 
 struct RuntimeCounters {
-    std::int64_t produced = 0;       // readings committed to the store
-    std::int64_t skipped_ticks = 0;  // ticks missed (suspend, clock jump, slow store)
-    std::int64_t dropped = 0;        // readings lost because the store was down too long
-    std::int64_t pending = 0;        // readings waiting in memory for the store
+    std::int64_t produced = 0;      // readings committed to the store
+    std::int64_t skippedTicks = 0;  // ticks missed (suspend, clock jump, slow store)
+    std::int64_t dropped = 0;       // readings lost because the store was down too long
+    std::int64_t pending = 0;       // readings waiting in memory for the store
 };
 
 class AgentRuntime {

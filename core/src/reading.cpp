@@ -59,9 +59,9 @@ std::string formatLocal(system_clock::time_point time) {
 }
 
 std::string Reading::toJson() const {
-    std::string json = "{\"device_id\":" + quoted(device_id) +
-                       ",\"reading_id\":" + quoted(reading_id) + ",\"ts_utc\":" + quoted(ts_utc) +
-                       ",\"ts_local\":" + quoted(ts_local) + ",\"payload\":{";
+    std::string json = "{\"device_id\":" + quoted(deviceId) +
+                       ",\"reading_id\":" + quoted(readingId) + ",\"ts_utc\":" + quoted(tsUtc) +
+                       ",\"ts_local\":" + quoted(tsLocal) + ",\"payload\":{";
     bool first = true;
     for (const auto& result : payload) {
         if (!first) json += ',';

@@ -11,10 +11,10 @@
 namespace sensorsys::agent {
 
 struct Reading {
-    std::string device_id;
-    std::string reading_id;  // UUIDv7
-    std::string ts_utc;      // RFC 3339, microseconds, "Z"
-    std::string ts_local;    // RFC 3339, microseconds, the device's UTC offset at that instant
+    std::string deviceId;
+    std::string readingId;  // UUIDv7
+    std::string tsUtc;      // RFC 3339, microseconds, "Z"
+    std::string tsLocal;    // RFC 3339, microseconds, the device's UTC offset at that instant
     std::vector<SensorResult> payload;
 
     // {"device_id":...,"reading_id":...,"ts_utc":...,"ts_local":...,"payload":{...}}

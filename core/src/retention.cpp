@@ -31,9 +31,9 @@ std::string span(const std::optional<std::string>& from, const std::optional<std
 }  // namespace
 
 double DiskUsage::usedPercent() const {
-    return total_bytes == 0
+    return totalBytes == 0
                ? 0.0
-               : 100.0 * static_cast<double>(used_bytes) / static_cast<double>(total_bytes);
+               : 100.0 * static_cast<double>(usedBytes) / static_cast<double>(totalBytes);
 }
 
 DiskUsage StatvfsUsage::usage(const std::string& path) const {
@@ -42,15 +42,15 @@ DiskUsage StatvfsUsage::usage(const std::string& path) const {
         throw std::system_error(errno, std::generic_category(), "statvfs " + path);
     }
     DiskUsage u;
-    u.total_bytes = static_cast<std::uint64_t>(st.f_blocks) * st.f_frsize;
-    u.used_bytes = static_cast<std::uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
+    u.totalBytes = static_cast<std::uint64_t>(st.f_blocks) * st.f_frsize;
+    u.usedBytes = static_cast<std::uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
     return u;
 }
 
 RetentionSettings RetentionSettings::from(const AgentSettings& settings) {
     RetentionSettings r;
-    r.disk_threshold_percent = settings.retention_disk_threshold;
-    r.min_store_mb = settings.retention_min_store_mb;
+    r.diskThresholdPercent = settings.retention_disk_threshold;
+    r.minStoreMb = settings.retention_min_store_mb;
     return r;
 }
 
@@ -76,10 +76,10 @@ bool Retention::compactIfStillOver(const std::string& path, std::int64_t store_b
     // the disk has room for the copy (twice the store, to be safe); otherwise the freed space
     // is reused by new readings and the next check decides again.
     const DiskUsage disk = _usage.usage(path);
-    if (disk.usedPercent() <= _settings.disk_threshold_percent) return false;
+    if (disk.usedPercent() <= _settings.diskThresholdPercent) return false;
     // The size before the delete bounds the copy (no second pass over the table to count it).
     const auto storeBytes = static_cast<std::uint64_t>(store_bytes);
-    if (disk.total_bytes - disk.used_bytes < 2 * storeBytes) {
+    if (disk.totalBytes - disk.usedBytes < 2 * storeBytes) {
         logger().warning(Poco::format(
             "Retention: disk still %.1f%% full and no room to compact the store (%s MB)",
             disk.usedPercent(), std::to_string(storeBytes / kMiB)));
@@ -102,31 +102,31 @@ RetentionReport Retention::checkOrThrow() {
         return report;
     }
     const DiskUsage disk = _usage.usage(path);
-    report.used_percent = disk.usedPercent();
-    if (report.used_percent <= _settings.disk_threshold_percent) {
+    report.usedPercent = disk.usedPercent();
+    if (report.usedPercent <= _settings.diskThresholdPercent) {
         report.outcome = RetentionReport::Outcome::BelowThreshold;
-        report.message = Poco::format("Disk usage %.1f%% (threshold %.1f%%)", report.used_percent,
-                                      _settings.disk_threshold_percent);
+        report.message = Poco::format("Disk usage %.1f%% (threshold %.1f%%)", report.usedPercent,
+                                      _settings.diskThresholdPercent);
         logger().debug(report.message);
         return report;
     }
 
     // How many readings to free `excess` bytes: the store's size over its row count estimates
     // one reading's share (index and page overhead included).
-    const auto target = static_cast<std::int64_t>(static_cast<double>(disk.total_bytes) *
-                                                  _settings.disk_threshold_percent / 100.0);
-    const std::int64_t excess = static_cast<std::int64_t>(disk.used_bytes) - target;
+    const auto target = static_cast<std::int64_t>(static_cast<double>(disk.totalBytes) *
+                                                  _settings.diskThresholdPercent / 100.0);
+    const std::int64_t excess = static_cast<std::int64_t>(disk.usedBytes) - target;
     const StoreStats stats = _store.stats();
     const std::int64_t handled = stats.synced + stats.quarantined;
     const std::int64_t rows = handled + stats.unsynced;
     const std::int64_t bytesPerReading =
-        std::max<std::int64_t>(1, rows ? stats.size_bytes / rows : 1);
+        std::max<std::int64_t>(1, rows ? stats.sizeBytes / rows : 1);
     const std::int64_t needed = ceilDiv(excess, bytesPerReading);
 
     const std::int64_t deleteSynced = std::min(needed, handled);
     std::int64_t deleteUnsynced = 0;
-    const std::int64_t minStoreBytes = _settings.min_store_mb * kMiB;
-    const std::int64_t storeAfter = stats.size_bytes - deleteSynced * bytesPerReading;
+    const std::int64_t minStoreBytes = _settings.minStoreMb * kMiB;
+    const std::int64_t storeAfter = stats.sizeBytes - deleteSynced * bytesPerReading;
     if (needed > deleteSynced && deleteSynced == handled && storeAfter > minStoreBytes) {
         // Data loss, but the store is the one filling the disk: cut the backlog evenly over
         // time, never below min_store_mb.
@@ -139,29 +139,28 @@ RetentionReport Retention::checkOrThrow() {
         report.message = Poco::format(
             "Disk usage %.1f%% > %.1f%%, but the store (%s MB, %s unsynced readings) is within "
             "retention.min_store_mb=%s: the backlog is kept",
-            report.used_percent, _settings.disk_threshold_percent,
-            std::to_string(stats.size_bytes / kMiB), std::to_string(stats.unsynced),
-            std::to_string(_settings.min_store_mb));
+            report.usedPercent, _settings.diskThresholdPercent,
+            std::to_string(stats.sizeBytes / kMiB), std::to_string(stats.unsynced),
+            std::to_string(_settings.minStoreMb));
         logger().warning(report.message);
         return report;
     }
 
     const RetentionResult result = _store.deleteStratified(deleteSynced, deleteUnsynced);
-    report.compacted = compactIfStillOver(path, stats.size_bytes);
+    report.compacted = compactIfStillOver(path, stats.sizeBytes);
     report.outcome = RetentionReport::Outcome::Deleted;
-    report.deleted_synced = result.deleted_synced;
-    report.deleted_unsynced = result.deleted_unsynced;
-    report.kept_from_ts_utc = result.kept_from_ts_utc;
-    report.kept_to_ts_utc = result.kept_to_ts_utc;
+    report.deletedSynced = result.deletedSynced;
+    report.deletedUnsynced = result.deletedUnsynced;
+    report.keptFromTsUtc = result.keptFromTsUtc;
+    report.keptToTsUtc = result.keptToTsUtc;
     report.message = Poco::format(
         "Disk usage %.1f%% > %.1f%%: retention deleted %s synced and %s unsynced readings "
         "(stratified over time); %s",
-        report.used_percent, _settings.disk_threshold_percent,
-        std::to_string(result.deleted_synced), std::to_string(result.deleted_unsynced),
-        span(result.kept_from_ts_utc, result.kept_to_ts_utc));
+        report.usedPercent, _settings.diskThresholdPercent, std::to_string(result.deletedSynced),
+        std::to_string(result.deletedUnsynced), span(result.keptFromTsUtc, result.keptToTsUtc));
     if (report.compacted) report.message += "; store compacted";
-    if (result.deleted_unsynced > 0) {
-        logger().error(report.message + " - DATA LOSS: " + std::to_string(result.deleted_unsynced) +
+    if (result.deletedUnsynced > 0) {
+        logger().error(report.message + " - DATA LOSS: " + std::to_string(result.deletedUnsynced) +
                        " readings were never sent to the server");
     } else {
         logger().information(report.message);

@@ -19,8 +19,8 @@ namespace sensorsys::agent {
 
 // Figures of one filesystem, as Python's shutil.disk_usage gives them (CONTRACT §3).
 struct DiskUsage {
-    std::uint64_t total_bytes = 0;  // f_blocks * f_frsize
-    std::uint64_t used_bytes = 0;   // (f_blocks - f_bfree) * f_frsize
+    std::uint64_t totalBytes = 0;  // f_blocks * f_frsize
+    std::uint64_t usedBytes = 0;   // (f_blocks - f_bfree) * f_frsize
     double usedPercent() const;
 };
 
@@ -39,8 +39,8 @@ class StatvfsUsage final : public FilesystemUsage {
 };
 
 struct RetentionSettings {
-    double disk_threshold_percent = 50;  // retention.disk_threshold
-    std::int64_t min_store_mb = 64;      // retention.min_store_mb
+    double diskThresholdPercent = 50;  // retention.disk_threshold
+    std::int64_t minStoreMb = 64;      // retention.min_store_mb
 
     static RetentionSettings from(const AgentSettings& settings);
 };
@@ -54,11 +54,11 @@ struct RetentionReport {
         Failed             // the filesystem or the store could not be read (logged)
     };
     Outcome outcome = Outcome::Failed;
-    double used_percent = 0;  // before deleting
-    std::int64_t deleted_synced = 0;
-    std::int64_t deleted_unsynced = 0;
-    std::optional<std::string> kept_from_ts_utc;
-    std::optional<std::string> kept_to_ts_utc;
+    double usedPercent = 0;  // before deleting
+    std::int64_t deletedSynced = 0;
+    std::int64_t deletedUnsynced = 0;
+    std::optional<std::string> keptFromTsUtc;
+    std::optional<std::string> keptToTsUtc;
     bool compacted = false;  // the store was rewritten to give the deleted rows' space back
     std::string message;     // what was logged
 };

@@ -46,10 +46,10 @@ Reading Sampler::sample(std::chrono::system_clock::time_point tick, bool all) {
     }
 
     Reading reading;
-    reading.device_id = _deviceId;
-    reading.reading_id = _uuids.next(tick);
-    reading.ts_utc = formatUtc(tick);
-    reading.ts_local = formatLocal(tick);
+    reading.deviceId = _deviceId;
+    reading.readingId = _uuids.next(tick);
+    reading.tsUtc = formatUtc(tick);
+    reading.tsLocal = formatLocal(tick);
 
     std::vector<SensorResult> results = _reader.readAll(to_read);
     auto next = results.begin();

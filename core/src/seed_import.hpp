@@ -16,8 +16,8 @@ namespace sensorsys::agent {
 
 struct ImportResult {
     std::int64_t imported = 0;  // rows copied (already present ones included)
-    std::string first_ts_utc;
-    std::string last_ts_utc;
+    std::string firstTsUtc;
+    std::string lastTsUtc;
 };
 
 // `seed_connection` is a libpq key=value string. Throws std::runtime_error (naming the

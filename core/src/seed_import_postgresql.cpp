@@ -50,16 +50,16 @@ ImportResult importSeedFromPostgres(const std::string& seed_connection, ReadingS
             if (ids.empty()) break;
             for (std::size_t i = 0; i < ids.size(); ++i) {
                 StoredReading reading;
-                reading.reading_id =
+                reading.readingId =
                     seedReadingId(millis[i], std::to_string(ids[i]) + "|" + texts[i]);
                 // {"device_id": ...} -> {"reading_id": "...", "device_id": ...}
                 reading.json =
-                    "{\"reading_id\": \"" + reading.reading_id + "\", " + texts[i].substr(1);
+                    "{\"reading_id\": \"" + reading.readingId + "\", " + texts[i].substr(1);
                 store.add(reading);
                 const std::chrono::system_clock::time_point taken{
                     std::chrono::milliseconds(millis[i])};
-                if (result.imported == 0) result.first_ts_utc = formatUtc(taken);
-                result.last_ts_utc = formatUtc(taken);
+                if (result.imported == 0) result.firstTsUtc = formatUtc(taken);
+                result.lastTsUtc = formatUtc(taken);
                 ++result.imported;
             }
             // Only after our store committed them: a seed agent still running must not send

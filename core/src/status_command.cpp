@@ -41,27 +41,27 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
         Poco::JSON::Object root;
         root.set("device_id", settings.device_id);
         root.set("store", where);
-        root.set("store_bytes", stats.size_bytes);
+        root.set("store_bytes", stats.sizeBytes);
         root.set("backlog", stats.unsynced);
-        root.set("oldest_unsynced", stats.oldest_unsynced_ts_utc.value_or(""));
+        root.set("oldest_unsynced", stats.oldestUnsyncedTsUtc.value_or(""));
         root.set("synced_kept", stats.synced);
         root.set("quarantined", stats.quarantined);
-        root.set("deleted_synced", stats.deleted_synced);
-        root.set("deleted_unsynced", stats.deleted_unsynced);
+        root.set("deleted_synced", stats.deletedSynced);
+        root.set("deleted_unsynced", stats.deletedUnsynced);
         root.set("agent", agent);
         root.stringify(out);
         out << "\n";
         return 0;
     }
     out << "device:       " << settings.device_id << "\n"
-        << "store:        " << where << " (" << stats.size_bytes / 1024 << " KiB)\n"
+        << "store:        " << where << " (" << stats.sizeBytes / 1024 << " KiB)\n"
         << "backlog:      " << stats.unsynced << " unsynced reading(s)";
-    if (stats.oldest_unsynced_ts_utc) out << ", oldest " << *stats.oldest_unsynced_ts_utc;
+    if (stats.oldestUnsyncedTsUtc) out << ", oldest " << *stats.oldestUnsyncedTsUtc;
     out << "\n"
         << "synced kept:  " << stats.synced << "\n"
         << "quarantined:  " << stats.quarantined << " (refused by the server, not resent)\n"
-        << "retention:    deleted " << stats.deleted_synced << " synced and "
-        << stats.deleted_unsynced << " unsynced reading(s)\n";
+        << "retention:    deleted " << stats.deletedSynced << " synced and "
+        << stats.deletedUnsynced << " unsynced reading(s)\n";
     if (agent->size() == 0) {
         out << "agent:        no status file at " << settings.status_file.string()
             << " (not running, or agent.status_file is off)\n";

@@ -79,7 +79,7 @@ TEST_F(BulkClientTest, ServiceUnavailableCarriesRetryAfter) {
     answer(reply(503, R"({"error": "database unavailable"})", "3"));
     const auto a = client.post(kBatch, true);
     EXPECT_EQ(a.kind, AnswerKind::RetryLater);
-    EXPECT_EQ(a.retry_after, std::chrono::seconds(3));
+    EXPECT_EQ(a.retryAfter, std::chrono::seconds(3));
     EXPECT_EQ(a.message, "HTTP 503: database unavailable");
 }
 

@@ -44,10 +44,10 @@ class SyncerTest : public ::testing::Test {
         for (int n = 1; n <= count; ++n) {
             StoredReading r;
             r.json = readingJson(n);
-            r.reading_id = Poco::JSON::Parser()
-                               .parse(r.json)
-                               .extract<Poco::JSON::Object::Ptr>()
-                               ->getValue<std::string>("reading_id");
+            r.readingId = Poco::JSON::Parser()
+                              .parse(r.json)
+                              .extract<Poco::JSON::Object::Ptr>()
+                              ->getValue<std::string>("reading_id");
             store.add(r);
         }
     }
@@ -117,7 +117,7 @@ TEST_F(SyncerTest, UnsupportedGzipIsResentPlainAndRemembered) {
     EXPECT_EQ(seen[0].content_encoding, "gzip");
     EXPECT_EQ(seen[1].content_encoding, "");
     EXPECT_EQ(seen[2].content_encoding, "");
-    EXPECT_TRUE(syncer.state().plain_bodies);
+    EXPECT_TRUE(syncer.state().plainBodies);
     EXPECT_EQ(store.stats().unsynced, 0);
 }
 
@@ -128,7 +128,7 @@ TEST_F(SyncerTest, ServerErrorBacksOffAndMarksNothing) {
     ASSERT_TRUE(wait.has_value());
     EXPECT_LE(*wait, std::chrono::milliseconds(100));  // first window is the base
     EXPECT_EQ(store.stats().unsynced, 3);
-    EXPECT_THAT(syncer.state().last_result, HasSubstr("HTTP 500"));
+    EXPECT_THAT(syncer.state().lastResult, HasSubstr("HTTP 500"));
     server.setFallback(reply(200, "{}"));
     EXPECT_FALSE(syncer.drain(stop).has_value());
     EXPECT_EQ(store.stats().synced, 3);
@@ -161,7 +161,7 @@ TEST_F(SyncerTest, AuthProblemBacksOffAndQuarantinesNothing) {
     for (int i = 0; i < 3; ++i) EXPECT_TRUE(syncer.drain(stop).has_value());
     EXPECT_EQ(store.stats().unsynced, 2);
     EXPECT_EQ(store.stats().quarantined, 0);
-    EXPECT_THAT(syncer.state().last_result, HasSubstr("invalid token"));
+    EXPECT_THAT(syncer.state().lastResult, HasSubstr("invalid token"));
 }
 
 TEST_F(SyncerTest, ThreadDrainsWhenWokenAndStopsPromptly) {

@@ -6,9 +6,14 @@
 #include "server_fixture.h"
 #include "token_store.h"
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Data/Session.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Process.h>
 #include <Poco/TemporaryFile.h>
@@ -17,6 +22,7 @@
 
 #include <sys/resource.h>
 #include <fstream>
+#include <mutex>
 #include <set>
 
 namespace sensorsys::server::testing {
@@ -281,14 +287,74 @@ TEST_F(AuthTest, ScopesDecideWhoWritesAndWhoReads) {
     EXPECT_FALSE(check->getValue<std::string>("server_time").empty());
 }
 
+// Keeps every message logged through `logger`, at every level, while it exists; then puts the
+// logger back as it was (the logger is shared by every test in the process).
+class LogCapture {
+  public:
+    explicit LogCapture(Poco::Logger& logger)
+        : _logger(logger), _level(logger.getLevel()), _previous(logger.getChannel()) {
+        _logger.setChannel(_channel);
+        _logger.setLevel(Poco::Message::PRIO_TRACE);
+    }
+    ~LogCapture() {
+        _logger.setLevel(_level);
+        _logger.setChannel(_previous);
+    }
+    LogCapture(const LogCapture&) = delete;
+    LogCapture& operator=(const LogCapture&) = delete;
+    std::string text() const { return _channel->text(); }
+
+  private:
+    class Collector : public Poco::Channel {
+      public:
+        void log(const Poco::Message& message) override {
+            std::lock_guard lock(_mutex);
+            _text += message.getText() + "\n";
+        }
+        std::string text() const {
+            std::lock_guard lock(_mutex);
+            return _text;
+        }
+
+      private:
+        mutable std::mutex _mutex;
+        std::string _text;
+    };
+
+    Poco::Logger& _logger;
+    int _level;
+    Poco::Channel::Ptr _previous;
+    Poco::AutoPtr<Collector> _channel = Poco::makeAuto<Collector>();
+};
+
 TEST_F(AuthTest, ARevokedTokenIsRefused) {
-    EXPECT_EQ(as(reader, "GET", "/auth/check").status, 200);
-    auto session = ConnectionPool::connect(server.db.connection(), 5);
-    TokenStore tokens(session);
-    ASSERT_TRUE(tokens.revoke(*tokenId(reader)));
-    EXPECT_EQ(as(reader, "GET", "/auth/check").status, 401);
-    // Stored hashed: the clear token appears nowhere in the table.
-    for (const auto& t : tokens.list()) EXPECT_EQ(t.sha256Hex.size(), 64u);
+    std::vector<std::string> rows;
+    std::string logged;
+    {
+        LogCapture log(quietLogger());
+        EXPECT_EQ(as(reader, "GET", "/auth/check").status, 200);
+        auto session = ConnectionPool::connect(server.db.connection(), 5);
+        TokenStore tokens(session);
+        ASSERT_TRUE(tokens.revoke(*tokenId(reader)));
+        EXPECT_EQ(as(reader, "GET", "/auth/check").status, 401);
+        EXPECT_EQ(as(device + "x", "GET", "/auth/check").status, 401);
+        session << "SELECT t::text FROM sensor_project.api_tokens t",
+            Poco::Data::Keywords::into(rows), Poco::Data::Keywords::now;
+        logged = log.text();
+    }
+    // Stored hashed: neither a clear token nor its secret appears in any column of any row,
+    // nor in anything the server logged while it checked them.
+    ASSERT_EQ(rows.size(), 3u);
+    for (const auto& token : {device, reader, admin}) {
+        const std::string prefix = "sst_" + std::to_string(*tokenId(token)) + "_";
+        ASSERT_EQ(token.rfind(prefix, 0), 0u) << token;
+        const std::string secret = token.substr(prefix.size());
+        ASSERT_EQ(secret.size(), 43u) << token;
+        for (const auto& row : rows) {
+            EXPECT_EQ(row.find(secret), std::string::npos) << row;
+        }
+        EXPECT_EQ(logged.find(secret), std::string::npos) << logged;
+    }
 }
 
 TEST(HttpApi, ExhaustedPoolAnswers503WithRetryAfterAndRecovers) {

@@ -54,11 +54,11 @@ TEST(PostgresStore, SeedTableIsUpgradedInPlace) {
     ASSERT_EQ(rows.size(), 3u);
     std::set<std::string> ids;
     for (const auto& r : rows) {
-        EXPECT_EQ(r.reading_id.size(), 36u) << r.reading_id;
-        ids.insert(r.reading_id);
+        EXPECT_EQ(r.readingId.size(), 36u) << r.readingId;
+        ids.insert(r.readingId);
         const auto json = Poco::JSON::Parser().parse(r.json).extract<Poco::JSON::Object::Ptr>();
         EXPECT_EQ(json->getValue<std::string>("device_id"), "pi-seed");
-        EXPECT_EQ(json->getValue<std::string>("reading_id"), r.reading_id);
+        EXPECT_EQ(json->getValue<std::string>("reading_id"), r.readingId);
         // Seed rows had no offset: they come back at +00:00, as the seed returned them.
         EXPECT_TRUE(json->getValue<std::string>("ts_local").starts_with("2026-11-20T00:0"));
         EXPECT_TRUE(json->getValue<std::string>("ts_local").ends_with(".000000+00:00"));
@@ -107,7 +107,7 @@ TEST(PostgresStore, RetentionDeleteVacuumsTheTable) {
     logger.setChannel(capture);  // shares ownership (AutoPtr)
     const auto result = store.deleteStratified(10, 0);
     logger.setChannel(nullptr);
-    EXPECT_EQ(result.deleted_synced, 10);
+    EXPECT_EQ(result.deletedSynced, 10);
     EXPECT_TRUE(capture->texts().empty()) << capture->texts().front();
     EXPECT_EQ(store.stats().synced, 10);
 }
@@ -128,7 +128,7 @@ TEST(PostgresStore, RetentionOnALocalServerTakesSyncedAndKeepsTheBacklog) {
     for (int i = 0; i < 40; ++i) store.add(reading(i));
     std::vector<std::int64_t> synced;
     for (const auto& r : store.oldestUnsynced(40)) {
-        if (std::stoi(r.reading_id.substr(24)) % 4 != 0) synced.push_back(r.id);
+        if (std::stoi(r.readingId.substr(24)) % 4 != 0) synced.push_back(r.id);
     }
     store.markSynced(synced);
 
@@ -137,14 +137,14 @@ TEST(PostgresStore, RetentionOnALocalServerTakesSyncedAndKeepsTheBacklog) {
     const auto report = retention.check();
     ASSERT_EQ(report.outcome, agent::RetentionReport::Outcome::Deleted) << report.message;
     EXPECT_EQ(disk.measured, store.filesystemPath());  // the server's data folder
-    EXPECT_EQ(report.deleted_synced, 30);
-    EXPECT_EQ(report.deleted_unsynced, 0);  // the store is far below min_store_mb
-    EXPECT_EQ(report.kept_from_ts_utc, tsUtc(0));
-    EXPECT_EQ(report.kept_to_ts_utc, tsUtc(36));
+    EXPECT_EQ(report.deletedSynced, 30);
+    EXPECT_EQ(report.deletedUnsynced, 0);  // the store is far below min_store_mb
+    EXPECT_EQ(report.keptFromTsUtc, tsUtc(0));
+    EXPECT_EQ(report.keptToTsUtc, tsUtc(36));
     const auto st = store.stats();
     EXPECT_EQ(st.unsynced, 10);
     EXPECT_EQ(st.synced, 0);
-    EXPECT_EQ(st.deleted_synced, 30);
+    EXPECT_EQ(st.deletedSynced, 30);
 }
 
 TEST(PostgresStore, ConcurrentFirstOpensMigrateOnce) {
@@ -216,8 +216,8 @@ TEST(PostgresStore, RecoversByItselfAfterTheServerRestarts) {
     store.add(reading(3));
     const auto rows = store.oldestUnsynced(10);
     ASSERT_EQ(rows.size(), 3u);
-    EXPECT_EQ(rows[0].reading_id, readingId(1));
-    EXPECT_EQ(rows[2].reading_id, readingId(3));
+    EXPECT_EQ(rows[0].readingId, readingId(1));
+    EXPECT_EQ(rows[2].readingId, readingId(3));
     EXPECT_EQ(startedDuringOutage.stats().unsynced, 3);
 }
 

@@ -33,8 +33,8 @@ class FakeUsage final : public agent::FilesystemUsage {
         ++calls;
         if (fail) throw std::system_error(EIO, std::generic_category(), "statvfs " + path);
         agent::DiskUsage u;
-        u.total_bytes = _total;
-        u.used_bytes = static_cast<std::uint64_t>(_other + storeBytes());
+        u.totalBytes = _total;
+        u.usedBytes = static_cast<std::uint64_t>(_other + storeBytes());
         return u;
     }
     std::int64_t storeBytes() const {
@@ -120,22 +120,22 @@ TEST_F(RetentionTest, BelowThresholdDeletesNothing) {
 TEST_F(RetentionTest, SyncedGoFirstEvenlyAndTheBacklogSurvivesWhileSyncedRemain) {
     FakeUsage usage(100 * kMiB, 0, path);
     usage.setOther(otherFor(0.4, usage));  // 40 % of the store must go: ~800 of 1500 synced
-    const auto usedBefore = usage.usage(path.string()).used_bytes;
+    const auto usedBefore = usage.usage(path.string()).usedBytes;
     // min_store_mb 0: only "synced ones remain" protects the backlog here.
     agent::Retention retention({50, 0}, *store, usage);
     const auto report = retention.check();
     ASSERT_EQ(report.outcome, Outcome::Deleted) << report.message;
-    EXPECT_GT(report.used_percent, 50.0);
-    EXPECT_GT(report.deleted_synced, 600);
-    EXPECT_LT(report.deleted_synced, 1000);
-    EXPECT_EQ(report.deleted_unsynced, 0);
-    EXPECT_EQ(report.kept_from_ts_utc, tsUtc(0));
-    EXPECT_EQ(report.kept_to_ts_utc, tsUtc(1999));
+    EXPECT_GT(report.usedPercent, 50.0);
+    EXPECT_GT(report.deletedSynced, 600);
+    EXPECT_LT(report.deletedSynced, 1000);
+    EXPECT_EQ(report.deletedUnsynced, 0);
+    EXPECT_EQ(report.keptFromTsUtc, tsUtc(0));
+    EXPECT_EQ(report.keptToTsUtc, tsUtc(1999));
 
     const auto st = store->stats();
     EXPECT_EQ(st.unsynced, 500);
-    EXPECT_EQ(st.synced, 1500 - report.deleted_synced);
-    EXPECT_EQ(st.deleted_synced, report.deleted_synced);
+    EXPECT_EQ(st.synced, 1500 - report.deletedSynced);
+    EXPECT_EQ(st.deletedSynced, report.deletedSynced);
     const auto synced = minutesLeft(true);
     ASSERT_FALSE(synced.empty());
     EXPECT_EQ(synced.front(), 1);    // the oldest synced reading
@@ -144,7 +144,7 @@ TEST_F(RetentionTest, SyncedGoFirstEvenlyAndTheBacklogSurvivesWhileSyncedRemain)
     EXPECT_EQ(minutesLeft(false).size(), 500u);
 
     // The space is back on the filesystem, so the next check sees it.
-    EXPECT_LT(usage.usage(path.string()).used_bytes, usedBefore);
+    EXPECT_LT(usage.usage(path.string()).usedBytes, usedBefore);
 }
 
 TEST_F(RetentionTest, BacklogKeptWhenTheStoreIsUnderMinStoreMb) {
@@ -153,14 +153,14 @@ TEST_F(RetentionTest, BacklogKeptWhenTheStoreIsUnderMinStoreMb) {
     agent::Retention retention({50, 64}, *store, usage);
     auto report = retention.check();
     ASSERT_EQ(report.outcome, Outcome::Deleted) << report.message;
-    EXPECT_EQ(report.deleted_synced, 1500);
-    EXPECT_EQ(report.deleted_unsynced, 0);
+    EXPECT_EQ(report.deletedSynced, 1500);
+    EXPECT_EQ(report.deletedUnsynced, 0);
     EXPECT_EQ(store->stats().unsynced, 500);
 
     report = retention.check();
     EXPECT_EQ(report.outcome, Outcome::NothingDeletable) << report.message;
     EXPECT_EQ(store->stats().unsynced, 500);
-    EXPECT_EQ(store->stats().deleted_unsynced, 0);
+    EXPECT_EQ(store->stats().deletedUnsynced, 0);
 }
 
 TEST_F(RetentionTest, BacklogThinnedEvenlyOnlyWhenNoSyncedLeftAndStoreOverMinimum) {
@@ -169,15 +169,15 @@ TEST_F(RetentionTest, BacklogThinnedEvenlyOnlyWhenNoSyncedLeftAndStoreOverMinimu
     agent::Retention retention({50, 0}, *store, usage);
     const auto report = retention.check();
     ASSERT_EQ(report.outcome, Outcome::Deleted) << report.message;
-    EXPECT_EQ(report.deleted_synced, 1500);
-    EXPECT_GT(report.deleted_unsynced, 200);
-    EXPECT_LT(report.deleted_unsynced, 400);
+    EXPECT_EQ(report.deletedSynced, 1500);
+    EXPECT_GT(report.deletedUnsynced, 200);
+    EXPECT_LT(report.deletedUnsynced, 400);
     const auto unsynced = minutesLeft(false);
-    EXPECT_EQ(static_cast<std::int64_t>(unsynced.size()), 500 - report.deleted_unsynced);
+    EXPECT_EQ(static_cast<std::int64_t>(unsynced.size()), 500 - report.deletedUnsynced);
     EXPECT_EQ(unsynced.front(), 0);
     EXPECT_EQ(unsynced.back(), 1996);
     EXPECT_LE(maxGap(unsynced), 16);
-    EXPECT_EQ(store->stats().deleted_unsynced, report.deleted_unsynced);
+    EXPECT_EQ(store->stats().deletedUnsynced, report.deletedUnsynced);
 }
 
 // A store that is not on this machine (PostgreSQL elsewhere): nothing measured, nothing deleted.
@@ -221,8 +221,8 @@ TEST_F(RetentionTest, FailureToMeasureIsReportedNotThrown) {
 TEST(StatvfsUsage, MeasuresARealFilesystem) {
     TempDir dir;
     const auto u = agent::StatvfsUsage().usage(dir.path().string());
-    EXPECT_GT(u.total_bytes, 0u);
-    EXPECT_LE(u.used_bytes, u.total_bytes);
+    EXPECT_GT(u.totalBytes, 0u);
+    EXPECT_LE(u.usedBytes, u.totalBytes);
     EXPECT_THROW(agent::StatvfsUsage().usage((dir / "missing").string()), std::system_error);
 }
 

@@ -110,7 +110,7 @@ TEST(SqliteStore, EveryReadingReportedAddedSurvivesKill9) {
     agent::SqliteStore store(path);
     const auto rows = store.oldestUnsynced(100000);
     std::set<std::string> present;
-    for (const auto& r : rows) present.insert(r.reading_id);
+    for (const auto& r : rows) present.insert(r.readingId);
     for (int i = 0; i <= last; ++i) EXPECT_TRUE(present.contains(readingId(i))) << i;
 }
 
@@ -132,7 +132,7 @@ TEST(SqliteStore, AStoredPayloadThatIsNotJsonDoesNotBlockTheBacklog) {
     agent::SqliteStore store(path);
     const auto rows = store.oldestUnsynced(10);
     ASSERT_EQ(rows.size(), 2u);
-    EXPECT_EQ(rows[0].reading_id, readingId(1));
+    EXPECT_EQ(rows[0].readingId, readingId(1));
     EXPECT_NE(rows[0].json.find(R"("payload":{"t": 21.})"), std::string::npos) << rows[0].json;
     EXPECT_NO_THROW(Poco::JSON::Parser().parse(rows[1].json));
 }
@@ -174,10 +174,10 @@ TEST(SqliteStore, RetentionGivesTheSpaceBackToTheFilesystem) {
             now;
         s << "PRAGMA wal_checkpoint(TRUNCATE)", now;
     }
-    const auto before = store.stats().size_bytes;
+    const auto before = store.stats().sizeBytes;
     const auto result = store.deleteStratified(2500, 0);
-    EXPECT_EQ(result.deleted_synced, 2500);
-    const auto after = store.stats().size_bytes;
+    EXPECT_EQ(result.deletedSynced, 2500);
+    const auto after = store.stats().sizeBytes;
     EXPECT_LT(after, before / 3) << before << " -> " << after;
     auto s = rawSession(path);
     int freePages = -1;

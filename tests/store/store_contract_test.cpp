@@ -38,7 +38,7 @@ TEST_F(StoreContract, RoundTripKeepsEveryFieldAndTheLocalOffset) {
     store->add(reading(1, R"({"bme280":{"temperature":{"c":21.53}},"disk":{"free_mb":21000}})"));
     const auto rows = store->oldestUnsynced(10);
     ASSERT_EQ(rows.size(), 1u);
-    EXPECT_EQ(rows[0].reading_id, readingId(1));
+    EXPECT_EQ(rows[0].readingId, readingId(1));
     const auto json = parse(rows[0].json);
     EXPECT_EQ(json->getValue<std::string>("device_id"), "pi-test");
     EXPECT_EQ(json->getValue<std::string>("reading_id"), readingId(1));
@@ -57,7 +57,7 @@ TEST_F(StoreContract, ReadingJsonEscapesItsStringsAndKeepsThePayloadsText) {
     // and the payload's own escapes and number digits as they were sent.
     const std::string device = R"(shed \"north\" \\ 2\t\u00e9)";  // JSON text of the string
     agent::StoredReading r;
-    r.reading_id = readingId(3);
+    r.readingId = readingId(3);
     r.json = R"({"device_id":")" + device + R"(","reading_id":")" + readingId(3) +
              R"(","ts_utc":")" + tsUtc(3) + R"(","ts_local":")" + tsLocal(3) +
              R"(","payload":{"note":"say \"hi\"\n","v":1.50}})";
@@ -78,8 +78,8 @@ TEST_F(StoreContract, MarkSyncedRemovesFromBacklog) {
     store->markSynced(ids(rows));
     rows = store->oldestUnsynced(10);
     ASSERT_EQ(rows.size(), 2u);
-    EXPECT_EQ(rows[0].reading_id, readingId(3));
-    EXPECT_EQ(rows[1].reading_id, readingId(4));
+    EXPECT_EQ(rows[0].readingId, readingId(3));
+    EXPECT_EQ(rows[1].readingId, readingId(4));
     const auto st = store->stats();
     EXPECT_EQ(st.synced, 3);
     EXPECT_EQ(st.unsynced, 2);
@@ -102,13 +102,13 @@ TEST_F(StoreContract, OldestFirstInBatchesOfTheLimit) {
     addRange(0, 10);
     const auto first = store->oldestUnsynced(4);
     ASSERT_EQ(first.size(), 4u);
-    for (int i = 0; i < 4; ++i) EXPECT_EQ(first[i].reading_id, readingId(i));
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(first[i].readingId, readingId(i));
     EXPECT_TRUE(std::is_sorted(first.begin(), first.end(),
                                [](const auto& a, const auto& b) { return a.id < b.id; }));
     store->markSynced(ids(first));
     const auto next = store->oldestUnsynced(4);
     ASSERT_EQ(next.size(), 4u);
-    EXPECT_EQ(next[0].reading_id, readingId(4));
+    EXPECT_EQ(next[0].readingId, readingId(4));
     EXPECT_GT(next[0].id, first[3].id);
 }
 
@@ -119,8 +119,8 @@ TEST_F(StoreContract, QuarantinedIsNeverReturnedAgain) {
     store->quarantine({{rows[1].id, "ts_utc: not a timestamp"}});
     rows = store->oldestUnsynced(10);
     ASSERT_EQ(rows.size(), 2u);
-    EXPECT_EQ(rows[0].reading_id, readingId(0));
-    EXPECT_EQ(rows[1].reading_id, readingId(2));
+    EXPECT_EQ(rows[0].readingId, readingId(0));
+    EXPECT_EQ(rows[1].readingId, readingId(2));
     store->markSynced(ids(rows));
     EXPECT_TRUE(store->oldestUnsynced(10).empty());
     const auto st = store->stats();
@@ -135,17 +135,17 @@ TEST_F(StoreContract, QuarantinedIsNeverReturnedAgain) {
 TEST_F(StoreContract, StatsReportBacklogOldestAndSize) {
     auto st = store->stats();
     EXPECT_EQ(st.unsynced, 0);
-    EXPECT_FALSE(st.oldest_unsynced_ts_utc.has_value());
+    EXPECT_FALSE(st.oldestUnsyncedTsUtc.has_value());
     addRange(0, 4);
     store->markSynced(ids(store->oldestUnsynced(1)));
     st = store->stats();
     EXPECT_EQ(st.unsynced, 3);
     EXPECT_EQ(st.synced, 1);
-    ASSERT_TRUE(st.oldest_unsynced_ts_utc.has_value());
-    EXPECT_EQ(*st.oldest_unsynced_ts_utc, tsUtc(1));
-    EXPECT_GT(st.size_bytes, 0);
-    EXPECT_EQ(st.deleted_synced, 0);
-    EXPECT_EQ(st.deleted_unsynced, 0);
+    ASSERT_TRUE(st.oldestUnsyncedTsUtc.has_value());
+    EXPECT_EQ(*st.oldestUnsyncedTsUtc, tsUtc(1));
+    EXPECT_GT(st.sizeBytes, 0);
+    EXPECT_EQ(st.deletedSynced, 0);
+    EXPECT_EQ(st.deletedUnsynced, 0);
 }
 
 TEST_F(StoreContract, SurvivesReopening) {
@@ -156,7 +156,7 @@ TEST_F(StoreContract, SurvivesReopening) {
     const auto st = store->stats();
     EXPECT_EQ(st.synced, 1);
     EXPECT_EQ(st.unsynced, 2);
-    EXPECT_EQ(store->oldestUnsynced(1).at(0).reading_id, readingId(1));
+    EXPECT_EQ(store->oldestUnsynced(1).at(0).readingId, readingId(1));
 }
 
 TEST_F(StoreContract, MalformedReadingIsRefusedNotUnavailable) {
@@ -166,7 +166,7 @@ TEST_F(StoreContract, MalformedReadingIsRefusedNotUnavailable) {
     bad.json = R"({"device_id":"d","ts_utc":"x","ts_local":"y","payload":{}})";
     EXPECT_THROW(store->add(bad), std::invalid_argument);  // no reading_id
     StoredReading mismatch = reading(1);
-    mismatch.reading_id = readingId(2);
+    mismatch.readingId = readingId(2);
     EXPECT_THROW(store->add(mismatch), std::invalid_argument);
     EXPECT_EQ(store->stats().unsynced, 0);
 }
@@ -183,13 +183,13 @@ TEST_F(StoreContract, CompactionKeepsEveryReadingAndItsState) {
     const auto after = store->stats();
     EXPECT_EQ(after.synced, before.synced);
     EXPECT_EQ(after.unsynced, before.unsynced);
-    EXPECT_EQ(after.deleted_synced, before.deleted_synced);
-    EXPECT_LE(after.size_bytes, before.size_bytes);
+    EXPECT_EQ(after.deletedSynced, before.deletedSynced);
+    EXPECT_LE(after.sizeBytes, before.sizeBytes);
     const auto again = store->oldestUnsynced(100);
     ASSERT_EQ(again.size(), backlog.size());
     for (std::size_t i = 0; i < again.size(); ++i) {
         EXPECT_EQ(again[i].id, backlog[i].id);  // ids survive: the sync thread may hold them
-        EXPECT_EQ(again[i].reading_id, backlog[i].reading_id);
+        EXPECT_EQ(again[i].readingId, backlog[i].readingId);
     }
 }
 
@@ -198,36 +198,36 @@ TEST_F(StoreContract, StratifiedDeleteTakesSyncedEvenlyAndKeepsTheSpan) {
     // Every 5th reading stays unsynced; the other 80 are synced.
     std::vector<std::int64_t> synced;
     for (const auto& r : store->oldestUnsynced(100)) {
-        if (std::stoi(r.reading_id.substr(24)) % 5 != 0) synced.push_back(r.id);
+        if (std::stoi(r.readingId.substr(24)) % 5 != 0) synced.push_back(r.id);
     }
     store->markSynced(synced);
     const auto result = store->deleteStratified(40, 0);
-    EXPECT_EQ(result.deleted_synced, 40);
-    EXPECT_EQ(result.deleted_unsynced, 0);
-    ASSERT_TRUE(result.kept_from_ts_utc && result.kept_to_ts_utc);
-    EXPECT_EQ(*result.kept_from_ts_utc, tsUtc(0));
-    EXPECT_EQ(*result.kept_to_ts_utc, tsUtc(99));
+    EXPECT_EQ(result.deletedSynced, 40);
+    EXPECT_EQ(result.deletedUnsynced, 0);
+    ASSERT_TRUE(result.keptFromTsUtc && result.keptToTsUtc);
+    EXPECT_EQ(*result.keptFromTsUtc, tsUtc(0));
+    EXPECT_EQ(*result.keptToTsUtc, tsUtc(99));
     auto st = store->stats();
     EXPECT_EQ(st.synced, 40);
     EXPECT_EQ(st.unsynced, 20);
-    EXPECT_EQ(st.deleted_synced, 40);
+    EXPECT_EQ(st.deletedSynced, 40);
 
     // The backlog, when asked: evenly too, and counted apart.
     const auto second = store->deleteStratified(0, 10);
-    EXPECT_EQ(second.deleted_unsynced, 10);
+    EXPECT_EQ(second.deletedUnsynced, 10);
     const auto left = store->oldestUnsynced(100);
     ASSERT_EQ(left.size(), 10u);
     // First and last kept, the rest thinned evenly: no gap over two deleted neighbours.
-    EXPECT_EQ(left.front().reading_id, readingId(0));
-    EXPECT_EQ(left.back().reading_id, readingId(95));
+    EXPECT_EQ(left.front().readingId, readingId(0));
+    EXPECT_EQ(left.back().readingId, readingId(95));
     for (std::size_t i = 1; i < left.size(); ++i) {
         const int gap =
-            std::stoi(left[i].reading_id.substr(24)) - std::stoi(left[i - 1].reading_id.substr(24));
+            std::stoi(left[i].readingId.substr(24)) - std::stoi(left[i - 1].readingId.substr(24));
         EXPECT_LE(gap, 15) << i;
     }
     st = store->stats();
-    EXPECT_EQ(st.deleted_unsynced, 10);
-    EXPECT_EQ(st.deleted_synced, 40);
+    EXPECT_EQ(st.deletedUnsynced, 10);
+    EXPECT_EQ(st.deletedSynced, 40);
 }
 
 TEST_F(StoreContract, OldestUnsyncedUsesThePartialIndex) {

@@ -33,7 +33,7 @@ std::string tsLocal(int i) {
 
 agent::StoredReading reading(int i, const std::string& payload) {
     agent::StoredReading r;
-    r.reading_id = readingId(i);
+    r.readingId = readingId(i);
     r.json = R"({"device_id":"pi-test","reading_id":")" + readingId(i) + R"(","ts_utc":")" +
              tsUtc(i) + R"(","ts_local":")" + tsLocal(i) + R"(","payload":)" + payload + "}";
     return r;

@@ -247,8 +247,8 @@ StoreStats PostgresStore::stats() {
                  " pg_total_relation_size('sensor_project.readings')"
                  " FROM sensor_project.readings",
             into(r.unsynced), into(r.synced), into(r.quarantined), into(oldest),
-            into(r.deleted_synced), into(r.deleted_unsynced), into(r.size_bytes), now;
-        if (!oldest.isNull()) r.oldest_unsynced_ts_utc = oldest.value();
+            into(r.deletedSynced), into(r.deletedUnsynced), into(r.sizeBytes), now;
+        if (!oldest.isNull()) r.oldestUnsyncedTsUtc = oldest.value();
         return r;
     });
 }
@@ -271,8 +271,8 @@ RetentionResult PostgresStore::deleteStratified(std::int64_t synced_count,
                     use(deleted), use(name), now;
                 return static_cast<std::int64_t>(deleted);
             };
-            result.deleted_synced = deleteFrom(kHandledPool, synced_count, "deleted_synced");
-            result.deleted_unsynced = deleteFrom(kBacklogPool, unsynced_count, "deleted_unsynced");
+            result.deletedSynced = deleteFrom(kHandledPool, synced_count, "deleted_synced");
+            result.deletedUnsynced = deleteFrom(kBacklogPool, unsynced_count, "deleted_unsynced");
             Poco::Nullable<std::string> from;
             Poco::Nullable<std::string> to;
             s << std::string(
@@ -283,8 +283,8 @@ RetentionResult PostgresStore::deleteStratified(std::int64_t synced_count,
                 " FROM sensor_project.readings"),
                 into(from), into(to), now;
             s.commit();
-            if (!from.isNull()) result.kept_from_ts_utc = from.value();
-            if (!to.isNull()) result.kept_to_ts_utc = to.value();
+            if (!from.isNull()) result.keptFromTsUtc = from.value();
+            if (!to.isNull()) result.keptToTsUtc = to.value();
         } catch (...) {
             try {
                 s.rollback();
@@ -293,7 +293,7 @@ RetentionResult PostgresStore::deleteStratified(std::int64_t synced_count,
             }
             throw;
         }
-        if (result.deleted_synced + result.deleted_unsynced > 0) {
+        if (result.deletedSynced + result.deletedUnsynced > 0) {
             // Makes the dead rows' space reusable (and gives trailing pages back); the deletion
             // itself is committed, so a failure here is only logged.
             try {

@@ -25,8 +25,8 @@ class StoreUnavailable : public std::runtime_error {
 // A reading as the store holds it, ready to send: `json` is exactly what POST /readings/bulk
 // takes for one item ({"device_id","reading_id","ts_utc","ts_local","payload"}).
 struct StoredReading {
-    std::int64_t id = 0;     // the store's own row id, increasing in insertion order
-    std::string reading_id;  // UUIDv7 text
+    std::int64_t id = 0;    // the store's own row id, increasing in insertion order
+    std::string readingId;  // UUIDv7 text
     std::string json;
 };
 
@@ -34,17 +34,17 @@ struct StoreStats {
     std::int64_t unsynced = 0;     // backlog (not synced, not quarantined)
     std::int64_t synced = 0;       // synced and still kept
     std::int64_t quarantined = 0;  // refused by the server, kept, never resent
-    std::optional<std::string> oldest_unsynced_ts_utc;
-    std::int64_t deleted_synced = 0;    // by retention, over the store's life
-    std::int64_t deleted_unsynced = 0;  // by retention (data loss, logged), over the store's life
-    std::int64_t size_bytes = 0;        // on-disk size of the store (SQLite file / PG relation)
+    std::optional<std::string> oldestUnsyncedTsUtc;
+    std::int64_t deletedSynced = 0;    // by retention, over the store's life
+    std::int64_t deletedUnsynced = 0;  // by retention (data loss, logged), over the store's life
+    std::int64_t sizeBytes = 0;        // on-disk size of the store (SQLite file / PG relation)
 };
 
 struct RetentionResult {
-    std::int64_t deleted_synced = 0;
-    std::int64_t deleted_unsynced = 0;
-    std::optional<std::string> kept_from_ts_utc;  // time span kept, for the log line
-    std::optional<std::string> kept_to_ts_utc;
+    std::int64_t deletedSynced = 0;
+    std::int64_t deletedUnsynced = 0;
+    std::optional<std::string> keptFromTsUtc;  // time span kept, for the log line
+    std::optional<std::string> keptToTsUtc;
 };
 
 class ReadingStore {

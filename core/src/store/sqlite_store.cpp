@@ -215,11 +215,11 @@ StoreStats SqliteStore::stats() {
              " (SELECT value FROM store_counters WHERE name = 'deleted_synced'),"
              " (SELECT value FROM store_counters WHERE name = 'deleted_unsynced')",
             into(r.unsynced), into(r.synced), into(r.quarantined), into(oldest),
-            into(r.deleted_synced), into(r.deleted_unsynced), now;
-        if (!oldest.isNull()) r.oldest_unsynced_ts_utc = oldest.value();
+            into(r.deletedSynced), into(r.deletedUnsynced), now;
+        if (!oldest.isNull()) r.oldestUnsyncedTsUtc = oldest.value();
         return r;
     });
-    st.size_bytes = fileBytes();
+    st.sizeBytes = fileBytes();
     return st;
 }
 
@@ -239,15 +239,15 @@ RetentionResult SqliteStore::deleteStratified(std::int64_t synced_count,
                 use(name), now;
             return static_cast<std::int64_t>(deleted);
         };
-        result.deleted_synced = deleteFrom(kHandledPool, synced_count, "deleted_synced");
-        result.deleted_unsynced = deleteFrom(kBacklogPool, unsynced_count, "deleted_unsynced");
+        result.deletedSynced = deleteFrom(kHandledPool, synced_count, "deleted_synced");
+        result.deletedUnsynced = deleteFrom(kBacklogPool, unsynced_count, "deleted_unsynced");
         Poco::Nullable<std::string> from;
         Poco::Nullable<std::string> to;
         s << "SELECT min(ts_utc), max(ts_utc) FROM readings", into(from), into(to), now;
         s.commit();
-        if (!from.isNull()) result.kept_from_ts_utc = from.value();
-        if (!to.isNull()) result.kept_to_ts_utc = to.value();
-        if (result.deleted_synced + result.deleted_unsynced > 0) {
+        if (!from.isNull()) result.keptFromTsUtc = from.value();
+        if (!to.isNull()) result.keptToTsUtc = to.value();
+        if (result.deletedSynced + result.deletedUnsynced > 0) {
             // Hand the freed pages back to the filesystem, then checkpoint so the shrunken
             // file (not the WAL) is what the next disk check measures.
             s << "PRAGMA incremental_vacuum", now;

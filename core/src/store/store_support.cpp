@@ -26,8 +26,8 @@ void validateReading(const StoredReading& reading) {
         throw std::invalid_argument("reading has no \"payload\" object");
     }
     const std::string id = object->getValue<std::string>("reading_id");
-    if (!reading.reading_id.empty() && reading.reading_id != id) {
-        throw std::invalid_argument("reading_id " + reading.reading_id +
+    if (!reading.readingId.empty() && reading.readingId != id) {
+        throw std::invalid_argument("reading_id " + reading.readingId +
                                     " differs from the JSON's " + id);
     }
 }

@@ -13,7 +13,7 @@
 namespace sensorsys::agent::store_support {
 
 // Checks that `reading.json` is a reading object (string device_id, reading_id, ts_utc,
-// ts_local; object payload) and that its reading_id matches `reading.reading_id` when that is
+// ts_local; object payload) and that its reading_id matches `reading.readingId` when that is
 // set. Throws std::invalid_argument naming what is wrong: a malformed reading is a bug of the
 // caller, not an unavailable store, and retrying it would never succeed.
 void validateReading(const StoredReading& reading);

@@ -58,7 +58,7 @@ BulkAnswer interpretAnswer(int status, const std::string& body, const std::strin
                            bool was_gzip, std::size_t batch_size) {
     BulkAnswer answer;
     answer.status = status;
-    answer.retry_after = parseRetryAfter(retry_after);
+    answer.retryAfter = parseRetryAfter(retry_after);
     const std::string prefix = "HTTP " + std::to_string(status);
     if (status >= 200 && status < 300) {
         answer.kind = AnswerKind::Accepted;

@@ -33,7 +33,7 @@ struct BulkAnswer {
     AnswerKind kind = AnswerKind::Failed;
     int status = 0;  // HTTP status, 0 when no answer arrived
     std::vector<std::pair<std::size_t, std::string>> rejected;  // (index in batch, reason)
-    std::optional<std::chrono::seconds> retry_after;
+    std::optional<std::chrono::seconds> retryAfter;
     std::string message;  // for the log: status and the server's error text, or the cause
 };
 

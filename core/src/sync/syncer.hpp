@@ -21,30 +21,31 @@
 #include "store/reading_store.hpp"
 #include "sync/backoff.hpp"
 #include "sync/bulk_client.hpp"
+#include "sync/flight_window.hpp"
 #include "sync/idle_pool.hpp"
 
 namespace sensorsys::agent {
 
 struct SyncSettings {
-    std::size_t batch_size = 360;
+    std::size_t batchSize = 360;
     bool gzip = true;
-    std::chrono::milliseconds backoff_base{1000};
-    std::chrono::milliseconds backoff_max{300'000};
+    std::chrono::milliseconds backoffBase{1000};
+    std::chrono::milliseconds backoffMax{300'000};
     // Batches on the wire at once, each on its own connection: two keep the server's
     // database busy while the agent reads and encodes the next one. 1: strictly one after
     // the other.
-    std::size_t in_flight = 2;
+    std::size_t inFlight = 2;
 };
 
 // What --status shows about syncing.
 struct SyncState {
-    std::string last_result;  // "ok: HTTP 200 inserted ..." or the failure
-    std::optional<std::chrono::system_clock::time_point> last_attempt;
-    std::optional<std::chrono::system_clock::time_point> last_success;
+    std::string lastResult;  // "ok: HTTP 200 inserted ..." or the failure
+    std::optional<std::chrono::system_clock::time_point> lastAttempt;
+    std::optional<std::chrono::system_clock::time_point> lastSuccess;
     std::int64_t requests = 0;
     std::int64_t synced = 0;
     std::int64_t quarantined = 0;
-    bool plain_bodies = false;  // the server refused gzip once
+    bool plainBodies = false;  // the server refused gzip once
 };
 
 class Syncer {
@@ -70,6 +71,20 @@ class Syncer {
     // What `answer` to this batch means for the store, synchronously; bisects 400/413/422.
     std::optional<std::chrono::milliseconds> handle(std::span<const StoredReading> batch,
                                                     const BulkAnswer& answer);
+    // A 2xx: marks what was stored synced and quarantines what was rejected. Throws what the
+    // store throws.
+    void accept(std::span<const StoredReading> batch, const BulkAnswer& answer);
+    // A refusal of the whole batch: resends its halves, quarantines a single reading.
+    std::optional<std::chrono::milliseconds> bisect(std::span<const StoredReading> batch,
+                                                    const BulkAnswer& answer);
+    // The window's pending mark is settled and counted; a store error means a backoff.
+    std::optional<std::chrono::milliseconds> settle(FlightWindow& window);
+    // The oldest flight was confirmed in full: the next batch goes out, then it is marked.
+    std::optional<std::chrono::milliseconds> confirm(FlightWindow& window, const BulkAnswer& answer,
+                                                     const std::atomic<bool>& stop);
+    // Anything but a clean success: every flight lands and every answer is handled in order.
+    std::optional<std::chrono::milliseconds> handleInOrder(FlightWindow& window,
+                                                           const BulkAnswer& answer);
     std::chrono::milliseconds failed(const std::string& what, bool loud);
     void record(const std::string& result, bool success);
 
