@@ -2,7 +2,7 @@
 """Writes the seed corpora under fuzz/corpus/ (run it after changing the seeds or the vectors).
 
 server_request: valid requests from tests/server (and a few refused ones), as raw HTTP/1.1.
-plugin_output:  the three plugins' outputs as CONTRACT §3 shows them, plus refused outputs.
+json_layer:     the three plugins' outputs as CONTRACT §3 shows them, plus refused outputs.
 bme280:         every vector of tests/data/bme280_vectors.json in the bme280 target's layout
                 (chip id, calibration blocks, data registers), the first few with status bytes.
 Existing files are overwritten; files libFuzzer added are left alone.
@@ -102,11 +102,16 @@ outputs = {
     "nested_61.json": '{"a": ' + "[" * 60 + "]" * 60 + "}",
     "long_number.json": '{"a": 1.' + "0" * 600 + "}",
     "tiny_exponent.json": '{"a": 1e-1001}',
+    # Where the agent and the server must agree: the depth boundary, surrogates, and text that
+    # is more than one value once spliced into a reading's payload.
+    "nested_60.json": '{"a": ' + "[" * 59 + "]" * 59 + "}",
+    "unpaired_surrogate.json": '{"a": "\\ud800"}',
+    "spliced_values.json": '{"a": 1}, "b": {"c": 2}',
     # Found by fuzzing: an error text cut mid-character made an error object that was not UTF-8.
     "cut_error_text.txt": b"no device at /dev/caf\xc3\xa9, cut \xe2\x82",
 }
 for name, data in outputs.items():
-    write("plugin_output", name, data)
+    write("json_layer", name, data)
 
 vectors = json.loads((ROOT / "tests" / "data" / "bme280_vectors.json").read_text())
 for i, v in enumerate(vectors):

@@ -12,9 +12,10 @@
 #include "api_request.h"
 #include "body_limits.h"
 #include "fuzz_check.hpp"
-#include "json_cursor.h"
-#include "json_text.h"
 #include "timestamp.h"
+
+#include <sensorsys/common/json_cursor.hpp>
+#include <sensorsys/common/json_text.hpp>
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
@@ -30,6 +31,7 @@
 
 namespace {
 
+using namespace sensorsys;
 using namespace sensorsys::server;
 using sensorsys::fuzz::fail;
 using sensorsys::fuzz::require;

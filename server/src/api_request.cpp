@@ -1,8 +1,7 @@
 #include "api_request.h"
 
-#include "json_text.h"
-
-#include "json_cursor.h"
+#include <sensorsys/common/json_cursor.hpp>
+#include <sensorsys/common/json_text.hpp>
 
 #include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>
@@ -117,14 +116,6 @@ std::optional<std::string> percentDecode(std::string_view s, bool plusIsSpace) {
         }
     }
     return out;
-}
-
-std::size_t utf8Length(std::string_view s) {
-    std::size_t n = 0;
-    for (char c : s) {
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-    }
-    return n;
 }
 
 std::optional<std::string> deviceIdProblem(std::string_view id) {

@@ -1,6 +1,6 @@
 #include "api_service.h"
 
-#include "json_text.h"
+#include <sensorsys/common/json_text.hpp>
 
 #include <Poco/Logger.h>
 

@@ -1,6 +1,6 @@
 #include "reading_store.h"
 
-#include "json_text.h"
+#include <sensorsys/common/json_text.hpp>
 
 #include <Poco/Data/Statement.h>
 

@@ -2,7 +2,6 @@
 #include <chrono>
 #include <sensorsys/common/uuid_v7.hpp>
 #include "api_request.h"
-#include "json_text.h"
 
 #include <gtest/gtest.h>
 
@@ -39,17 +38,6 @@ TEST(Timestamp, FormatsLikePythonIsoformatWithTheOriginalOffset) {
               "2026-11-27T06:00:00.000123-05:30");
     EXPECT_EQ(formatUtcForSql(0), "1970-01-01T00:00:00.000000Z");
     EXPECT_EQ(formatUtcForSql(-1), "1969-12-31T23:59:59.999999Z");
-}
-
-TEST(JsonText, EscapesAndValidatesUtf8) {
-    EXPECT_EQ(jsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
-    EXPECT_TRUE(isValidUtf8("h\xC3\xA9llo \xF0\x9F\x98\x80"));
-    std::size_t at = 0;
-    EXPECT_FALSE(isValidUtf8("ab\xC0\xAF", &at));  // overlong
-    EXPECT_EQ(at, 2u);
-    EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));      // surrogate
-    EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
-    EXPECT_FALSE(isValidUtf8("\xE2\x82"));          // truncated
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-#include "json_text.h"
+#include <sensorsys/common/json_text.hpp>
 
-namespace sensorsys::server {
+namespace sensorsys {
 
 namespace {
 
@@ -114,4 +114,29 @@ bool isValidUtf8(std::string_view s, std::size_t* badOffset) {
     return true;
 }
 
-}  // namespace sensorsys::server
+std::size_t utf8Length(std::string_view s) {
+    std::size_t n = 0;
+    for (const char c : s) {
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    }
+    return n;
+}
+
+std::string repairedUtf8(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t len = p[i] < 0x80 ? 1 : utf8SequenceLength(p, s.size(), i);
+        if (len == 0) {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        } else {
+            out.append(s.substr(i, len));
+            i += len;
+        }
+    }
+    return out;
+}
+
+}  // namespace sensorsys

@@ -1,10 +1,28 @@
-#include "json_cursor.h"
+#include <sensorsys/common/json_cursor.hpp>
 
-namespace sensorsys::server {
+namespace sensorsys {
 
 namespace {
-constexpr std::size_t kMaxNumberChars = 500;
-constexpr int kMaxExponent = 1000;
+
+// Appends code point cp (at most U+10FFFF, no surrogate) as UTF-8.
+void appendUtf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
 }  // namespace
 
 const char* JsonCursor::kindName(Kind kind) {
@@ -25,8 +43,8 @@ const char* JsonCursor::kindName(Kind kind) {
     return "value";
 }
 
-void JsonCursor::fail(const std::string& what) const {
-    throw JsonSyntaxError(what, _pos);
+void JsonCursor::fail(const std::string& what, JsonSyntaxError::Problem problem) const {
+    throw JsonSyntaxError(what, _pos, problem);
 }
 
 void JsonCursor::ws() {
@@ -94,13 +112,27 @@ void JsonCursor::skipNumber() {
         if (!digit()) fail("invalid number");
         int exponent = 0;
         while (digit()) {
-            if (exponent <= kMaxExponent) exponent = exponent * 10 + (_text[_pos] - '0');
+            if (exponent <= kMaxJsonExponent) exponent = exponent * 10 + (_text[_pos] - '0');
             ++_pos;
         }
         (void)negative;
-        if (exponent > kMaxExponent) fail("number out of range (exponent beyond 1000)");
+        if (exponent > kMaxJsonExponent) {
+            fail("number out of range (exponent beyond " + std::to_string(kMaxJsonExponent) + ")",
+                 JsonSyntaxError::Problem::Unstorable);
+        }
     }
-    if (_pos - start > kMaxNumberChars) fail("number out of range (more than 500 characters)");
+    if (_pos - start > kMaxJsonNumberChars) {
+        fail("number out of range (more than " + std::to_string(kMaxJsonNumberChars) +
+                 " characters)",
+             JsonSyntaxError::Problem::Unstorable);
+    }
+}
+
+std::string_view JsonCursor::readNumber() {
+    if (peek() != Kind::Number) fail("expected a number");
+    const std::size_t start = _pos;
+    skipNumber();
+    return slice(start, _pos);
 }
 
 unsigned JsonCursor::hex4() {
@@ -135,78 +167,71 @@ std::string JsonCursor::readString() {
             return out;
         }
         if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
-        if (c != '\\') {
-            out.push_back(c);
-            ++_pos;
-            continue;
-        }
         ++_pos;
-        if (_pos >= _text.size()) fail("unexpected end of text in a string");
-        const char e = _text[_pos++];
-        switch (e) {
-            case '"':
-                out.push_back('"');
-                break;
-            case '\\':
-                out.push_back('\\');
-                break;
-            case '/':
-                out.push_back('/');
-                break;
-            case 'b':
-                out.push_back('\b');
-                break;
-            case 'f':
-                out.push_back('\f');
-                break;
-            case 'n':
-                out.push_back('\n');
-                break;
-            case 'r':
-                out.push_back('\r');
-                break;
-            case 't':
-                out.push_back('\t');
-                break;
-            case 'u': {
-                unsigned cp = hex4();
-                if (cp == 0)
-                    fail("\\u0000 is not allowed (PostgreSQL cannot store NUL characters)");
-                if (cp >= 0xDC00 && cp <= 0xDFFF) fail("unpaired low surrogate in \\u escape");
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (_text.substr(_pos, 2) != "\\u")
-                        fail("unpaired high surrogate in \\u escape");
-                    _pos += 2;
-                    const unsigned low = hex4();
-                    if (low < 0xDC00 || low > 0xDFFF) fail("unpaired high surrogate in \\u escape");
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                }
-                if (cp < 0x80) {
-                    out.push_back(static_cast<char>(cp));
-                } else if (cp < 0x800) {
-                    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-                    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-                } else if (cp < 0x10000) {
-                    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-                    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-                    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-                } else {
-                    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-                    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-                    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-                    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-                }
-                break;
-            }
-            default:
-                --_pos;
-                fail("invalid escape in a string");
+        if (c == '\\') {
+            readEscape(out);
+        } else {
+            out.push_back(c);
         }
     }
 }
 
+// After the backslash: appends what the escape stands for.
+void JsonCursor::readEscape(std::string& out) {
+    if (_pos >= _text.size()) fail("unexpected end of text in a string");
+    const char e = _text[_pos++];
+    switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+            out.push_back(e);
+            return;
+        case 'b':
+            out.push_back('\b');
+            return;
+        case 'f':
+            out.push_back('\f');
+            return;
+        case 'n':
+            out.push_back('\n');
+            return;
+        case 'r':
+            out.push_back('\r');
+            return;
+        case 't':
+            out.push_back('\t');
+            return;
+        case 'u':
+            break;
+        default:
+            --_pos;
+            fail("invalid escape in a string");
+    }
+    unsigned cp = hex4();
+    if (cp == 0) {
+        fail("\\u0000 is not allowed (PostgreSQL cannot store NUL characters)",
+             JsonSyntaxError::Problem::Unstorable);
+    }
+    if (cp >= 0xDC00 && cp <= 0xDFFF) fail("unpaired low surrogate in \\u escape");
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (_text.substr(_pos, 2) != "\\u") fail("unpaired high surrogate in \\u escape");
+        _pos += 2;
+        const unsigned low = hex4();
+        if (low < 0xDC00 || low > 0xDFFF) fail("unpaired high surrogate in \\u escape");
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+    }
+    appendUtf8(out, cp);
+}
+
+void JsonCursor::requireDepth(int depth) const {
+    if (depth >= _maxDepth) {
+        fail("nested too deeply (more than " + std::to_string(_maxDepth) + " levels)",
+             JsonSyntaxError::Problem::TooDeep);
+    }
+}
+
 void JsonCursor::beginObject(int depth) {
-    if (depth >= kMaxDepth) fail("nested too deeply (more than 64 levels)");
+    requireDepth(depth);
     expect('{');
 }
 
@@ -225,7 +250,7 @@ bool JsonCursor::nextKey(bool& first, std::string& key) {
 }
 
 void JsonCursor::beginArray(int depth) {
-    if (depth >= kMaxDepth) fail("nested too deeply (more than 64 levels)");
+    requireDepth(depth);
     expect('[');
 }
 
@@ -275,4 +300,4 @@ void JsonCursor::end() {
     if (_pos != _text.size()) fail("unexpected text after the JSON value");
 }
 
-}  // namespace sensorsys::server
+}  // namespace sensorsys

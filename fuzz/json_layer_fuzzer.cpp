@@ -1,18 +1,24 @@
-// Fuzz target: the agent's validation of what a plugin's read produced (validatePluginOutput)
-// and the error objects that replace a refused output (errorObject). Input: the bytes a plugin
-// wrote into its output buffer.
+// Fuzz target: the JSON layer the agent and the server share (common/json_cursor, json_text),
+// through both of its entry points on the same input: the agent's validation of what a plugin's
+// read produced (validatePluginOutput), with the error objects that replace a refused output
+// (errorObject), and the server's bulk request parser with the input as one sensor's value in a
+// reading's payload. Input: the bytes a plugin wrote into its output buffer.
 //
 // CONTRACT §2: an output is either kept or becomes {"error": ...} for that plugin; it never
-// crashes the agent. Checked here beyond that: an accepted output is its own trimmed text and
-// is accepted again; and whatever the agent puts into a reading (the output, or an error object
-// made from any message, such as a plugin's error text cut at the host's buffer size) is
-// stored by the server: a reading the server refuses would be quarantined, losing every
-// sensor's value of that tick, not just this plugin's.
+// crashes the agent. Checked here beyond that: the agent keeps an output exactly when the server
+// stores it (but for the agent's own cap and its numbers-fit-a-double rule); an accepted output
+// is its own trimmed text and is accepted again; and whatever the agent puts into a reading (the
+// output, or an error object made from any message, such as a plugin's error text cut at the
+// host's buffer size) is stored by the server: a reading the server refuses would be
+// quarantined, losing every sensor's value of that tick, not just this plugin's.
 #include "fuzz_check.hpp"
 #include "plugin_output.hpp"
 #include "reading.hpp"
 
 #include "api_request.h"
+
+#include <sensorsys/common/json_cursor.hpp>
+#include <sensorsys/common/json_text.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -22,6 +28,7 @@
 
 namespace {
 
+using namespace sensorsys;
 using namespace sensorsys::agent;
 using sensorsys::fuzz::fail;
 using sensorsys::fuzz::require;
@@ -47,6 +54,42 @@ void requireStoredByServer(const std::string& sensorJson, std::string_view what)
     }
     require(req.rejected.empty() && req.readings.size() == 1,
             std::string(what) + " makes a reading the server rejects", sensorJson);
+}
+
+// The server's verdict on the input as one sensor's value of a reading (the server's own
+// reading-payload path), for an input that is one object: a plugin's output must be one
+// (CONTRACT §2) while the server stores any value, and spliced into the body, text such as
+// `{}, "b": {}` would be read as more than one value.
+bool serverStoresAsSensorValue(std::string_view text) {
+    try {
+        JsonCursor alone(text);
+        if (alone.peek() != JsonCursor::Kind::Object) return false;
+        alone.skipValue(0);
+        alone.end();
+    } catch (const JsonSyntaxError&) {
+        return false;
+    }
+    const std::string body = R"({"readings":[{"reading_id":"0190f1c2-0000-7000-8000-00000000000a",)"
+                             R"("device_id":"pi-fuzz","ts_utc":"2026-11-27T05:00:00Z",)"
+                             R"("ts_local":"2026-11-27T06:00:00+01:00","payload":{"fuzz":)" +
+                             std::string(text) + "}}]}";
+    namespace server = sensorsys::server;
+    const server::ApiRequest req =
+        server::parseRequest("POST", "/readings/bulk", {{"Content-Type", "application/json"}}, body,
+                             server::RequestLimits{});
+    return !req.error && req.rejected.empty() && req.readings.size() == 1;
+}
+
+// The agent and the server agree on the input, but for the agent's own rules.
+void requireAgreement(std::string_view text, bool agentKeeps, PluginOutputError::Reason reason) {
+    const bool serverStores = serverStoresAsSensorValue(text);
+    if (agentKeeps) {
+        require(serverStores, "the agent keeps an output the server does not store", text);
+        return;
+    }
+    require(!serverStores || reason == PluginOutputError::Reason::TooLarge ||
+                reason == PluginOutputError::Reason::NotADouble,
+            "the agent refuses an output the server stores", text);
 }
 
 void checkErrorObject(const std::string& message) {
@@ -80,7 +123,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         require(again == accepted, "validation is not idempotent", accepted);
         requireStoredByServer(accepted, "accepted output");
+        requireAgreement(text, true, PluginOutputError::Reason::Other);
     } catch (const PluginOutputError& e) {
+        requireAgreement(text, false, e.reason());
         // What the agent stores instead (sensor_instance.cpp).
         checkErrorObject(std::string("fuzz: ") + e.what());
     }
