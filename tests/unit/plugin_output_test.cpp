@@ -73,7 +73,7 @@ TEST(PluginOutput, ErrorObjectEscapesTheMessage) {
     EXPECT_EQ(errorObject("bad \"quote\"\n"), R"({"error":"bad \"quote\"\n"})");
 }
 
-// Found by fuzz/plugin_output_fuzzer.cpp: outputs the agent kept made readings the server
+// Found by fuzz/json_layer_fuzzer.cpp: outputs the agent kept made readings the server
 // refused (and the agent then quarantined, with every other sensor's value of that tick).
 TEST(PluginOutput, RefusesJsonTheServerCannotStore) {
     EXPECT_THAT(refusal(R"({"a": "x\u0000y"})"), HasSubstr("\\u0000"));
@@ -91,7 +91,7 @@ TEST(PluginOutput, RefusesJsonTheServerCannotStore) {
     EXPECT_EQ(refusal(R"({"a": 1e-999, "b": -0.5E+3})"), "(accepted)");
 }
 
-// Found by fuzz/plugin_output_fuzzer.cpp: a plugin's error text cut mid-character made an error
+// Found by fuzz/json_layer_fuzzer.cpp: a plugin's error text cut mid-character made an error
 // object that was not UTF-8, so the server refused the whole reading.
 TEST(PluginOutput, ErrorObjectReplacesBytesThatAreNotUtf8) {
     const std::string object = errorObject("no device at /dev/caf\xc3\xa9 \xff, cut \xe2\x82");
