@@ -2,6 +2,8 @@
 // (method, target, headers, body) so unit tests and fuzzers call it directly. Thread-safe.
 #pragma once
 
+#include "request_target.h"
+#include "route.h"
 #include "timestamp.h"
 
 #include <cstdint>
@@ -12,21 +14,6 @@
 #include <vector>
 
 namespace sensorsys::server {
-
-enum class Route {
-    Unknown,
-    ReadingsCreate,  // POST /readings
-    ReadingsBulk,    // POST /readings/bulk
-    ReadingsQuery,   // GET /readings
-    ReadingsLatest,  // GET /readings/latest
-    Devices,         // GET /devices
-    AuthCheck,       // GET /auth/check
-    Health,          // GET /health
-    Metrics,         // GET /metrics
-};
-
-// A stable label for logs and metrics ("readings_bulk", ...; "unknown").
-const char* routeName(Route route);
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -43,6 +30,8 @@ struct ApiError {
 
     std::string body() const;  // {"error": ..., "detail": ...}
 };
+
+ApiError apiError(int status, std::string error, std::string detailJson = "null");
 
 struct ReadingInput {
     std::optional<std::string> readingId;  // canonical lower-case UUID; none = server makes one
@@ -78,8 +67,11 @@ struct RequestLimits {
     int maxPageRows = 10000;
 };
 
+struct RouteEntry;
+
 struct ApiRequest {
     Route route = Route::Unknown;
+    const RouteEntry* entry = nullptr;  // the table entry that took it; nullptr with 404/405/400
     bool head = false;                  // HEAD: answered like GET without a body
     std::optional<std::string> bearer;  // the presented token
     bool authorizationMalformed = false;
@@ -94,10 +86,23 @@ struct ApiRequest {
     std::optional<std::string> deviceId;    // ReadingsLatest
 };
 
+class RouteTable;
+
 // target is the request-target (path and query). body is the body as received (after
 // de-chunking, before content decoding); gzip is inflated here, bounded by maxBodyBytes.
+// The route is looked up in routes; the entry's reader fills the route's fields.
+ApiRequest parseRequest(const RouteTable& routes, std::string_view method, std::string_view target,
+                        const Headers& headers, std::string_view body, const RequestLimits& limits);
+
+// The same over the service's own routes (apiRoutes()).
 ApiRequest parseRequest(std::string_view method, std::string_view target, const Headers& headers,
                         std::string_view body, const RequestLimits& limits);
+
+// Readers of the built-in query routes (RouteEntry::reader): GET /readings, GET /readings/latest.
+void readRangeQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                    const RequestLimits& limits, ApiRequest& request);
+void readLatestQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                     const RequestLimits& limits, ApiRequest& request);
 
 // Exposed for tests: the UUID in canonical lower-case form, or nothing.
 std::optional<std::string> canonicalUuid(std::string_view text);
@@ -105,8 +110,5 @@ std::optional<std::string> canonicalUuid(std::string_view text);
 // Cursor text used in Link URLs ("<micros>.<id>") and its parser.
 std::string formatCursor(const Cursor& cursor);
 std::optional<Cursor> parseCursor(std::string_view text);
-
-// Percent-encoding of a query value (RFC 3986 unreserved characters kept).
-std::string encodeQueryValue(std::string_view value);
 
 }  // namespace sensorsys::server
