@@ -224,6 +224,27 @@ void validateBulkItems(const std::vector<RawReading>& items, ApiRequest& req) {
     }
 }
 
+// Decodes the body into text and walks all of it with walk; false with req.error set when the
+// body cannot be decoded or is not JSON. The whole body is read first: a syntax error anywhere
+// is a 400 before any 422.
+template <class Walk>
+bool walkBody(const Headers& headers, std::string_view body, const RequestLimits& limits,
+              ApiRequest& req, std::string& text, Walk&& walk) {
+    if (auto e = decodeJsonBody(headers, body, limits, text)) {
+        req.error = std::move(e);
+        return false;
+    }
+    JsonCursor c(text);
+    try {
+        walk(c);
+        c.end();
+    } catch (const JsonSyntaxError& e) {
+        req.error = syntaxError(e);
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string fieldDetail(std::string_view field, std::string_view problem) {
@@ -273,19 +294,10 @@ std::optional<std::string> canonicalUuid(std::string_view s) {
 void readReadingBody(const RequestTarget&, const Headers& headers, std::string_view body,
                      const RequestLimits& limits, ApiRequest& req) {
     std::string text;
-    if (auto e = decodeJsonBody(headers, body, limits, text)) {
-        req.error = std::move(e);
-        return;
-    }
-    JsonCursor c(text);
     RawReading single;
-    try {
-        single = readReading(c, 0);
-        c.end();
-    } catch (const JsonSyntaxError& e) {
-        req.error = syntaxError(e);
+    if (!walkBody(headers, body, limits, req, text,
+                  [&](JsonCursor& c) { single = readReading(c, 0); }))
         return;
-    }
     auto problems = validateReading(single, req.reading);
     if (!problems.empty()) req.error = apiError(422, "invalid reading", problemsDetail(problems));
 }
@@ -293,25 +305,16 @@ void readReadingBody(const RequestTarget&, const Headers& headers, std::string_v
 void readBulkBody(const RequestTarget&, const Headers& headers, std::string_view body,
                   const RequestLimits& limits, ApiRequest& req) {
     std::string text;
-    if (auto e = decodeJsonBody(headers, body, limits, text)) {
-        req.error = std::move(e);
-        return;
-    }
-    // Read the whole body first: a syntax error anywhere is a 400 before any 422.
-    JsonCursor c(text);
     RawBulk bulk;
-    try {
+    const bool read = walkBody(headers, body, limits, req, text, [&](JsonCursor& c) {
         bulk.rootKind = c.peek();
         if (bulk.rootKind != JsonCursor::Kind::Object) {
             c.skipValue(0);
         } else {
             readBulkMembers(c, bulk);
         }
-        c.end();
-    } catch (const JsonSyntaxError& e) {
-        req.error = syntaxError(e);
-        return;
-    }
+    });
+    if (!read) return;
     if (auto e = bulkShapeError(bulk)) {
         req.error = std::move(e);
         return;
