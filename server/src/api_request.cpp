@@ -1,6 +1,6 @@
 #include "api_request.h"
 
-#include "json_text.h"
+#include "json_answer.h"
 #include "reading_validation.h"
 #include "route_table.h"
 
@@ -17,19 +17,14 @@ const std::string* findHeader(const Headers& headers, std::string_view name) {
 }
 
 std::string ApiError::body() const {
-    std::string out = "{\"error\": ";
-    appendJsonString(out, error);
-    out += ", \"detail\": ";
-    out += detailJson;
-    out += "}";
-    return out;
+    return jsonText(jsonObject({{"error", error}, {"detail", detail}}));
 }
 
-ApiError apiError(int status, std::string error, std::string detailJson) {
+ApiError apiError(int status, std::string error, Poco::Dynamic::Var detail) {
     ApiError e;
     e.status = status;
     e.error = std::move(error);
-    e.detailJson = std::move(detailJson);
+    e.detail = std::move(detail);
     return e;
 }
 
@@ -106,7 +101,7 @@ void readLatestQuery(const RequestTarget& target, const Headers&, std::string_vi
     const std::string* device = target.param("device_id");
     if (!device) return;
     if (auto p = deviceIdProblem(*device)) {
-        req.error = apiError(422, "invalid query", "[" + fieldDetail("device_id", *p) + "]");
+        req.error = apiError(422, "invalid query", jsonArray({fieldDetail("device_id", *p)}));
     } else {
         req.deviceId = *device;
     }
@@ -136,8 +131,7 @@ ApiRequest parseRequest(const RouteTable& routes, std::string_view method, std::
     readAuthorization(headers, req);
     auto parsed = parseTarget(target);
     if (!parsed || parsed->path.empty() || parsed->path.front() != '/') {
-        req.error = apiError(400, "malformed request target",
-                             jsonString(std::string(target.substr(0, 200))));
+        req.error = apiError(400, "malformed request target", std::string(target.substr(0, 200)));
         return req;
     }
     req.entry = routes.match(method, parsed->path, req.error);
@@ -146,7 +140,7 @@ ApiRequest parseRequest(const RouteTable& routes, std::string_view method, std::
     req.head = method == "HEAD";
     if (static_cast<std::int64_t>(body.size()) > limits.maxBodyBytes) {
         req.error = apiError(413, "body over the limit",
-                             "{\"limit_bytes\": " + std::to_string(limits.maxBodyBytes) + "}");
+                             jsonObject({{"limit_bytes", limits.maxBodyBytes}}));
         return req;
     }
     if (req.entry->reader) req.entry->reader(*parsed, headers, body, limits, req);

@@ -6,6 +6,8 @@
 #include "route.h"
 #include "timestamp.h"
 
+#include <Poco/Dynamic/Var.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,15 +25,15 @@ const std::string* findHeader(const Headers& headers, std::string_view name);
 // An answer that ends the request: status, JSON error body parts and extra headers.
 struct ApiError {
     int status = 400;
-    std::string error;                // what was wrong, for people
-    std::string detailJson = "null";  // JSON value naming the field / index / header
-    Headers headers;                  // e.g. Allow, WWW-Authenticate, Retry-After
-    bool closeConnection = false;     // the body was not read to its end
+    std::string error;             // what was wrong, for people
+    Poco::Dynamic::Var detail;     // names the field / index / header (json_answer.h); empty: null
+    Headers headers;               // e.g. Allow, WWW-Authenticate, Retry-After
+    bool closeConnection = false;  // the body was not read to its end
 
     std::string body() const;  // {"error": ..., "detail": ...}
 };
 
-ApiError apiError(int status, std::string error, std::string detailJson = "null");
+ApiError apiError(int status, std::string error, Poco::Dynamic::Var detail = {});
 
 struct ReadingInput {
     std::optional<std::string> readingId;  // canonical lower-case UUID; none = server makes one

@@ -1,5 +1,6 @@
 #include "api_service.h"
 
+#include "json_answer.h"
 #include "json_text.h"
 
 #include <Poco/Logger.h>
@@ -20,7 +21,7 @@ ApiResponse errorResponse(const ApiError& error) {
 namespace {
 
 ApiResponse unauthorized(const char* problem, const char* description) {
-    ApiError e = apiError(401, description, "{\"header\": \"Authorization\"}");
+    ApiError e = apiError(401, description, jsonObject({{"header", "Authorization"}}));
     std::string challenge = "Bearer realm=\"sensorsys\"";
     if (problem) challenge += std::string(", error=\"") + problem + "\"";
     e.headers.emplace_back("WWW-Authenticate", challenge);
@@ -73,21 +74,21 @@ ApiResponse ApiService::handle(const ApiRequest& request) {
     try {
         return authorizeAndRun(request);
     } catch (const PoolTimeout& e) {
-        ApiError err = apiError(503, "database busy", jsonString(e.what()));
+        ApiError err = apiError(503, "database busy", std::string(e.what()));
         err.headers.emplace_back("Retry-After", "1");
         return errorResponse(err);
     } catch (const DatabaseUnavailable& e) {
-        ApiError err = apiError(503, "database unavailable", jsonString(e.what()));
+        ApiError err = apiError(503, "database unavailable", std::string(e.what()));
         err.headers.emplace_back("Retry-After", "5");
         return errorResponse(err);
     } catch (const Poco::Exception& e) {
         Poco::Logger::get("sensorsys-server")
             .error("%s: %s", routeName(request.route), e.displayText());
-        return errorResponse(apiError(500, "internal error", jsonString(e.displayText())));
+        return errorResponse(apiError(500, "internal error", e.displayText()));
     } catch (const std::exception& e) {
         Poco::Logger::get("sensorsys-server")
             .error("%s: %s", routeName(request.route), std::string(e.what()));
-        return errorResponse(apiError(500, "internal error", jsonString(e.what())));
+        return errorResponse(apiError(500, "internal error", std::string(e.what())));
     }
 }
 
@@ -111,9 +112,9 @@ std::optional<ApiResponse> ApiService::authorize(const ApiRequest& request, Prin
     if (!p) return unauthorized("invalid_token", "unknown or revoked token");
     principal = *p;
     if (scopeAllows(request.entry->access, principal.scope)) return std::nullopt;
-    return errorResponse(apiError(403, "this token may not use this route",
-                                  std::string("{\"scope\": \"") + scopeName(principal.scope) +
-                                      "\", \"route\": \"" + routeName(request.route) + "\"}"));
+    return errorResponse(apiError(
+        403, "this token may not use this route",
+        jsonObject({{"scope", scopeName(principal.scope)}, {"route", routeName(request.route)}})));
 }
 
 ApiResponse ApiService::latestReading(const ApiRequest& request) {
@@ -121,7 +122,8 @@ ApiResponse ApiService::latestReading(const ApiRequest& request) {
     if (!latest) {
         return errorResponse(apiError(
             404, "no readings found",
-            request.deviceId ? "{\"device_id\": " + jsonString(*request.deviceId) + "}" : "null"));
+            request.deviceId ? Poco::Dynamic::Var(jsonObject({{"device_id", *request.deviceId}}))
+                             : Poco::Dynamic::Var()));
     }
     ApiResponse r;
     r.body = latest->json();
@@ -136,10 +138,12 @@ ApiResponse ApiService::devices() {
 
 ApiResponse ApiService::authCheck(const Principal& principal) {
     ApiResponse r;
-    r.body = std::string("{\"scope\": \"") + scopeName(principal.scope) + "\", \"device_id\": " +
-             (principal.deviceId.empty() ? std::string("null") : jsonString(principal.deviceId)) +
-             ", \"server_time\": \"" + nowUtc() +
-             "\", \"auth_enabled\": " + (_config.authEnabled ? "true" : "false") + "}";
+    const auto deviceId =
+        principal.deviceId.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(principal.deviceId);
+    r.body = jsonText(jsonObject({{"scope", scopeName(principal.scope)},
+                                  {"device_id", deviceId},
+                                  {"server_time", nowUtc()},
+                                  {"auth_enabled", _config.authEnabled}}));
     return r;
 }
 
@@ -153,10 +157,10 @@ ApiResponse ApiService::metricsText() {
 ApiResponse ApiService::createReading(const ApiRequest& request, const Principal& principal) {
     const auto& reading = request.reading;
     if (principal.scope == Scope::Device && reading.deviceId != principal.deviceId) {
-        return errorResponse(
-            apiError(403, "this token may not write readings of this device",
-                     "{\"field\": \"device_id\", \"value\": " + jsonString(reading.deviceId) +
-                         ", \"allowed\": " + jsonString(principal.deviceId) + "}"));
+        return errorResponse(apiError(403, "this token may not write readings of this device",
+                                      jsonObject({{"field", "device_id"},
+                                                  {"value", reading.deviceId},
+                                                  {"allowed", principal.deviceId}})));
     }
     auto result = reading.readingId ? retryOnce([&] { return _readings.insert(reading); })
                                     : _readings.insert(reading);
@@ -171,12 +175,12 @@ ApiResponse ApiService::createBulk(const ApiRequest& request, const Principal& p
     if (principal.scope == Scope::Device) {
         for (std::size_t i = 0; i < request.readings.size(); ++i) {
             if (request.readings[i].deviceId != principal.deviceId) {
-                return errorResponse(
-                    apiError(403, "this token may not write readings of this device",
-                             "{\"index\": " + std::to_string(request.readingIndex[i]) +
-                                 ", \"field\": \"device_id\", \"value\": " +
-                                 jsonString(request.readings[i].deviceId) +
-                                 ", \"allowed\": " + jsonString(principal.deviceId) + "}"));
+                return errorResponse(apiError(403,
+                                              "this token may not write readings of this device",
+                                              jsonObject({{"index", request.readingIndex[i]},
+                                                          {"field", "device_id"},
+                                                          {"value", request.readings[i].deviceId},
+                                                          {"allowed", principal.deviceId}})));
             }
         }
     }
@@ -271,15 +275,14 @@ ApiResponse ApiService::health() {
             _readings.ping();
             return 0;
         });
-        r.body = "{\"status\": \"ok\", \"database\": \"ok\"}";
+        r.body = jsonText(jsonObject({{"status", "ok"}, {"database", "ok"}}));
     } catch (const std::exception& e) {
         r.status = 503;
         r.headers.emplace_back("Retry-After", "5");
-        r.body =
-            "{\"status\": \"error\", \"database\": \"unreachable\", \"error\": \"database "
-            "unavailable\", "
-            "\"detail\": " +
-            jsonString(e.what()) + "}";
+        r.body = jsonText(jsonObject({{"status", "error"},
+                                      {"database", "unreachable"},
+                                      {"error", "database unavailable"},
+                                      {"detail", std::string(e.what())}}));
     }
     return r;
 }

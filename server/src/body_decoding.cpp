@@ -1,5 +1,6 @@
 #include "body_decoding.h"
 
+#include "json_answer.h"
 #include "json_text.h"
 
 #include <Poco/Exception.h>
@@ -18,9 +19,9 @@ std::optional<ApiError> checkContentType(const Headers& headers) {
     const bool json = media == "application/json" ||
                       (media.starts_with("application/") && media.ends_with("+json"));
     if (json) return std::nullopt;
-    return apiError(415, "unsupported content type",
-                    "{\"header\": \"Content-Type\", \"value\": " + jsonString(*ct) +
-                        ", \"allowed\": \"application/json\"}");
+    return apiError(
+        415, "unsupported content type",
+        jsonObject({{"header", "Content-Type"}, {"value", *ct}, {"allowed", "application/json"}}));
 }
 
 std::optional<ApiError> inflateGzip(std::string_view body, const RequestLimits& limits,
@@ -36,15 +37,15 @@ std::optional<ApiError> inflateGzip(std::string_view body, const RequestLimits& 
             if (got <= 0) break;
             if (static_cast<std::int64_t>(decoded.size()) + got > limits.maxBodyBytes) {
                 return apiError(413, "body over the limit after gzip inflation",
-                                "{\"limit_bytes\": " + std::to_string(limits.maxBodyBytes) + "}");
+                                jsonObject({{"limit_bytes", limits.maxBodyBytes}}));
             }
             decoded.append(buffer, static_cast<std::size_t>(got));
         }
         if (inflater.bad()) throw Poco::IOException("truncated gzip stream");
     } catch (const Poco::Exception& e) {
-        return apiError(400, "body is not valid gzip", jsonString(e.displayText()));
+        return apiError(400, "body is not valid gzip", e.displayText());
     } catch (const std::exception& e) {
-        return apiError(400, "body is not valid gzip", jsonString(e.what()));
+        return apiError(400, "body is not valid gzip", std::string(e.what()));
     }
     return std::nullopt;
 }
@@ -62,8 +63,9 @@ std::optional<ApiError> decodeBody(const Headers& headers, std::string_view body
     }
     if (encoding != "gzip" && encoding != "x-gzip") {
         return apiError(415, "unsupported content encoding",
-                        "{\"header\": \"Content-Encoding\", \"value\": " + jsonString(encoding) +
-                            ", \"allowed\": [\"gzip\", \"identity\"]}");
+                        jsonObject({{"header", "Content-Encoding"},
+                                    {"value", encoding},
+                                    {"allowed", jsonArray({"gzip", "identity"})}}));
     }
     return inflateGzip(body, limits, decoded);
 }
@@ -75,8 +77,7 @@ std::optional<ApiError> decodeJsonBody(const Headers& headers, std::string_view 
     if (auto e = decodeBody(headers, body, limits, text)) return e;
     std::size_t bad = 0;
     if (!isValidUtf8(text, &bad))
-        return apiError(400, "body is not valid UTF-8",
-                        "{\"offset\": " + std::to_string(bad) + "}");
+        return apiError(400, "body is not valid UTF-8", jsonObject({{"offset", bad}}));
     return std::nullopt;
 }
 

@@ -160,8 +160,7 @@ std::string joinProblems(const std::vector<FieldProblem>& problems) {
 
 ApiError syntaxError(const JsonSyntaxError& e) {
     return apiError(400, "malformed JSON",
-                    "{\"offset\": " + std::to_string(e.offset()) +
-                        ", \"problem\": " + jsonString(e.what()) + "}");
+                    jsonObject({{"offset", e.offset()}, {"problem", std::string(e.what())}}));
 }
 
 // What a bulk body holds: the kind of its root, of its "readings" member and the items.
@@ -247,22 +246,14 @@ bool walkBody(const Headers& headers, std::string_view body, const RequestLimits
 
 }  // namespace
 
-std::string fieldDetail(std::string_view field, std::string_view problem) {
-    std::string d = "{\"field\": ";
-    appendJsonString(d, field);
-    d += ", \"problem\": ";
-    appendJsonString(d, problem);
-    d += "}";
-    return d;
+Poco::JSON::Object::Ptr fieldDetail(std::string_view field, std::string_view problem) {
+    return jsonObject({{"field", std::string(field)}, {"problem", std::string(problem)}});
 }
 
-std::string problemsDetail(const std::vector<FieldProblem>& problems) {
-    std::string d = "[";
-    for (std::size_t i = 0; i < problems.size(); ++i) {
-        if (i) d += ", ";
-        d += fieldDetail(problems[i].field, problems[i].problem);
-    }
-    return d + "]";
+Poco::JSON::Array::Ptr problemsDetail(const std::vector<FieldProblem>& problems) {
+    auto detail = jsonArray();
+    for (const auto& p : problems) detail->add(fieldDetail(p.field, p.problem));
+    return detail;
 }
 
 std::optional<std::string> deviceIdProblem(std::string_view id) {
@@ -321,10 +312,10 @@ void readBulkBody(const RequestTarget&, const Headers& headers, std::string_view
     }
     req.bulkCount = bulk.items.size();
     if (bulk.items.size() > static_cast<std::size_t>(limits.maxBatch)) {
-        req.error =
-            apiError(413, "too many readings",
-                     "{\"field\": \"readings\", \"count\": " + std::to_string(bulk.items.size()) +
-                         ", \"max\": " + std::to_string(limits.maxBatch) + "}");
+        req.error = apiError(
+            413, "too many readings",
+            jsonObject(
+                {{"field", "readings"}, {"count", bulk.items.size()}, {"max", limits.maxBatch}}));
         return;
     }
     validateBulkItems(bulk.items, req);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "api_request.h"
+#include "json_answer.h"
 
 #include <optional>
 #include <string>
@@ -17,9 +18,9 @@ struct FieldProblem {
     std::string problem;
 };
 
-// {"field": ..., "problem": ...} and a JSON array of them: the detail of a 422.
-std::string fieldDetail(std::string_view field, std::string_view problem);
-std::string problemsDetail(const std::vector<FieldProblem>& problems);
+// {"field": ..., "problem": ...} and an array of them: the detail of a 422.
+Poco::JSON::Object::Ptr fieldDetail(std::string_view field, std::string_view problem);
+Poco::JSON::Array::Ptr problemsDetail(const std::vector<FieldProblem>& problems);
 
 // What is wrong with a device id (empty, not UTF-8, too long, control characters), if anything.
 std::optional<std::string> deviceIdProblem(std::string_view id);

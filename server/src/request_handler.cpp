@@ -1,5 +1,7 @@
 #include "request_handler.h"
 
+#include "json_answer.h"
+
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -63,7 +65,7 @@ ApiResponse ApiRequestHandler::answer(Poco::Net::HTTPServerRequest& request, Bod
     read = readBody(request.stream(), contentLength, _config.maxBodyBytes, body);
     if (read == BodyRead::TooLarge) {
         ApiError e = apiError(413, "body over the limit",
-                              "{\"limit_bytes\": " + std::to_string(_config.maxBodyBytes) + "}");
+                              jsonObject({{"limit_bytes", _config.maxBodyBytes}}));
         e.closeConnection = true;  // the rest of the body was not read
         return errorResponse(e);
     }

@@ -1,6 +1,6 @@
 #include "route_table.h"
 
-#include "json_text.h"
+#include "json_answer.h"
 
 #include <set>
 
@@ -28,13 +28,13 @@ const RouteEntry* RouteTable::match(std::string_view method, const std::string& 
         pathKnown = true;
     }
     if (!pathKnown) {
-        error = apiError(404, "not found", "{\"path\": " + jsonString(path.substr(0, 200)) + "}");
+        error = apiError(404, "not found", jsonObject({{"path", path.substr(0, 200)}}));
         return nullptr;
     }
     const std::string allowed = allow(path);
-    error = apiError(405, "method not allowed",
-                     "{\"method\": " + jsonString(std::string(method.substr(0, 32))) +
-                         ", \"allowed\": " + jsonString(allowed) + "}");
+    error =
+        apiError(405, "method not allowed",
+                 jsonObject({{"method", std::string(method.substr(0, 32))}, {"allowed", allowed}}));
     error->headers.emplace_back("Allow", allowed);
     return nullptr;
 }
