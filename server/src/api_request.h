@@ -2,7 +2,11 @@
 // (method, target, headers, body) so unit tests and fuzzers call it directly. Thread-safe.
 #pragma once
 
+#include "request_target.h"
+#include "route.h"
 #include "timestamp.h"
+
+#include <Poco/Dynamic/Var.h>
 
 #include <cstdint>
 #include <optional>
@@ -13,21 +17,6 @@
 
 namespace sensorsys::server {
 
-enum class Route {
-    Unknown,
-    ReadingsCreate,  // POST /readings
-    ReadingsBulk,    // POST /readings/bulk
-    ReadingsQuery,   // GET /readings
-    ReadingsLatest,  // GET /readings/latest
-    Devices,         // GET /devices
-    AuthCheck,       // GET /auth/check
-    Health,          // GET /health
-    Metrics,         // GET /metrics
-};
-
-// A stable label for logs and metrics ("readings_bulk", ...; "unknown").
-const char* routeName(Route route);
-
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // Case-insensitive header lookup; nullptr when absent.
@@ -36,13 +25,15 @@ const std::string* findHeader(const Headers& headers, std::string_view name);
 // An answer that ends the request: status, JSON error body parts and extra headers.
 struct ApiError {
     int status = 400;
-    std::string error;                // what was wrong, for people
-    std::string detailJson = "null";  // JSON value naming the field / index / header
-    Headers headers;                  // e.g. Allow, WWW-Authenticate, Retry-After
-    bool closeConnection = false;     // the body was not read to its end
+    std::string error;             // what was wrong, for people
+    Poco::Dynamic::Var detail;     // names the field / index / header (json_answer.h); empty: null
+    Headers headers;               // e.g. Allow, WWW-Authenticate, Retry-After
+    bool closeConnection = false;  // the body was not read to its end
 
     std::string body() const;  // {"error": ..., "detail": ...}
 };
+
+ApiError apiError(int status, std::string error, Poco::Dynamic::Var detail = {});
 
 struct ReadingInput {
     std::optional<std::string> readingId;  // canonical lower-case UUID; none = server makes one
@@ -78,8 +69,11 @@ struct RequestLimits {
     int maxPageRows = 10000;
 };
 
+struct RouteEntry;
+
 struct ApiRequest {
     Route route = Route::Unknown;
+    const RouteEntry* entry = nullptr;  // the table entry that took it; nullptr with 404/405/400
     bool head = false;                  // HEAD: answered like GET without a body
     std::optional<std::string> bearer;  // the presented token
     bool authorizationMalformed = false;
@@ -94,10 +88,23 @@ struct ApiRequest {
     std::optional<std::string> deviceId;    // ReadingsLatest
 };
 
+class RouteTable;
+
 // target is the request-target (path and query). body is the body as received (after
 // de-chunking, before content decoding); gzip is inflated here, bounded by maxBodyBytes.
+// The route is looked up in routes; the entry's reader fills the route's fields.
+ApiRequest parseRequest(const RouteTable& routes, std::string_view method, std::string_view target,
+                        const Headers& headers, std::string_view body, const RequestLimits& limits);
+
+// The same over the service's own routes (apiRoutes()).
 ApiRequest parseRequest(std::string_view method, std::string_view target, const Headers& headers,
                         std::string_view body, const RequestLimits& limits);
+
+// Readers of the built-in query routes (RouteEntry::reader): GET /readings, GET /readings/latest.
+void readRangeQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                    const RequestLimits& limits, ApiRequest& request);
+void readLatestQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                     const RequestLimits& limits, ApiRequest& request);
 
 // Exposed for tests: the UUID in canonical lower-case form, or nothing.
 std::optional<std::string> canonicalUuid(std::string_view text);
@@ -105,8 +112,5 @@ std::optional<std::string> canonicalUuid(std::string_view text);
 // Cursor text used in Link URLs ("<micros>.<id>") and its parser.
 std::string formatCursor(const Cursor& cursor);
 std::optional<Cursor> parseCursor(std::string_view text);
-
-// Percent-encoding of a query value (RFC 3986 unreserved characters kept).
-std::string encodeQueryValue(std::string_view value);
 
 }  // namespace sensorsys::server

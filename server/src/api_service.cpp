@@ -1,5 +1,7 @@
 #include "api_service.h"
 
+#include "json_answer.h"
+
 #include <sensorsys/common/json_text.hpp>
 
 #include <Poco/Logger.h>
@@ -19,16 +21,8 @@ ApiResponse errorResponse(const ApiError& error) {
 
 namespace {
 
-ApiError simpleError(int status, std::string error, std::string detailJson = "null") {
-    ApiError e;
-    e.status = status;
-    e.error = std::move(error);
-    e.detailJson = std::move(detailJson);
-    return e;
-}
-
 ApiResponse unauthorized(const char* problem, const char* description) {
-    ApiError e = simpleError(401, description, "{\"header\": \"Authorization\"}");
+    ApiError e = apiError(401, description, jsonObject({{"header", "Authorization"}}));
     std::string challenge = "Bearer realm=\"sensorsys\"";
     if (problem) challenge += std::string(", error=\"") + problem + "\"";
     e.headers.emplace_back("WWW-Authenticate", challenge);
@@ -42,11 +36,17 @@ std::string nowUtc() {
     return formatTimestamp({micros, 0});
 }
 
-bool isWrite(Route r) {
-    return r == Route::ReadingsCreate || r == Route::ReadingsBulk;
-}
-bool isRead(Route r) {
-    return r == Route::ReadingsQuery || r == Route::ReadingsLatest || r == Route::Devices;
+bool scopeAllows(Access access, Scope scope) {
+    switch (access) {
+        case Access::Open:
+        case Access::AnyToken:
+            return true;
+        case Access::Write:
+            return scope == Scope::Admin || scope == Scope::Device;
+        case Access::Read:
+            return scope == Scope::Admin || scope == Scope::Read;
+    }
+    return false;
 }
 
 // Reads are retried once on a fresh connection: after PostgreSQL restarts, every pooled
@@ -62,108 +62,106 @@ auto retryOnce(F&& f) {
 
 }  // namespace
 
-ApiService::ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics& metrics)
+ApiService::ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics& metrics,
+                       RouteTable routes)
     : _config(config),
       _pool(pool),
       _metrics(metrics),
+      _routes(std::move(routes)),
       _readings(pool),
       _auth(pool, std::chrono::seconds(config.authCacheSeconds)) {}
 
 ApiResponse ApiService::handle(const ApiRequest& request) {
     try {
-        if (request.error && (request.route == Route::Unknown))
-            return errorResponse(*request.error);
-        Principal principal{Scope::Admin, ""};
-        const bool open = request.route == Route::Health || request.route == Route::Metrics;
-        if (_config.authEnabled && !open) {
-            if (request.authorizationMalformed)
-                return unauthorized("invalid_request", "Authorization must be 'Bearer <token>'");
-            if (!request.bearer) return unauthorized(nullptr, "authentication required");
-            auto p = retryOnce([&] { return _auth.authenticate(*request.bearer); });
-            if (!p) return unauthorized("invalid_token", "unknown or revoked token");
-            principal = *p;
-            const bool allowed = principal.scope == Scope::Admin ||
-                                 request.route == Route::AuthCheck ||
-                                 (isWrite(request.route) && principal.scope == Scope::Device) ||
-                                 (isRead(request.route) && principal.scope == Scope::Read);
-            if (!allowed) {
-                return errorResponse(
-                    simpleError(403, "this token may not use this route",
-                                std::string("{\"scope\": \"") + scopeName(principal.scope) +
-                                    "\", \"route\": \"" + routeName(request.route) + "\"}"));
-            }
-        }
-        if (request.error) return errorResponse(*request.error);
-        return dispatch(request, principal);
+        return authorizeAndRun(request);
     } catch (const PoolTimeout& e) {
-        ApiError err = simpleError(503, "database busy", jsonString(e.what()));
+        ApiError err = apiError(503, "database busy", std::string(e.what()));
         err.headers.emplace_back("Retry-After", "1");
         return errorResponse(err);
     } catch (const DatabaseUnavailable& e) {
-        ApiError err = simpleError(503, "database unavailable", jsonString(e.what()));
+        ApiError err = apiError(503, "database unavailable", std::string(e.what()));
         err.headers.emplace_back("Retry-After", "5");
         return errorResponse(err);
     } catch (const Poco::Exception& e) {
         Poco::Logger::get("sensorsys-server")
-            .error("%s: %s", std::string(routeName(request.route)), e.displayText());
-        return errorResponse(simpleError(500, "internal error", jsonString(e.displayText())));
+            .error("%s: %s", routeName(request.route), e.displayText());
+        return errorResponse(apiError(500, "internal error", e.displayText()));
     } catch (const std::exception& e) {
         Poco::Logger::get("sensorsys-server")
-            .error("%s: %s", std::string(routeName(request.route)), std::string(e.what()));
-        return errorResponse(simpleError(500, "internal error", jsonString(e.what())));
+            .error("%s: %s", routeName(request.route), std::string(e.what()));
+        return errorResponse(apiError(500, "internal error", std::string(e.what())));
     }
 }
 
-ApiResponse ApiService::dispatch(const ApiRequest& request, const Principal& principal) {
-    ApiResponse r;
-    switch (request.route) {
-        case Route::ReadingsCreate:
-            return createReading(request, principal);
-        case Route::ReadingsBulk:
-            return createBulk(request, principal);
-        case Route::ReadingsQuery:
-            return queryReadings(request);
-        case Route::ReadingsLatest: {
-            auto latest = retryOnce([&] { return _readings.latest(request.deviceId); });
-            if (!latest) {
-                return errorResponse(simpleError(
-                    404, "no readings found",
-                    request.deviceId ? "{\"device_id\": " + jsonString(*request.deviceId) + "}"
-                                     : "null"));
-            }
-            r.body = latest->json();
-            return r;
-        }
-        case Route::Devices:
-            r.body = retryOnce([&] { return _readings.devicesJson(); });
-            return r;
-        case Route::AuthCheck:
-            r.body = std::string("{\"scope\": \"") + scopeName(principal.scope) +
-                     "\", \"device_id\": " +
-                     (principal.deviceId.empty() ? std::string("null")
-                                                 : jsonString(principal.deviceId)) +
-                     ", \"server_time\": \"" + nowUtc() +
-                     "\", \"auth_enabled\": " + (_config.authEnabled ? "true" : "false") + "}";
-            return r;
-        case Route::Health:
-            return health();
-        case Route::Metrics:
-            r.contentType = "text/plain; version=0.0.4; charset=utf-8";
-            r.body = _metrics.render(_pool.stats());
-            return r;
-        case Route::Unknown:
-            break;
+ApiResponse ApiService::authorizeAndRun(const ApiRequest& request) {
+    // No entry: 400/404/405, answered before the auth check.
+    if (!request.entry)
+        return errorResponse(request.error ? *request.error : apiError(404, "not found"));
+    Principal principal{Scope::Admin, ""};
+    if (_config.authEnabled && request.entry->access != Access::Open) {
+        if (auto refusal = authorize(request, principal)) return *refusal;
     }
-    return errorResponse(simpleError(404, "not found"));
+    if (request.error) return errorResponse(*request.error);
+    return request.entry->handler(*this, request, principal);
+}
+
+std::optional<ApiResponse> ApiService::authorize(const ApiRequest& request, Principal& principal) {
+    if (request.authorizationMalformed)
+        return unauthorized("invalid_request", "Authorization must be 'Bearer <token>'");
+    if (!request.bearer) return unauthorized(nullptr, "authentication required");
+    auto p = retryOnce([&] { return _auth.authenticate(*request.bearer); });
+    if (!p) return unauthorized("invalid_token", "unknown or revoked token");
+    principal = *p;
+    if (scopeAllows(request.entry->access, principal.scope)) return std::nullopt;
+    return errorResponse(apiError(
+        403, "this token may not use this route",
+        jsonObject({{"scope", scopeName(principal.scope)}, {"route", routeName(request.route)}})));
+}
+
+ApiResponse ApiService::latestReading(const ApiRequest& request) {
+    auto latest = retryOnce([&] { return _readings.latest(request.deviceId); });
+    if (!latest) {
+        return errorResponse(apiError(
+            404, "no readings found",
+            request.deviceId ? Poco::Dynamic::Var(jsonObject({{"device_id", *request.deviceId}}))
+                             : Poco::Dynamic::Var()));
+    }
+    ApiResponse r;
+    r.body = latest->json();
+    return r;
+}
+
+ApiResponse ApiService::devices() {
+    ApiResponse r;
+    r.body = retryOnce([&] { return _readings.devicesJson(); });
+    return r;
+}
+
+ApiResponse ApiService::authCheck(const Principal& principal) {
+    ApiResponse r;
+    const auto deviceId =
+        principal.deviceId.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(principal.deviceId);
+    r.body = jsonText(jsonObject({{"scope", scopeName(principal.scope)},
+                                  {"device_id", deviceId},
+                                  {"server_time", nowUtc()},
+                                  {"auth_enabled", _config.authEnabled}}));
+    return r;
+}
+
+ApiResponse ApiService::metricsText() {
+    ApiResponse r;
+    r.contentType = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = _metrics.render(_pool.stats());
+    return r;
 }
 
 ApiResponse ApiService::createReading(const ApiRequest& request, const Principal& principal) {
     const auto& reading = request.reading;
     if (principal.scope == Scope::Device && reading.deviceId != principal.deviceId) {
-        return errorResponse(
-            simpleError(403, "this token may not write readings of this device",
-                        "{\"field\": \"device_id\", \"value\": " + jsonString(reading.deviceId) +
-                            ", \"allowed\": " + jsonString(principal.deviceId) + "}"));
+        return errorResponse(apiError(403, "this token may not write readings of this device",
+                                      jsonObject({{"field", "device_id"},
+                                                  {"value", reading.deviceId},
+                                                  {"allowed", principal.deviceId}})));
     }
     auto result = reading.readingId ? retryOnce([&] { return _readings.insert(reading); })
                                     : _readings.insert(reading);
@@ -178,12 +176,12 @@ ApiResponse ApiService::createBulk(const ApiRequest& request, const Principal& p
     if (principal.scope == Scope::Device) {
         for (std::size_t i = 0; i < request.readings.size(); ++i) {
             if (request.readings[i].deviceId != principal.deviceId) {
-                return errorResponse(
-                    simpleError(403, "this token may not write readings of this device",
-                                "{\"index\": " + std::to_string(request.readingIndex[i]) +
-                                    ", \"field\": \"device_id\", \"value\": " +
-                                    jsonString(request.readings[i].deviceId) +
-                                    ", \"allowed\": " + jsonString(principal.deviceId) + "}"));
+                return errorResponse(apiError(403,
+                                              "this token may not write readings of this device",
+                                              jsonObject({{"index", request.readingIndex[i]},
+                                                          {"field", "device_id"},
+                                                          {"value", request.readings[i].deviceId},
+                                                          {"allowed", principal.deviceId}})));
             }
         }
     }
@@ -278,15 +276,14 @@ ApiResponse ApiService::health() {
             _readings.ping();
             return 0;
         });
-        r.body = "{\"status\": \"ok\", \"database\": \"ok\"}";
+        r.body = jsonText(jsonObject({{"status", "ok"}, {"database", "ok"}}));
     } catch (const std::exception& e) {
         r.status = 503;
         r.headers.emplace_back("Retry-After", "5");
-        r.body =
-            "{\"status\": \"error\", \"database\": \"unreachable\", \"error\": \"database "
-            "unavailable\", "
-            "\"detail\": " +
-            jsonString(e.what()) + "}";
+        r.body = jsonText(jsonObject({{"status", "error"},
+                                      {"database", "unreachable"},
+                                      {"error", "database unavailable"},
+                                      {"detail", std::string(e.what())}}));
     }
     return r;
 }

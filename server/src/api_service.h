@@ -1,5 +1,6 @@
-// What each route does once its request is parsed: authorisation, the database work, the
-// response. Independent of POCO's HTTP classes. Thread-safe.
+// What each route does once its request is parsed: the auth check its table entry asks for,
+// then its handler (the database work, the response). Independent of POCO's HTTP classes.
+// Thread-safe.
 #pragma once
 
 #include "api_request.h"
@@ -7,6 +8,7 @@
 #include "connection_pool.h"
 #include "metrics.h"
 #include "reading_store.h"
+#include "route_table.h"
 #include "server_config.h"
 
 #include <optional>
@@ -30,7 +32,8 @@ ApiResponse errorResponse(const ApiError& error);
 
 class ApiService {
   public:
-    ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics& metrics);
+    ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics& metrics,
+               RouteTable routes = apiRoutes());
 
     ApiResponse handle(const ApiRequest& request);
 
@@ -39,17 +42,27 @@ class ApiService {
     bool streamRest(const RangeQuery& range, Cursor after, std::ostream& out);
 
     Metrics& metrics() { return _metrics; }
+    const RouteTable& routes() const { return _routes; }
 
-  private:
-    ApiResponse dispatch(const ApiRequest& request, const Principal& principal);
+    // The handlers of the built-in routes (their entries are in api_routes.cpp).
     ApiResponse createReading(const ApiRequest& request, const Principal& principal);
     ApiResponse createBulk(const ApiRequest& request, const Principal& principal);
     ApiResponse queryReadings(const ApiRequest& request);
+    ApiResponse latestReading(const ApiRequest& request);
+    ApiResponse devices();
+    ApiResponse authCheck(const Principal& principal);
     ApiResponse health();
+    ApiResponse metricsText();
+
+  private:
+    ApiResponse authorizeAndRun(const ApiRequest& request);
+    // The principal of the request's token, or the 401/403 that answers it.
+    std::optional<ApiResponse> authorize(const ApiRequest& request, Principal& principal);
 
     const ServerConfig& _config;
     ConnectionPool& _pool;
     Metrics& _metrics;
+    RouteTable _routes;
     ReadingStore _readings;
     Authenticator _auth;
 };

@@ -11,12 +11,13 @@
 
 namespace sensorsys::server {
 
-ApiServer::ApiServer(const ServerConfig& config, Poco::Logger& logger)
+ApiServer::ApiServer(const ServerConfig& config, Poco::Logger& logger, RouteTable routes)
     : _config(config),
       _logger(logger),
+      _metrics(routes.routes()),
       _pool(config.databaseConnection, config.poolSize,
             std::chrono::milliseconds(config.poolWaitMillis), config.connectTimeoutSeconds),
-      _service(_config, _pool, _metrics) {}
+      _service(_config, _pool, _metrics, std::move(routes)) {}
 
 ApiServer::~ApiServer() {
     if (_server) stop();

@@ -7,6 +7,7 @@
 #include "api_service.h"
 #include "connection_pool.h"
 #include "metrics.h"
+#include "route_table.h"
 #include "server_config.h"
 
 #include <Poco/Logger.h>
@@ -20,7 +21,8 @@ namespace sensorsys::server {
 
 class ApiServer {
   public:
-    ApiServer(const ServerConfig& config, Poco::Logger& logger);
+    // routes: the API's routes by default; tests pass a table with routes of their own.
+    ApiServer(const ServerConfig& config, Poco::Logger& logger, RouteTable routes = apiRoutes());
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;

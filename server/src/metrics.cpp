@@ -4,13 +4,22 @@
 
 namespace sensorsys::server {
 
+Metrics::Metrics(std::vector<Route> routes)
+    : _routes(std::move(routes)), _latency(std::make_unique<Histogram[]>(_routes.size())) {}
+
+std::size_t Metrics::indexOf(Route route) const {
+    for (std::size_t i = 0; i < _routes.size(); ++i) {
+        if (_routes[i] == route) return i;
+    }
+    return 0;
+}
+
 void Metrics::recordRequest(Route route, int status, double seconds) {
-    const auto r = static_cast<std::size_t>(route);
+    const std::size_t r = indexOf(route);
     {
         std::lock_guard lock(_mutex);
-        ++_requests[{static_cast<int>(r), status}];
+        ++_requests[{r, status}];
     }
-    if (r >= kRoutes) return;
     auto& h = _latency[r];
     for (std::size_t i = 0; i < kBuckets.size(); ++i) {
         if (seconds <= kBuckets[i]) {
@@ -37,27 +46,29 @@ std::string number(double v) {
 }
 }  // namespace
 
-std::string Metrics::render(const PoolStats& pool) const {
-    std::string out;
+void Metrics::renderRequests(std::string& out) const {
     out += "# HELP sensorsys_http_requests_total HTTP requests answered, by route and status.\n";
     out += "# TYPE sensorsys_http_requests_total counter\n";
     {
         std::lock_guard lock(_mutex);
         for (const auto& [key, count] : _requests) {
             out += "sensorsys_http_requests_total{route=\"";
-            out += routeName(static_cast<Route>(key.first));
+            out += _routes[key.first].name();
             out +=
                 "\",status=\"" + std::to_string(key.second) + "\"} " + std::to_string(count) + "\n";
         }
     }
+}
+
+void Metrics::renderLatency(std::string& out) const {
     out +=
         "# HELP sensorsys_http_request_duration_seconds Time from request to response, by route.\n";
     out += "# TYPE sensorsys_http_request_duration_seconds histogram\n";
-    for (std::size_t r = 0; r < kRoutes; ++r) {
+    for (std::size_t r = 0; r < _routes.size(); ++r) {
         const auto& h = _latency[r];
         const std::uint64_t count = h.count.load(std::memory_order_relaxed);
         if (count == 0) continue;
-        const std::string label = std::string("route=\"") + routeName(static_cast<Route>(r)) + "\"";
+        const std::string label = "route=\"" + routeName(_routes[r]) + "\"";
         std::uint64_t cumulative = 0;
         for (std::size_t i = 0; i < kBuckets.size(); ++i) {
             cumulative += h.buckets[i].load(std::memory_order_relaxed);
@@ -72,6 +83,12 @@ std::string Metrics::render(const PoolStats& pool) const {
         out += "sensorsys_http_request_duration_seconds_count{" + label + "} " +
                std::to_string(count) + "\n";
     }
+}
+
+std::string Metrics::render(const PoolStats& pool) const {
+    std::string out;
+    renderRequests(out);
+    renderLatency(out);
     out += "# HELP sensorsys_readings_total Readings received, by outcome.\n";
     out += "# TYPE sensorsys_readings_total counter\n";
     out +=

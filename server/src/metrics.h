@@ -1,17 +1,20 @@
-// Counters and histograms for /metrics (Prometheus text format 0.0.4). Recording is lock-free
-// except the (route, status) counter map; thread-safe.
+// Counters and histograms for /metrics (Prometheus text format 0.0.4), labelled with the route
+// names of the route table. Recording is lock-free except the (route, status) counter map;
+// thread-safe.
 #pragma once
 
-#include "api_request.h"
 #include "connection_pool.h"
+#include "route.h"
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace sensorsys::server {
 
@@ -19,7 +22,10 @@ class Metrics {
   public:
     static constexpr std::array<double, 14> kBuckets = {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
-    static constexpr std::size_t kRoutes = 9;  // Route values
+
+    // routes: the label set, in the order they are rendered (RouteTable::routes()). A request
+    // of a route not in it is counted as routes.front() (Route::Unknown).
+    explicit Metrics(std::vector<Route> routes);
 
     void recordRequest(Route route, int status, double seconds);
     void addReadings(std::uint64_t inserted, std::uint64_t duplicates, std::uint64_t rejected);
@@ -28,14 +34,19 @@ class Metrics {
     std::string render(const PoolStats& pool) const;
 
   private:
+    std::size_t indexOf(Route route) const;
+    void renderRequests(std::string& out) const;
+    void renderLatency(std::string& out) const;
+
     struct Histogram {
         std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets{};
         std::atomic<std::uint64_t> count{0};
         std::atomic<std::uint64_t> sumMicros{0};
     };
+    const std::vector<Route> _routes;
     mutable std::mutex _mutex;
-    std::map<std::pair<int, int>, std::uint64_t> _requests;  // (route, status) -> count
-    std::array<Histogram, kRoutes> _latency;
+    std::map<std::pair<std::size_t, int>, std::uint64_t> _requests;  // (route, status) -> count
+    std::unique_ptr<Histogram[]> _latency;                           // one per route
     std::atomic<std::uint64_t> _inserted{0};
     std::atomic<std::uint64_t> _duplicates{0};
     std::atomic<std::uint64_t> _rejected{0};

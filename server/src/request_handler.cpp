@@ -1,6 +1,6 @@
 #include "request_handler.h"
 
-#include "body_limits.h"
+#include "json_answer.h"
 
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -54,91 +54,107 @@ void sendResponse(Poco::Net::HTTPServerResponse& response, const ApiResponse& r)
 
 }  // namespace
 
+ApiResponse ApiRequestHandler::answer(Poco::Net::HTTPServerRequest& request, BodyRead& read,
+                                      ApiRequest& parsed) {
+    // TCP_NODELAY is set once per connection (ApiConnection::run), not here.
+    Headers headers;
+    for (const auto& [name, value] : request) headers.emplace_back(name, value);
+    std::optional<std::int64_t> contentLength;
+    if (request.hasContentLength()) contentLength = request.getContentLength64();
+    std::string body;
+    read = readBody(request.stream(), contentLength, _config.maxBodyBytes, body);
+    if (read == BodyRead::TooLarge) {
+        ApiError e = apiError(413, "body over the limit",
+                              jsonObject({{"limit_bytes", _config.maxBodyBytes}}));
+        e.closeConnection = true;  // the rest of the body was not read
+        return errorResponse(e);
+    }
+    if (read == BodyRead::Broken) {
+        ApiError e = apiError(400, "incomplete request body");
+        e.closeConnection = true;
+        return errorResponse(e);
+    }
+    const RequestLimits limits{_config.maxBodyBytes, _config.maxBatch, _config.maxPageRows};
+    parsed = parseRequest(_service.routes(), request.getMethod(), request.getURI(), headers, body,
+                          limits);
+    body.clear();
+    body.shrink_to_fit();
+    return _service.handle(parsed);
+}
+
+void ApiRequestHandler::serve(Poco::Net::HTTPServerRequest& request,
+                              Poco::Net::HTTPServerResponse& response, Outcome& outcome) {
+    BodyRead read = BodyRead::Complete;
+    ApiRequest parsed;
+    const ApiResponse r = answer(request, read, parsed);
+    outcome.route = parsed.route;
+    outcome.status = r.status;
+    outcome.bytes = r.body.size();
+    if (r.streamAfter) {
+        sendStreamed(request, response, r, parsed);
+        return;
+    }
+    sendResponse(response, r);
+    if (read != BodyRead::Complete) lingeringClose(request);
+}
+
+void ApiRequestHandler::sendStreamed(Poco::Net::HTTPServerRequest& request,
+                                     Poco::Net::HTTPServerResponse& response, const ApiResponse& r,
+                                     const ApiRequest& parsed) {
+    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
+    response.setContentType(r.contentType);
+    response.setChunkedTransferEncoding(true);
+    std::ostream& out = response.send();
+    out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
+    if (!_service.streamRest(parsed.range, *r.streamAfter, out)) {
+        // Headers are out; the only honest signal left is to cut the connection so the client
+        // sees a truncated body instead of a well-formed partial array.
+        _logger.error("GET /readings aborted mid-stream; closing the connection");
+        auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
+        impl.socket().shutdown();
+    }
+}
+
+void ApiRequestHandler::failed(Poco::Net::HTTPServerRequest& request,
+                               Poco::Net::HTTPServerResponse& response, const std::exception& e) {
+    // Poco's own exceptions say more in displayText() than in what().
+    const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+    _logger.error("request %s %s failed: %s", request.getMethod(), request.getURI(),
+                  poco ? poco->displayText() : std::string(e.what()));
+    if (response.sent()) return;
+    ApiResponse r = errorResponse(apiError(500, "internal error"));
+    r.close = true;
+    try {
+        sendResponse(response, r);
+    } catch (...) {
+        // the connection is gone
+    }
+}
+
+void ApiRequestHandler::logAccess(Poco::Net::HTTPServerRequest& request, const Outcome& outcome,
+                                  double seconds) {
+    if (!_config.logRequests || !_logger.information()) return;
+    std::string line = request.getMethod() + " " + request.getURI().substr(0, 300) + " " +
+                       std::to_string(outcome.status) + " " +
+                       std::to_string(seconds * 1000.0).substr(0, 8) + "ms " +
+                       std::to_string(outcome.bytes) + "B";
+    _logger.information(line);
+}
+
 void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                       Poco::Net::HTTPServerResponse& response) {
     const auto started = std::chrono::steady_clock::now();
-    Route route = Route::Unknown;
-    int status = 500;
-    std::size_t bytes = 0;
+    Outcome outcome;
     try {
-        // TCP_NODELAY is set once per connection (ApiConnection::run), not here.
-        Headers headers;
-        for (const auto& [name, value] : request) headers.emplace_back(name, value);
-        std::optional<std::int64_t> contentLength;
-        if (request.hasContentLength()) contentLength = request.getContentLength64();
-        std::string body;
-        const BodyRead read = readBody(request.stream(), contentLength, _config.maxBodyBytes, body);
-        ApiResponse r;
-        ApiRequest parsed;
-        if (read == BodyRead::TooLarge) {
-            ApiError e;
-            e.status = 413;
-            e.error = "body over the limit";
-            e.detailJson = "{\"limit_bytes\": " + std::to_string(_config.maxBodyBytes) + "}";
-            e.closeConnection = true;  // the rest of the body was not read
-            r = errorResponse(e);
-        } else if (read == BodyRead::Broken) {
-            ApiError e;
-            e.status = 400;
-            e.error = "incomplete request body";
-            e.closeConnection = true;
-            r = errorResponse(e);
-        } else {
-            const RequestLimits limits{_config.maxBodyBytes, _config.maxBatch, _config.maxPageRows};
-            parsed = parseRequest(request.getMethod(), request.getURI(), headers, body, limits);
-            route = parsed.route;
-            body.clear();
-            body.shrink_to_fit();
-            r = _service.handle(parsed);
-        }
-        status = r.status;
-        if (!r.streamAfter) {
-            bytes = r.body.size();
-            sendResponse(response, r);
-            if (read != BodyRead::Complete) lingeringClose(request);
-        } else {
-            response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
-            response.setContentType(r.contentType);
-            response.setChunkedTransferEncoding(true);
-            std::ostream& out = response.send();
-            out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
-            bytes = r.body.size();
-            if (!_service.streamRest(parsed.range, *r.streamAfter, out)) {
-                // Headers are out; the only honest signal left is to cut the connection so
-                // the client sees a truncated body instead of a well-formed partial array.
-                _logger.error("GET /readings aborted mid-stream; closing the connection");
-                auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
-                impl.socket().shutdown();
-            }
-        }
+        serve(request, response, outcome);
     } catch (const std::exception& e) {
-        // Poco's own exceptions say more in displayText() than in what().
-        const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
-        _logger.error("request %s %s failed: %s", request.getMethod(), request.getURI(),
-                      poco ? poco->displayText() : std::string(e.what()));
-        status = 500;
-        if (!response.sent()) {
-            ApiResponse r;
-            r.status = 500;
-            r.body = "{\"error\": \"internal error\", \"detail\": null}";
-            r.close = true;
-            try {
-                sendResponse(response, r);
-            } catch (...) {
-                // the connection is gone
-            }
-        }
+        outcome.status = 500;
+        failed(request, response, e);
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    _service.metrics().recordRequest(route, status, seconds);
-    if (_config.logRequests && _logger.information()) {
-        std::string line = request.getMethod() + " " + request.getURI().substr(0, 300) + " " +
-                           std::to_string(status) + " " +
-                           std::to_string(seconds * 1000.0).substr(0, 8) + "ms " +
-                           std::to_string(bytes) + "B";
-        _logger.information(line);
-    }
+    _service.metrics().recordRequest(outcome.route, outcome.status, seconds);
+    logAccess(request, outcome, seconds);
 }
 
 }  // namespace sensorsys::server

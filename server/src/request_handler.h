@@ -1,12 +1,16 @@
 // The POCO edge: reads the body within the limit, calls parseRequest and ApiService, writes
-// the response, logs one line and records metrics. Nothing escapes handleRequest.
+// the response (buffered, or streamed for a long GET /readings), logs one line and records
+// metrics. Nothing escapes handleRequest.
 #pragma once
 
 #include "api_service.h"
+#include "body_limits.h"
 #include "server_config.h"
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
+
+#include <cstddef>
 
 namespace sensorsys::server {
 
@@ -20,6 +24,25 @@ class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
                        Poco::Net::HTTPServerResponse& response) override;
 
   private:
+    // What one request came to, for the metrics and the access log.
+    struct Outcome {
+        Route route;
+        int status = 500;
+        std::size_t bytes = 0;
+    };
+
+    // Reads the body and answers from parseRequest and the service; parsed keeps the request
+    // for a streamed answer.
+    ApiResponse answer(Poco::Net::HTTPServerRequest& request, BodyRead& read, ApiRequest& parsed);
+    void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+               Outcome& outcome);
+    void sendStreamed(Poco::Net::HTTPServerRequest& request,
+                      Poco::Net::HTTPServerResponse& response, const ApiResponse& r,
+                      const ApiRequest& parsed);
+    void failed(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                const std::exception& e);
+    void logAccess(Poco::Net::HTTPServerRequest& request, const Outcome& outcome, double seconds);
+
     const ServerConfig& _config;
     ApiService& _service;
     Poco::Logger& _logger;

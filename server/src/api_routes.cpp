@@ -1,0 +1,32 @@
+// The API's routes: one entry per route. Adding a route is one entry here plus its handler.
+#include "api_service.h"
+#include "reading_validation.h"
+#include "route_table.h"
+
+namespace sensorsys::server {
+
+const RouteTable& apiRoutes() {
+    using R = const ApiRequest&;
+    using P = const Principal&;
+    static const RouteTable routes{
+        {"POST", "/readings", Route::ReadingsCreate, Access::Write,
+         [](ApiService& s, R r, P p) { return s.createReading(r, p); }, &readReadingBody},
+        {"POST", "/readings/bulk", Route::ReadingsBulk, Access::Write,
+         [](ApiService& s, R r, P p) { return s.createBulk(r, p); }, &readBulkBody},
+        {"GET", "/readings", Route::ReadingsQuery, Access::Read,
+         [](ApiService& s, R r, P) { return s.queryReadings(r); }, &readRangeQuery},
+        {"GET", "/readings/latest", Route::ReadingsLatest, Access::Read,
+         [](ApiService& s, R r, P) { return s.latestReading(r); }, &readLatestQuery},
+        {"GET", "/devices", Route::Devices, Access::Read,
+         [](ApiService& s, R, P) { return s.devices(); }},
+        {"GET", "/auth/check", Route::AuthCheck, Access::AnyToken,
+         [](ApiService& s, R, P p) { return s.authCheck(p); }},
+        {"GET", "/health", Route::Health, Access::Open,
+         [](ApiService& s, R, P) { return s.health(); }},
+        {"GET", "/metrics", Route::Metrics, Access::Open,
+         [](ApiService& s, R, P) { return s.metricsText(); }},
+    };
+    return routes;
+}
+
+}  // namespace sensorsys::server
