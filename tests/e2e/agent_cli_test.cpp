@@ -61,7 +61,7 @@ TEST_F(AgentCli, VersionNamesTheAbi) {
     const auto r = run({SENSORSYS_AGENT_BINARY, "--version"});
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_THAT(r.out, HasSubstr("sensorsys-agent "));
-    EXPECT_THAT(r.out, HasSubstr("plugin ABI 1.0"));
+    EXPECT_THAT(r.out, HasSubstr("plugin ABI 1.1"));
 }
 
 TEST_F(AgentCli, HelpListsOptionsAndEveryConfigKey) {
@@ -176,13 +176,13 @@ TEST_F(AgentCli, ListPluginsShowsLoadedAndRefusedWithReasons) {
     copyFiles(SENSORSYS_FIXTURE_PLUGIN_DIR, plugins.path());
     const auto text = agent({"--list-plugins"});
     EXPECT_EQ(text.exit_code, 0) << text.err;
-    EXPECT_THAT(text.out, HasSubstr("example_c 1.2.3 ABI 1.0 loaded from example_c.so"));
+    EXPECT_THAT(text.out, HasSubstr("example_c 1.2.3 ABI 1.1 loaded from example_c.so"));
     EXPECT_THAT(text.out, HasSubstr("wrong_major.so refused: ABI major version 2"));
 
     const auto json = agent({"--list-plugins", "--json"});
     EXPECT_EQ(json.exit_code, 0) << json.err;
     const auto root = parseObject(json.out);
-    EXPECT_EQ(root->getValue<std::string>("agent_abi"), "1.0");
+    EXPECT_EQ(root->getValue<std::string>("agent_abi"), "1.1");
     const auto list = root->getArray("plugins");
     int loaded = 0;
     int refused = 0;

@@ -66,13 +66,13 @@ TEST_F(PluginLoaderTest, RefusesWrongMajorNamingFileAndBothVersions) {
     EXPECT_THAT(refusal("wrong_major.so"),
                 AllOf(HasSubstr(dir.path().string() + "/wrong_major.so: "),
                       HasSubstr("ABI major version 2 differs from the agent's 1"),
-                      HasSubstr("plugin ABI 2.0, agent ABI 1.0")));
+                      HasSubstr("plugin ABI 2.0, agent ABI 1.1")));
 }
 
 TEST_F(PluginLoaderTest, RefusesNewerMinor) {
     EXPECT_THAT(refusal("newer_minor.so"),
                 AllOf(HasSubstr("ABI minor version 1 is newer than the agent's 0"),
-                      HasSubstr("plugin ABI 1.1, agent ABI 1.0")));
+                      HasSubstr("plugin ABI 1.2, agent ABI 1.1")));
 }
 
 TEST_F(PluginLoaderTest, RefusesFileWithoutEntrySymbol) {
