@@ -1,0 +1,85 @@
+// The built motion.so through the agent's loader and the C ABI: descriptor and declared keys,
+// the required line, and a missing chip reported by read() with chip, line and errno.
+#include <sensorsys/plugin.h>
+
+#include "built_plugin.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace {
+
+using ::testing::HasSubstr;
+
+class motionPlugin : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        _module =
+            std::make_unique<sensorsys::test::BuiltPlugin>(SENSORSYS_PLUGIN_BUILD_DIR, "motion.so");
+        plugin = &_module->descriptor();
+    }
+
+    sensorsys_status create(const char* config, sensorsys_instance** instance) {
+        error.fill('\0');
+        return plugin->create(config, instance, error.data(), error.size());
+    }
+
+    const sensorsys_plugin_descriptor* plugin = nullptr;
+    std::array<char, 512> error{};
+
+  private:
+    std::unique_ptr<sensorsys::test::BuiltPlugin> _module;
+};
+
+TEST_F(motionPlugin, DescribesItselfAndDeclaresItsKeys) {
+    EXPECT_STREQ(plugin->name, "motion");
+    EXPECT_EQ(plugin->struct_size, sizeof(sensorsys_plugin_descriptor));
+    ASSERT_NE(plugin->config_keys, nullptr);
+    EXPECT_STREQ(plugin->config_keys[0].name, "chip");
+    EXPECT_STREQ(plugin->config_keys[0].default_value, "gpiochip0");
+    EXPECT_STREQ(plugin->config_keys[1].name, "line");
+    EXPECT_STREQ(plugin->config_keys[1].type, "integer");
+    EXPECT_EQ(plugin->config_keys[2].name, nullptr);
+}
+
+TEST_F(motionPlugin, RefusesAMissingOrBadLineNamingTheKey) {
+    sensorsys_instance* instance = nullptr;
+    EXPECT_EQ(create("{}", &instance), SENSORSYS_INVALID_CONFIG);
+    EXPECT_THAT(std::string(error.data()), HasSubstr("'line'"));
+    EXPECT_EQ(create(R"({"line": -1})", &instance), SENSORSYS_INVALID_CONFIG);
+    EXPECT_THAT(std::string(error.data()), HasSubstr("'line'"));
+    EXPECT_EQ(create(R"({"line": "17"})", &instance), SENSORSYS_INVALID_CONFIG);
+    EXPECT_THAT(std::string(error.data()), HasSubstr("'line'"));
+    EXPECT_EQ(create(R"({"line": 17, "pin": 4})", &instance), SENSORSYS_INVALID_CONFIG);
+    EXPECT_THAT(std::string(error.data()), HasSubstr("'pin'"));
+    EXPECT_EQ(instance, nullptr);
+}
+
+TEST_F(motionPlugin, ReadReportsAMissingChipWithChipLineAndErrno) {
+    sensorsys_instance* instance = nullptr;
+    ASSERT_EQ(create(R"({"chip": "/dev/gpiochip-sensorsys-missing", "line": 17})", &instance),
+              SENSORSYS_OK)
+        << error.data();
+    std::array<char, 256> buffer{};
+    std::size_t length = 0;
+    sensorsys_status status = SENSORSYS_OK;
+    // The thread's first attempt runs right after create; read() only shows its outcome.
+    for (int attempt = 0; attempt < 500 && status == SENSORSYS_OK; ++attempt) {
+        status = plugin->read(instance, buffer.data(), buffer.size(), &length, error.data(),
+                              error.size());
+        if (status == SENSORSYS_OK) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    plugin->destroy(instance);
+    ASSERT_EQ(status, SENSORSYS_READ_FAILED);
+    const std::string message = error.data();
+    EXPECT_THAT(message, HasSubstr("/dev/gpiochip-sensorsys-missing"));
+    EXPECT_THAT(message, HasSubstr("line 17"));
+    EXPECT_THAT(message, HasSubstr("ENOENT"));
+}
+
+}  // namespace
