@@ -3,6 +3,7 @@
 #include <sensorsys/plugin.h>
 
 #include "built_plugin.hpp"
+#include "threaded_plugin.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +11,6 @@
 #include <array>
 #include <memory>
 #include <string>
-#include <thread>
 
 namespace {
 
@@ -65,18 +65,10 @@ TEST_F(motionPlugin, ReadReportsAMissingChipWithChipLineAndErrno) {
     ASSERT_EQ(create(R"({"chip": "/dev/gpiochip-sensorsys-missing", "line": 17})", &instance),
               SENSORSYS_OK)
         << error.data();
-    std::array<char, 256> buffer{};
-    std::size_t length = 0;
-    sensorsys_status status = SENSORSYS_OK;
-    // The thread's first attempt runs right after create; read() only shows its outcome.
-    for (int attempt = 0; attempt < 500 && status == SENSORSYS_OK; ++attempt) {
-        status = plugin->read(instance, buffer.data(), buffer.size(), &length, error.data(),
-                              error.size());
-        if (status == SENSORSYS_OK) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    const auto failure = sensorsys::test::firstReadFailure(*plugin, instance);
     plugin->destroy(instance);
-    ASSERT_EQ(status, SENSORSYS_READ_FAILED);
-    const std::string message = error.data();
+    ASSERT_EQ(failure.status, SENSORSYS_READ_FAILED);
+    const std::string& message = failure.message;
     EXPECT_THAT(message, HasSubstr("/dev/gpiochip-sensorsys-missing"));
     EXPECT_THAT(message, HasSubstr("line 17"));
     EXPECT_THAT(message, HasSubstr("ENOENT"));

@@ -3,6 +3,7 @@
 #include <sensorsys/plugin.h>
 
 #include "built_plugin.hpp"
+#include "threaded_plugin.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +11,6 @@
 #include <array>
 #include <memory>
 #include <string>
-#include <thread>
 
 namespace {
 
@@ -62,21 +62,11 @@ TEST_F(sgp30Plugin, RefusesBadConfigurationNamingTheKey) {
 TEST_F(sgp30Plugin, ReadReportsTheThreadsBusFailureWithBusAddressAndErrno) {
     sensorsys_instance* instance = nullptr;
     ASSERT_EQ(create(R"({"bus": "/nonexistent/i2c-7"})", &instance), SENSORSYS_OK) << error.data();
-    std::array<char, 256> buffer{};
-    std::size_t length = 0;
-    sensorsys_status status = SENSORSYS_OK;
-    // The thread's first attempt runs right after create; read() only shows its outcome.
-    for (int attempt = 0; attempt < 500 && status == SENSORSYS_OK; ++attempt) {
-        status = plugin->read(instance, buffer.data(), buffer.size(), &length, error.data(),
-                              error.size());
-        if (status == SENSORSYS_OK) {
-            EXPECT_EQ(std::string(buffer.data(), length), R"({"warming_up": true})");
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-    }
+    const auto failure = sensorsys::test::firstReadFailure(
+        *plugin, instance, [](auto& output) { EXPECT_EQ(output, R"({"warming_up": true})"); });
     plugin->destroy(instance);
-    ASSERT_EQ(status, SENSORSYS_READ_FAILED);
-    const std::string message = error.data();
+    ASSERT_EQ(failure.status, SENSORSYS_READ_FAILED);
+    const std::string& message = failure.message;
     EXPECT_THAT(message, HasSubstr("iaq_init"));
     EXPECT_THAT(message, HasSubstr("/nonexistent/i2c-7"));
     EXPECT_THAT(message, HasSubstr("0x58"));
