@@ -1,5 +1,7 @@
 // One GPIO input line seen as edge events: the seam between the motion plugin and libgpiod, so
 // the watcher runs unchanged against a kernel GPIO chip and against a test double fed edges.
+// Thread-safety: a GpioLine is used by one thread at a time (the watcher's); GpioError is
+// immutable.
 #pragma once
 
 #include <sensorsys/plugin_support.hpp>

@@ -1,4 +1,5 @@
 // The production GpioLine: libgpiod 1.6 (the GPIO character device, /dev/gpiochipN).
+// Thread-safety: not thread-safe; one owner uses it from one thread at a time.
 #pragma once
 
 #include "gpio_line.hpp"

@@ -3,6 +3,7 @@
 // The seam between the SGP30 driver and the hardware (Linux i2c-dev, or a test emulator).
 // It reuses bme280's I2cError and FileDescriptor so messages read the same for every I2C plugin;
 // it folds into the shared I2C library once bme280's bus moves to plugins/common.
+// Thread-safety: not thread-safe; one owner uses a bus from one thread at a time.
 #pragma once
 
 #include "i2c_bus.hpp"
