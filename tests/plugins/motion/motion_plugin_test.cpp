@@ -2,38 +2,20 @@
 // the required line, and a missing chip reported by read() with chip, line and errno.
 #include <sensorsys/plugin.h>
 
-#include "built_plugin.hpp"
 #include "threaded_plugin.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <array>
-#include <memory>
 #include <string>
 
 namespace {
 
 using ::testing::HasSubstr;
 
-class motionPlugin : public ::testing::Test {
+class motionPlugin : public sensorsys::test::BuiltModuleTest {
   protected:
-    void SetUp() override {
-        _module =
-            std::make_unique<sensorsys::test::BuiltPlugin>(SENSORSYS_PLUGIN_BUILD_DIR, "motion.so");
-        plugin = &_module->descriptor();
-    }
-
-    sensorsys_status create(const char* config, sensorsys_instance** instance) {
-        error.fill('\0');
-        return plugin->create(config, instance, error.data(), error.size());
-    }
-
-    const sensorsys_plugin_descriptor* plugin = nullptr;
-    std::array<char, 512> error{};
-
-  private:
-    std::unique_ptr<sensorsys::test::BuiltPlugin> _module;
+    motionPlugin() : BuiltModuleTest("motion.so") {}
 };
 
 TEST_F(motionPlugin, DescribesItselfAndDeclaresItsKeys) {

@@ -2,38 +2,20 @@
 // configuration refusals, and a failing bus reported by read() with bus, address and errno.
 #include <sensorsys/plugin.h>
 
-#include "built_plugin.hpp"
 #include "threaded_plugin.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <array>
-#include <memory>
 #include <string>
 
 namespace {
 
 using ::testing::HasSubstr;
 
-class sgp30Plugin : public ::testing::Test {
+class sgp30Plugin : public sensorsys::test::BuiltModuleTest {
   protected:
-    void SetUp() override {
-        _module =
-            std::make_unique<sensorsys::test::BuiltPlugin>(SENSORSYS_PLUGIN_BUILD_DIR, "sgp30.so");
-        plugin = &_module->descriptor();
-    }
-
-    sensorsys_status create(const char* config, sensorsys_instance** instance) {
-        error.fill('\0');
-        return plugin->create(config, instance, error.data(), error.size());
-    }
-
-    const sensorsys_plugin_descriptor* plugin = nullptr;
-    std::array<char, 512> error{};
-
-  private:
-    std::unique_ptr<sensorsys::test::BuiltPlugin> _module;
+    sgp30Plugin() : BuiltModuleTest("sgp30.so") {}
 };
 
 TEST_F(sgp30Plugin, DescribesItselfAndDeclaresItsKeysWithDefaults) {
