@@ -64,7 +64,8 @@ if(TARGET sensorsys-agent)
           DESTINATION "${CMAKE_INSTALL_MANDIR}/man1" COMPONENT agent)
   _sensorsys_package_docs(agent sensorsys-agent)
 endif()
-if(SENSORSYS_PLUGIN_BME280 OR SENSORSYS_PLUGIN_CPUTEMP OR SENSORSYS_PLUGIN_DISK)
+if(SENSORSYS_PLUGIN_BME280 OR SENSORSYS_PLUGIN_CPUTEMP OR SENSORSYS_PLUGIN_DISK
+   OR SENSORSYS_PLUGIN_SGP30 OR SENSORSYS_PLUGIN_MOTION)
   list(APPEND _sensorsys_components plugins)
   _sensorsys_package_docs(plugins sensorsys-plugins)
 endif()
@@ -154,7 +155,7 @@ without losing or duplicating readings.
 .
 The package runs the agent as the unprivileged system user sensorsys under
 a hardened systemd unit; its configuration is /etc/sensorsys/agent.properties.")
-_sensorsys_maintainer_scripts(agent sensorsys-agent sensorsys-agent.service enable "i2c video"
+_sensorsys_maintainer_scripts(agent sensorsys-agent sensorsys-agent.service enable "i2c video gpio"
   "/etc/sensorsys/agent.properties" "/etc/sensorsys/agent.properties" sensorsys-server)
 
 set(CPACK_DEBIAN_PLUGINS_PACKAGE_NAME sensorsys-plugins)
@@ -165,11 +166,14 @@ set(CPACK_DEBIAN_PLUGINS_PACKAGE_ENHANCES "sensorsys-agent")
 set(CPACK_DEBIAN_PLUGINS_PACKAGE_CONTROL_EXTRA
     "${SENSORSYS_PACKAGING_DIR}/debian/sensorsys-plugins/postinst"
     "${SENSORSYS_PACKAGING_DIR}/debian/sensorsys-plugins/postrm")
-set(CPACK_COMPONENT_PLUGINS_DESCRIPTION "sensor plugins for sensorsys-agent (BME280, CPU temperature, disk)
-The three sensor plugins of sensorsys, loaded by sensorsys-agent from
+set(CPACK_COMPONENT_PLUGINS_DESCRIPTION "sensor plugins for sensorsys-agent (BME280, SGP30, PIR, CPU, disk)
+The sensor plugins of sensorsys, loaded by sensorsys-agent from
 /usr/lib/sensorsys:
  - bme280: temperature, pressure and humidity of a Bosch BME280 (or
    BMP280) on an I2C bus;
+ - sgp30: eCO2 and TVOC of a Sensirion SGP30 on an I2C bus, with its
+   calibration baseline kept across restarts;
+ - motion: a PIR motion sensor (HC-SR501) on a GPIO line (libgpiod);
  - cpu_temp: SoC temperature from vcgencmd or the kernel's thermal zone;
  - disk: usage of a file system.
 More sensors: any plugin built with sensorsys-dev, dropped into the folder.")

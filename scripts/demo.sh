@@ -118,7 +118,9 @@ done
 url=http://127.0.0.1:$port
 
 echo "== sensorsys-agent (this machine's plugins, every $interval s)"
+# The plugins built above, which work unconfigured (motion needs sensor.NAME.line).
 agent_args=(--config etc/agent.properties --define plugins.dir="$plugins"
+            --define sensors=bme280,cpu_temp,disk
             --define agent.device_id="$device" --define agent.interval="$interval"
             --define store.path="$run/buffer.db" --define agent.status_file="$run/status.json"
             --define sync.url="$url" --define sync.token="$device_token")

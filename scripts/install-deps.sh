@@ -16,7 +16,7 @@ for arg in "$@"; do
   esac
 done
 
-build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev
+build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev libgpiod-dev
             postgresql)
 test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tools libclang-rt-dev python3 curl
            wrk hyperfine time nginx openssl prometheus)

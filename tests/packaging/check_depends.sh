@@ -36,7 +36,7 @@ expect sensorsys-agent libc6 libstdc++6 libpocofoundation80 libpocoutil80 libpoc
   libpocodatasqlite80 libpocodatapostgresql80 libpoconet80 libpoconetssl80 adduser
 expect sensorsys-server libc6 libstdc++6 libpocofoundation80 libpoconet80 libpocodatapostgresql80 \
   adduser
-expect sensorsys-plugins libc6 libstdc++6 libpocofoundation80 libpocojson80 sensorsys-agent
+expect sensorsys-plugins libc6 libstdc++6 libpocofoundation80 libpocojson80 libgpiod2 sensorsys-agent
 deb=$(deb_of sensorsys-dev)
 echo "sensorsys-dev Depends: $(dpkg-deb -f "$deb" Depends) (header and CMake files only)"
 

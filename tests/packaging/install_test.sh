@@ -68,7 +68,7 @@ mode_is() {  # mode_is PATH MODE OWNER:GROUP [TYPE]
 }
 check "agent binary" mode_is /usr/bin/sensorsys-agent 755 root:root
 check "server binary" mode_is /usr/bin/sensorsys-server 755 root:root
-for plugin in bme280 cpu_temp disk; do
+for plugin in bme280 cpu_temp disk sgp30 motion; do
   check "plugin $plugin" mode_is "/usr/lib/sensorsys/$plugin.so" 644 root:root
 done
 check "PostgreSQL store module" mode_is /usr/lib/sensorsys/store/postgresql.so 644 root:root
@@ -125,7 +125,7 @@ check "agent --version is the package's ($expected_version)" test "${version#sen
   "$(awk '{print $2}' <<<"$version")" = "${expected_version%-*}"
 (cd /var/lib/sensorsys && as_service /usr/bin/sensorsys-agent --list-plugins) | tee "$work/plugins.txt"
 check "--list-plugins reads /usr/lib/sensorsys" grep -q '^plugins in /usr/lib/sensorsys ' "$work/plugins.txt"
-for plugin in bme280 cpu_temp disk; do
+for plugin in bme280 cpu_temp disk sgp30 motion; do
   check "--list-plugins: $plugin loaded" grep -qE "^  $plugin [0-9.]+ ABI [0-9.]+ loaded from $plugin\.so" "$work/plugins.txt"
 done
 (cd /var/lib/sensorsys && as_service /usr/bin/sensorsys-agent --once --define agent.device_id=pkg-test) \
