@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <regex>
 #include <set>
@@ -59,11 +60,52 @@ bool validName(const char* name) {
     return name != nullptr && std::regex_match(name, pattern);
 }
 
+bool declaresConfigKeys(const sensorsys_plugin_descriptor& offered) {
+    return offered.struct_size >=
+           offsetof(sensorsys_plugin_descriptor, config_keys) + sizeof offered.config_keys;
+}
+
+// Copies the plugin's key table, refusing one the host cannot trust to end or to make sense.
+std::vector<PluginConfigKey> configKeysOf(const sensorsys_config_key* table,
+                                          const std::string& plugin_abi) {
+    constexpr std::size_t kMaxKeys = 256;
+    std::vector<PluginConfigKey> keys;
+    for (std::size_t i = 0; table != nullptr && table[i].name != nullptr; ++i) {
+        const sensorsys_config_key& key = table[i];
+        const std::string where = "config key " + std::to_string(i) + " ('" + key.name + "')";
+        if (i == kMaxKeys) {
+            throw Refused{
+                "config key table has no end within " + std::to_string(kMaxKeys) + " entries",
+                plugin_abi};
+        }
+        if (key.type == nullptr || key.default_value == nullptr || key.description == nullptr) {
+            throw Refused{where + " has a NULL type, default or description", plugin_abi};
+        }
+        const std::string type = key.type;
+        if (type != "string" && type != "integer" && type != "number" && type != "boolean") {
+            throw Refused{
+                where + " has type '" + type + "', not one of string, integer, number, boolean",
+                plugin_abi};
+        }
+        if (!validName(key.name) || std::any_of(keys.begin(), keys.end(), [&](const auto& k) {
+                return k.name == key.name;
+            })) {
+            throw Refused{where + " is not a unique name of [a-z0-9_]", plugin_abi};
+        }
+        keys.push_back({key.name, type, key.default_value, key.description});
+    }
+    return keys;
+}
+
 }  // namespace
 
 LoadedPlugin::LoadedPlugin(fs::path path, boost::dll::shared_library library,
-                           const sensorsys_plugin_descriptor& descriptor)
-    : _path(std::move(path)), _library(std::move(library)), _descriptor(descriptor) {}
+                           const sensorsys_plugin_descriptor& descriptor,
+                           std::optional<std::vector<PluginConfigKey>> config_keys)
+    : _path(std::move(path)),
+      _library(std::move(library)),
+      _descriptor(descriptor),
+      _configKeys(std::move(config_keys)) {}
 
 std::string LoadedPlugin::version() const {
     return _descriptor.version ? _descriptor.version : "";
@@ -197,7 +239,10 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file)
                           "' is not 1-64 characters of [a-z0-9_]",
                       plugin_abi};
     }
-    return std::make_shared<const LoadedPlugin>(file, std::move(library), descriptor);
+    std::optional<std::vector<PluginConfigKey>> keys;
+    if (declaresConfigKeys(*offered)) keys = configKeysOf(descriptor.config_keys, plugin_abi);
+    return std::make_shared<const LoadedPlugin>(file, std::move(library), descriptor,
+                                                std::move(keys));
 }
 
 }  // namespace sensorsys::agent

@@ -49,8 +49,8 @@ DiskUsage StatvfsUsage::usage(const std::string& path) const {
 
 RetentionSettings RetentionSettings::from(const AgentSettings& settings) {
     RetentionSettings r;
-    r.disk_threshold_percent = settings.retention_disk_threshold;
-    r.min_store_mb = settings.retention_min_store_mb;
+    r.disk_threshold_percent = settings.retentionDiskThreshold;
+    r.min_store_mb = settings.retentionMinStoreMb;
     return r;
 }
 
