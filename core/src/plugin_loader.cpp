@@ -65,34 +65,42 @@ bool declaresConfigKeys(const sensorsys_plugin_descriptor& offered) {
            offsetof(sensorsys_plugin_descriptor, config_keys) + sizeof offered.config_keys;
 }
 
+// One entry of a plugin's key table, or the reason it cannot be trusted.
+PluginConfigKey checkedKey(const sensorsys_config_key& key, std::size_t index,
+                           const std::vector<PluginConfigKey>& before,
+                           const std::string& plugin_abi) {
+    const std::string where = "config key " + std::to_string(index) + " ('" + key.name + "')";
+    if (key.type == nullptr || key.default_value == nullptr || key.description == nullptr) {
+        throw Refused{where + " has a NULL type, default or description", plugin_abi};
+    }
+    const std::string type = key.type;
+    if (type != "string" && type != "integer" && type != "number" && type != "boolean") {
+        throw Refused{
+            where + " has type '" + type + "', not one of string, integer, number, boolean",
+            plugin_abi};
+    }
+    const bool repeated = std::any_of(before.begin(), before.end(),
+                                      [&](const auto& k) { return k.name == key.name; });
+    if (!validName(key.name) || repeated) {
+        throw Refused{where + " is not a unique name of [a-z0-9_]", plugin_abi};
+    }
+    return {key.name, type, key.default_value, key.description};
+}
+
 // Copies the plugin's key table, refusing one the host cannot trust to end or to make sense.
 std::vector<PluginConfigKey> configKeysOf(const sensorsys_config_key* table,
                                           const std::string& plugin_abi) {
     constexpr std::size_t kMaxKeys = 256;
+    std::size_t count = 0;
+    while (count <= kMaxKeys && table[count].name != nullptr) ++count;
+    if (count > kMaxKeys) {
+        throw Refused{"config key table has no NULL-named end within " + std::to_string(kMaxKeys) +
+                          " entries",
+                      plugin_abi};
+    }
     std::vector<PluginConfigKey> keys;
-    for (std::size_t i = 0; table != nullptr && table[i].name != nullptr; ++i) {
-        const sensorsys_config_key& key = table[i];
-        const std::string where = "config key " + std::to_string(i) + " ('" + key.name + "')";
-        if (i == kMaxKeys) {
-            throw Refused{
-                "config key table has no end within " + std::to_string(kMaxKeys) + " entries",
-                plugin_abi};
-        }
-        if (key.type == nullptr || key.default_value == nullptr || key.description == nullptr) {
-            throw Refused{where + " has a NULL type, default or description", plugin_abi};
-        }
-        const std::string type = key.type;
-        if (type != "string" && type != "integer" && type != "number" && type != "boolean") {
-            throw Refused{
-                where + " has type '" + type + "', not one of string, integer, number, boolean",
-                plugin_abi};
-        }
-        if (!validName(key.name) || std::any_of(keys.begin(), keys.end(), [&](const auto& k) {
-                return k.name == key.name;
-            })) {
-            throw Refused{where + " is not a unique name of [a-z0-9_]", plugin_abi};
-        }
-        keys.push_back({key.name, type, key.default_value, key.description});
+    for (std::size_t i = 0; i < count; ++i) {
+        keys.push_back(checkedKey(table[i], i, keys, plugin_abi));
     }
     return keys;
 }
@@ -240,7 +248,9 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file)
                       plugin_abi};
     }
     std::optional<std::vector<PluginConfigKey>> keys;
-    if (declaresConfigKeys(*offered)) keys = configKeysOf(descriptor.config_keys, plugin_abi);
+    if (declaresConfigKeys(*offered) && descriptor.config_keys != nullptr) {
+        keys = configKeysOf(descriptor.config_keys, plugin_abi);
+    }
     return std::make_shared<const LoadedPlugin>(file, std::move(library), descriptor,
                                                 std::move(keys));
 }

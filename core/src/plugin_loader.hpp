@@ -37,7 +37,8 @@ class LoadedPlugin {
     std::string description() const;
     // The plugin's descriptor as this host knows it: fields it did not provide are zero.
     const sensorsys_plugin_descriptor& descriptor() const { return _descriptor; }
-    // The keys the plugin declares; nothing for a 1.0 plugin, which cannot declare any.
+    // The keys the plugin declares; nothing for a 1.0 plugin or a NULL table, whose keys the
+    // host passes through unchecked (an empty table declares that no key is accepted).
     const std::optional<std::vector<PluginConfigKey>>& configKeys() const { return _configKeys; }
 
   private:
