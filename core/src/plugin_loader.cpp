@@ -105,6 +105,33 @@ std::vector<PluginConfigKey> configKeysOf(const sensorsys_config_key* table,
     return keys;
 }
 
+// The plugin's "major.minor" when this host can read its descriptor; otherwise why not.
+std::string checkedVersion(const sensorsys_plugin_descriptor& offered) {
+    if (offered.struct_size < sizeof(std::uint32_t) + 2 * sizeof(std::uint16_t)) {
+        throw Refused{"descriptor of " + std::to_string(offered.struct_size) +
+                      " bytes is too small to hold a version"};
+    }
+    const std::string plugin_abi = abiText(offered.abi_major, offered.abi_minor);
+    if (offered.abi_major != SENSORSYS_ABI_MAJOR) {
+        throw Refused{"ABI major version " + std::to_string(offered.abi_major) +
+                          " differs from the agent's " + std::to_string(SENSORSYS_ABI_MAJOR),
+                      plugin_abi};
+    }
+    if (offered.abi_minor > SENSORSYS_ABI_MINOR) {
+        throw Refused{"ABI minor version " + std::to_string(offered.abi_minor) +
+                          " is newer than the agent's " + std::to_string(SENSORSYS_ABI_MINOR),
+                      plugin_abi};
+    }
+    if (offered.struct_size < SENSORSYS_DESCRIPTOR_V1_SIZE) {
+        throw Refused{"descriptor of " + std::to_string(offered.struct_size) +
+                          " bytes is smaller than ABI 1.0's " +
+                          std::to_string(SENSORSYS_DESCRIPTOR_V1_SIZE),
+                      plugin_abi};
+    }
+
+    return plugin_abi;
+}
+
 }  // namespace
 
 LoadedPlugin::LoadedPlugin(fs::path path, boost::dll::shared_library library,
@@ -207,27 +234,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file)
     const sensorsys_plugin_descriptor* offered = entry(SENSORSYS_ABI_MAJOR, SENSORSYS_ABI_MINOR);
     if (offered == nullptr) throw Refused{"plugin refused this agent's ABI"};
 
-    if (offered->struct_size < sizeof(std::uint32_t) + 2 * sizeof(std::uint16_t)) {
-        throw Refused{"descriptor of " + std::to_string(offered->struct_size) +
-                      " bytes is too small to hold a version"};
-    }
-    const std::string plugin_abi = abiText(offered->abi_major, offered->abi_minor);
-    if (offered->abi_major != SENSORSYS_ABI_MAJOR) {
-        throw Refused{"ABI major version " + std::to_string(offered->abi_major) +
-                          " differs from the agent's " + std::to_string(SENSORSYS_ABI_MAJOR),
-                      plugin_abi};
-    }
-    if (offered->abi_minor > SENSORSYS_ABI_MINOR) {
-        throw Refused{"ABI minor version " + std::to_string(offered->abi_minor) +
-                          " is newer than the agent's " + std::to_string(SENSORSYS_ABI_MINOR),
-                      plugin_abi};
-    }
-    if (offered->struct_size < SENSORSYS_DESCRIPTOR_V1_SIZE) {
-        throw Refused{"descriptor of " + std::to_string(offered->struct_size) +
-                          " bytes is smaller than ABI 1.0's " +
-                          std::to_string(SENSORSYS_DESCRIPTOR_V1_SIZE),
-                      plugin_abi};
-    }
+    const std::string plugin_abi = checkedVersion(*offered);
 
     // Copy what the plugin provided into a zeroed descriptor of this host's size, so fields
     // appended after the plugin was built read as absent rather than as garbage.

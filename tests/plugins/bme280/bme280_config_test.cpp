@@ -64,7 +64,7 @@ TEST(bme280_config, AcceptsAnotherBus) {
 TEST(bme280_config, RefusesOtherAddresses) {
     for (const char* json :
          {R"({"address": 80})", R"({"address": "0x78"})", R"({"address": ""})",
-          R"({"address": "118"})", R"({"address": true})", R"({"address": 118.5})",
+          R"({"address": "120"})", R"({"address": true})", R"({"address": 118.5})",
           R"({"address": null})", R"({"address": [118]})"}) {
         const std::string message = refusal(json);
         EXPECT_THAT(message, HasSubstr("'address'")) << json;
