@@ -208,8 +208,8 @@ void AgentApplication::loadLayers() {
 void AgentApplication::setUpLogging(const AgentSettings& settings) {
     auto splitter = Poco::makeAuto<Poco::SplitterChannel>();
     splitter->addChannel(Poco::makeAuto<Poco::ConsoleChannel>());
-    if (!settings.logging_file.empty()) {
-        auto file = Poco::makeAuto<Poco::FileChannel>(settings.logging_file);
+    if (!settings.loggingFile.empty()) {
+        auto file = Poco::makeAuto<Poco::FileChannel>(settings.loggingFile);
         file->setProperty("rotation", "10 M");
         file->setProperty("archive", "number");
         file->setProperty("purgeCount", "5");
@@ -219,7 +219,7 @@ void AgentApplication::setUpLogging(const AgentSettings& settings) {
         Poco::makeAuto<Poco::FormattingChannel>(Poco::makeAuto<SeedLogFormatter>(), splitter);
     Poco::Logger::root().setChannel(channel);
     // logging.level was checked against its choices when the settings were loaded.
-    const auto level = SeedLogFormatter::priorityOf(settings.logging_level)
+    const auto level = SeedLogFormatter::priorityOf(settings.loggingLevel)
                            .value_or(Poco::Message::PRIO_INFORMATION);
     Poco::Logger::root().setLevel(level);
     logger().setChannel(channel);
@@ -246,7 +246,7 @@ int AgentApplication::main(const ArgVec& args) {
         const AgentSettings settings =
             AgentSettings::from(config(), Poco::Environment::get("DEVICE_ID", ""), hostname());
         setUpLogging(settings);
-        if (settings.device_id_is_hostname && settings.device_id == "raspberrypi") {
+        if (settings.deviceIdIsHostname && settings.deviceId == "raspberrypi") {
             logger().warning(
                 "device_id is the stock host name 'raspberrypi': set agent.device_id so this "
                 "device's readings can be told apart");
@@ -271,55 +271,89 @@ int AgentApplication::main(const ArgVec& args) {
     }
 }
 
+namespace {
+
+Poco::JSON::Array keysJson(const LoadedPlugin& plugin) {
+    Poco::JSON::Array keys;
+    for (const auto& key : plugin.configKeys().value_or(std::vector<PluginConfigKey>{})) {
+        Poco::JSON::Object entry;
+        entry.set("name", key.name);
+        entry.set("type", key.type);
+        entry.set("default", key.defaultValue);
+        entry.set("description", key.description);
+        keys.add(entry);
+    }
+    return keys;
+}
+
+std::string abiOf(const LoadedPlugin& plugin) {
+    return std::to_string(plugin.descriptor().abi_major) + "." +
+           std::to_string(plugin.descriptor().abi_minor);
+}
+
+std::string pluginListJson(const PluginScan& scan, const std::filesystem::path& directory) {
+    Poco::JSON::Object root;
+    root.set("directory", directory.string());
+    root.set("agent_abi", PluginLoader::hostAbi());
+    Poco::JSON::Array plugins;
+    for (const auto& plugin : scan.loaded) {
+        Poco::JSON::Object entry;
+        entry.set("file", plugin->path().string());
+        entry.set("name", plugin->name());
+        entry.set("version", plugin->version());
+        entry.set("abi", abiOf(*plugin));
+        entry.set("description", plugin->description());
+        entry.set("status", "loaded");
+        entry.set("config_keys", keysJson(*plugin));
+        plugins.add(entry);
+    }
+    for (const auto& refusal : scan.refused) {
+        Poco::JSON::Object entry;
+        entry.set("file", refusal.file.string());
+        entry.set("abi", refusal.plugin_abi.value_or(""));
+        entry.set("status", "refused");
+        entry.set("reason", refusal.reason);
+        plugins.add(entry);
+    }
+    root.set("plugins", plugins);
+    std::ostringstream out;
+    root.stringify(out);
+    return out.str();
+}
+
+std::string pluginListText(const PluginScan& scan, const std::filesystem::path& directory) {
+    std::ostringstream out;
+    out << "plugins in " << directory.string() << " (agent ABI " << PluginLoader::hostAbi()
+        << "):\n";
+    for (const auto& plugin : scan.loaded) {
+        out << "  " << plugin->name() << " " << plugin->version() << " ABI " << abiOf(*plugin)
+            << " loaded from " << plugin->path().filename().string() << ": "
+            << plugin->description() << "\n";
+        for (const auto& key : plugin->configKeys().value_or(std::vector<PluginConfigKey>{})) {
+            out << "      sensor.NAME." << key.name << " (" << key.type
+                << ", default: " << (key.defaultValue.empty() ? "empty" : key.defaultValue)
+                << "): " << key.description << "\n";
+        }
+    }
+    for (const auto& refusal : scan.refused) {
+        out << "  " << refusal.file.filename().string() << " refused: " << refusal.reason
+            << " (plugin ABI " << refusal.plugin_abi.value_or("unknown") << ")\n";
+    }
+    if (scan.loaded.empty() && scan.refused.empty()) out << "  (no *.so files)\n";
+    return out.str();
+}
+
+}  // namespace
+
 int AgentApplication::listPlugins(const AgentSettings& settings) {
-    const PluginScan scan = PluginLoader(settings.plugins_dir).loadAll();
+    const PluginScan scan = PluginLoader(settings.pluginsDir).loadAll();
     if (_json) {
-        Poco::JSON::Object root;
-        root.set("directory", settings.plugins_dir.string());
-        root.set("agent_abi", PluginLoader::hostAbi());
-        Poco::JSON::Array plugins;
-        for (const auto& plugin : scan.loaded) {
-            Poco::JSON::Object entry;
-            entry.set("file", plugin->path().string());
-            entry.set("name", plugin->name());
-            entry.set("version", plugin->version());
-            entry.set("abi", std::to_string(plugin->descriptor().abi_major) + "." +
-                                 std::to_string(plugin->descriptor().abi_minor));
-            entry.set("description", plugin->description());
-            entry.set("status", "loaded");
-            plugins.add(entry);
-        }
-        for (const auto& refusal : scan.refused) {
-            Poco::JSON::Object entry;
-            entry.set("file", refusal.file.string());
-            entry.set("abi", refusal.plugin_abi.value_or(""));
-            entry.set("status", "refused");
-            entry.set("reason", refusal.reason);
-            plugins.add(entry);
-        }
-        root.set("plugins", plugins);
-        std::ostringstream out;
-        root.stringify(out);
-        emit(out.str());
+        emit(pluginListJson(scan, settings.pluginsDir));
     } else {
-        std::ostringstream out;
-        out << "plugins in " << settings.plugins_dir.string() << " (agent ABI "
-            << PluginLoader::hostAbi() << "):\n";
-        for (const auto& plugin : scan.loaded) {
-            out << "  " << plugin->name() << " " << plugin->version() << " ABI "
-                << plugin->descriptor().abi_major << "." << plugin->descriptor().abi_minor
-                << " loaded from " << plugin->path().filename().string() << ": "
-                << plugin->description() << "\n";
-        }
-        for (const auto& refusal : scan.refused) {
-            out << "  " << refusal.file.filename().string() << " refused: " << refusal.reason
-                << " (plugin ABI " << refusal.plugin_abi.value_or("unknown") << ")\n";
-        }
-        if (scan.loaded.empty() && scan.refused.empty()) out << "  (no *.so files)\n";
-        std::cout << out.str() << std::flush;
+        std::cout << pluginListText(scan, settings.pluginsDir) << std::flush;
     }
     const bool directory_unusable = scan.loaded.empty() && scan.refused.size() == 1 &&
-                                    scan.refused.front().file == settings.plugins_dir;
+                                    scan.refused.front().file == settings.pluginsDir;
     return directory_unusable ? EXIT_UNAVAILABLE : EXIT_OK;
 }
 
@@ -330,13 +364,13 @@ std::vector<SensorSpec> loadSensors(const AgentSettings& settings,
                                     const Poco::Util::AbstractConfiguration& config,
                                     const PluginScan& scan, Poco::Logger& logger) {
     for (const auto& refusal : scan.refused) logger.warning("plugin refused: " + refusal.message());
-    std::vector<std::string> names;
+    std::vector<PluginKeys> plugins;
     for (const auto& plugin : scan.loaded) {
         logger.information("plugin " + plugin->name() + " " + plugin->version() + " loaded from " +
                            plugin->path().string());
-        names.push_back(plugin->name());
+        plugins.push_back({plugin->name(), plugin->configKeys()});
     }
-    return sensorSpecs(config, settings, names);
+    return sensorSpecs(config, settings, plugins);
 }
 
 // Abandoned reads still hold pool threads that cannot be joined; exit without waiting for them
@@ -350,7 +384,7 @@ std::vector<SensorSpec> loadSensors(const AgentSettings& settings,
 }  // namespace
 
 int AgentApplication::runOnce(const AgentSettings& settings) {
-    const PluginScan scan = PluginLoader(settings.plugins_dir).loadAll();
+    const PluginScan scan = PluginLoader(settings.pluginsDir).loadAll();
     Sampler sampler(settings, loadSensors(settings, config(), scan, logger()), scan, _pool,
                     logger());
     const Reading reading = sampler.sample(std::chrono::system_clock::now(), true);
@@ -360,14 +394,14 @@ int AgentApplication::runOnce(const AgentSettings& settings) {
 }
 
 int AgentApplication::runImport(const AgentSettings& settings) {
-    if (settings.import_connection.empty()) {
+    if (settings.importConnection.empty()) {
         throw ConfigError(
             "invalid configuration: import.connection = '': --import-seed needs the seed "
             "database (set import.connection or DB_HOST, DB_NAME, DB_USER, DB_PASSWORD)");
     }
     try {
         const auto store = openStore(settings);
-        const ImportResult result = importSeed(settings.import_connection, *store, logger());
+        const ImportResult result = importSeed(settings.importConnection, *store, logger());
         std::cout << "imported " << result.imported << " unsynced reading(s) from the seed"
                   << (result.imported ? " (" + result.firstTsUtc + " to " + result.lastTsUtc + ")"
                                       : std::string())
@@ -380,7 +414,7 @@ int AgentApplication::runImport(const AgentSettings& settings) {
 }
 
 int AgentApplication::runLoop(const AgentSettings& settings) {
-    const PluginScan scan = PluginLoader(settings.plugins_dir).loadAll();
+    const PluginScan scan = PluginLoader(settings.pluginsDir).loadAll();
     Sampler sampler(settings, loadSensors(settings, config(), scan, logger()), scan, _pool,
                     logger());
     if (sampler.instanceCount() == 0) {
@@ -388,20 +422,19 @@ int AgentApplication::runLoop(const AgentSettings& settings) {
         return EXIT_UNAVAILABLE;
     }
     const auto store = openStore(settings);
-    BulkClient client(settings.sync_url, settings.sync_token, settings.sync_timeout);
-    Syncer syncer(
-        *store, client,
-        SyncSettings{static_cast<std::size_t>(settings.sync_batch_size), settings.sync_gzip,
-                     std::chrono::milliseconds(1000), settings.sync_backoff_max},
-        Poco::Logger::get("sensorsys.sync"));
+    BulkClient client(settings.syncUrl, settings.syncToken, settings.syncTimeout);
+    Syncer syncer(*store, client,
+                  SyncSettings{static_cast<std::size_t>(settings.syncBatchSize), settings.syncGzip,
+                               std::chrono::milliseconds(1000), settings.syncBackoffMax},
+                  Poco::Logger::get("sensorsys.sync"));
     const StatvfsUsage disk;
     Retention retention(RetentionSettings::from(settings), *store, disk);
-    AgentRuntime runtime(settings, sampler, *store, syncer, retention, settings.status_file,
+    AgentRuntime runtime(settings, sampler, *store, syncer, retention, settings.statusFile,
                          logger());
     runtime.start();
     logger().information("reading " + std::to_string(sampler.instanceCount()) +
-                         " sensor instance(s) as device '" + settings.device_id + "', syncing to " +
-                         settings.sync_url);
+                         " sensor instance(s) as device '" + settings.deviceId + "', syncing to " +
+                         settings.syncUrl);
     waitForTerminationRequest();
     logger().information("stopping");
     const bool clean = runtime.stop();

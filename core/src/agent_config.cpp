@@ -1,180 +1,75 @@
 #include "agent_config.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
-#include <map>
 #include <regex>
-#include <set>
 #include <sstream>
 
-#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Stringifier.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
-#include <Poco/URI.h>
 
 namespace sensorsys::agent {
 namespace {
 
 using Poco::Util::AbstractConfiguration;
 
+using config::ConfigKey;
+using config::refuse;
+using namespace config;  // the *Key table constructors
+
+constexpr double kWeek = 86400.0 * 7;
+
+// Every key the agent reads. Adding a key is one entry here: --help, the unknown-key check and
+// the test of etc/agent.properties follow. sensor.NAME.* is read by sensorSpecs().
 constexpr ConfigKey kKeys[] = {
-    {"agent.device_id", "", KeyKind::Text,
-     "device name sent with every reading; empty: $DEVICE_ID, else the host name"},
-    {"agent.interval", "60", KeyKind::Seconds,
-     "seconds between readings, aligned to multiples of it; fractions allowed (0.1 = 10 Hz)"},
-    {"agent.read_timeout", "5", KeyKind::Seconds,
-     "deadline for one sensor read; a late sensor gets an error starting with 'timeout'"},
-    {"agent.status_file", "/var/lib/sensorsys/status.json", KeyKind::Text,
-     "where the running agent keeps its state for --status (empty: none)"},
-    {"plugins.dir", "/usr/lib/sensorsys", KeyKind::Text,
-     "folder the sensor plugins (*.so) load from"},
-    {"store.connector", "sqlite", KeyKind::Choice, "where readings are buffered",
-     "sqlite|postgresql"},
-    {"store.path", "/var/lib/sensorsys/buffer.db", KeyKind::Text, "SQLite buffer file"},
-    {"store.connection", "", KeyKind::Text,
-     "libpq connection string for store.connector=postgresql, e.g. host=127.0.0.1 dbname=sensors"},
-    {"import.connection", "", KeyKind::Text,
-     "--import-seed: libpq connection string of the seed agent's local database (default: "
-     "from DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD)"},
-    {"sync.url", "http://127.0.0.1:8000", KeyKind::Url, "server base URL (http or https)"},
-    {"sync.token", "", KeyKind::Text, "bearer token for the server (empty: none)"},
-    {"sync.batch_size", "360", KeyKind::Count, "readings per POST /readings/bulk"},
-    {"sync.timeout", "5", KeyKind::Seconds, "timeout of one sync request"},
-    {"sync.backoff_max", "300", KeyKind::Seconds, "longest wait between failed sync attempts"},
-    {"sync.gzip", "true", KeyKind::Boolean, "gzip request bodies"},
-    {"retention.disk_threshold", "50", KeyKind::Percent,
-     "disk usage (percent) above which old readings are deleted"},
-    {"retention.check_interval", "300", KeyKind::Seconds, "seconds between disk usage checks"},
-    {"retention.min_store_mb", "64", KeyKind::Count,
-     "unsynced readings are only deleted when the store is larger than this (MiB)"},
-    {"logging.level", "info", KeyKind::Choice, "least severe level logged",
-     "debug|info|warning|error|critical"},
-    {"logging.file", "", KeyKind::Text, "also log to this file (empty: stderr only)"},
-    {"sensors", "", KeyKind::Text,
-     "sensor instances to run, comma-separated (empty: every plugin found, one instance each)"},
+    stringKey("agent.device_id", "",
+              "device name sent with every reading; empty: $DEVICE_ID, else the host name"),
+    durationKey("agent.interval", "60",
+                "seconds between readings, aligned to multiples of it; fractions allowed (0.1 = "
+                "10 Hz)",
+                0.001, kWeek),
+    durationKey("agent.read_timeout", "5",
+                "deadline for one sensor read; a late sensor gets an error starting with "
+                "'timeout'",
+                0.001, kWeek),
+    stringKey("agent.status_file", "/var/lib/sensorsys/status.json",
+              "where the running agent keeps its state for --status (empty: none)"),
+    stringKey("plugins.dir", "/usr/lib/sensorsys", "folder the sensor plugins (*.so) load from",
+              true),
+    choiceKey("store.connector", "sqlite", "where readings are buffered", "sqlite|postgresql"),
+    stringKey("store.path", "/var/lib/sensorsys/buffer.db", "SQLite buffer file"),
+    stringKey("store.connection", "",
+              "libpq connection string for store.connector=postgresql, e.g. host=127.0.0.1 "
+              "dbname=sensors"),
+    stringKey("import.connection", "",
+              "--import-seed: libpq connection string of the seed agent's local database "
+              "(default: from DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD)"),
+    urlKey("sync.url", "http://127.0.0.1:8000", "server base URL (http or https)"),
+    stringKey("sync.token", "", "bearer token for the server (empty: none)"),
+    // At most the server's default limits.max_batch, so a default server takes every batch.
+    integerKey("sync.batch_size", "360", "readings per POST /readings/bulk", 1, 10'000),
+    durationKey("sync.timeout", "5", "timeout of one sync request", 0.001, kWeek),
+    durationKey("sync.backoff_max", "300", "longest wait between failed sync attempts", 0.001,
+                kWeek),
+    booleanKey("sync.gzip", "true", "gzip request bodies"),
+    numberKey("retention.disk_threshold", "50",
+              "disk usage (percent) above which old readings are deleted", 0, 100, true),
+    durationKey("retention.check_interval", "300", "seconds between disk usage checks", 0.001,
+                kWeek),
+    integerKey("retention.min_store_mb", "64",
+               "unsynced readings are only deleted when the store is larger than this (MiB)", 1,
+               1'000'000),
+    choiceKey("logging.level", "info", "least severe level logged",
+              "debug|info|warning|error|critical"),
+    stringKey("logging.file", "", "also log to this file (empty: stderr only)"),
+    stringKey("sensors", "",
+              "sensor instances to run, comma-separated (empty: every plugin found, one instance "
+              "each)"),
 };
 
-// Namespaces the agent owns: a key in them that is not declared is a typo worth refusing.
-constexpr std::string_view kOwnedPrefixes[] = {"agent.", "plugins.",   "store.",
-                                               "sync.",  "retention.", "logging."};
-
-const ConfigKey& keySpec(std::string_view name) {
-    for (const auto& key : kKeys) {
-        if (key.name == name) return key;
-    }
-    throw std::logic_error("undeclared configuration key " + std::string(name));
-}
-
-[[noreturn]] void refuse(std::string_view key, const std::string& value,
-                         const std::string& allowed) {
-    throw ConfigError("invalid configuration: " + std::string(key) + " = '" + value +
-                      "': " + allowed);
-}
-
-std::optional<double> parseNumber(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    errno = 0;
-    char* end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (errno != 0 || end != text.c_str() + text.size() || !std::isfinite(value)) {
-        return std::nullopt;
-    }
-    return value;
-}
-
-std::optional<long long> parseInteger(const std::string& text) {
-    static const std::regex pattern("[+-]?(0[xX][0-9a-fA-F]+|[0-9]+)");
-    if (!std::regex_match(text, pattern)) return std::nullopt;
-    errno = 0;
-    const long long value = std::strtoll(text.c_str(), nullptr, 0);
-    if (errno != 0) return std::nullopt;
-    return value;
-}
-
-// Returns the key's validated value as text (the default when unset).
-std::string checked(const AbstractConfiguration& config, const ConfigKey& key,
-                    const std::string& where = {}) {
-    const std::string name = where.empty() ? std::string(key.name) : where;
-    const std::string value = Poco::trim(config.getString(name, std::string(key.fallback)));
-    switch (key.kind) {
-        case KeyKind::Text:
-            break;
-        case KeyKind::Seconds: {
-            const auto seconds = parseNumber(value);
-            if (!seconds || *seconds < 0.001 || *seconds > 86400 * 7) {
-                refuse(name, value, "must be a number of seconds from 0.001 to 604800");
-            }
-            break;
-        }
-        case KeyKind::Count: {
-            const auto count = parseInteger(value);
-            if (!count || *count < 1 || *count > 1'000'000) {
-                refuse(name, value, "must be a whole number from 1 to 1000000");
-            }
-            break;
-        }
-        case KeyKind::Percent: {
-            const auto percent = parseNumber(value);
-            if (!percent || *percent <= 0 || *percent > 100) {
-                refuse(name, value, "must be a percentage above 0 and at most 100");
-            }
-            break;
-        }
-        case KeyKind::Boolean:
-            if (value != "true" && value != "false") refuse(name, value, "must be true or false");
-            break;
-        case KeyKind::Choice: {
-            const std::string choices(key.choices);
-            Poco::StringTokenizer allowed(choices, "|");
-            if (std::find(allowed.begin(), allowed.end(), Poco::toLower(value)) == allowed.end()) {
-                refuse(name, value, "must be one of " + choices);
-            }
-            return Poco::toLower(value);
-        }
-        case KeyKind::Url: {
-            try {
-                const Poco::URI uri(value);
-                if ((uri.getScheme() != "http" && uri.getScheme() != "https") ||
-                    uri.getHost().empty()) {
-                    refuse(name, value, "must be an http:// or https:// URL with a host");
-                }
-            } catch (const Poco::SyntaxException&) {
-                refuse(name, value, "must be an http:// or https:// URL with a host");
-            }
-            break;
-        }
-    }
-    return value;
-}
-
-std::chrono::milliseconds millis(const std::string& seconds) {
-    return std::chrono::milliseconds(std::llround(*parseNumber(seconds) * 1000.0));
-}
-
-void refuseUnknownKeys(const AbstractConfiguration& config) {
-    // Walk the agent's namespaces; sensor.* and sensors are checked per instance.
-    for (const auto prefix : kOwnedPrefixes) {
-        const std::string root(prefix.substr(0, prefix.size() - 1));
-        AbstractConfiguration::Keys keys;
-        config.keys(root, keys);
-        for (const auto& leaf : keys) {
-            const std::string name = root + "." + leaf;
-            const bool known = std::any_of(std::begin(kKeys), std::end(kKeys),
-                                           [&](const ConfigKey& k) { return k.name == name; });
-            if (!known) {
-                std::string same_area;
-                for (const auto& k : kKeys) {
-                    if (k.name.substr(0, prefix.size()) == prefix) {
-                        same_area += (same_area.empty() ? "" : ", ") + std::string(k.name);
-                    }
-                }
-                throw ConfigError("invalid configuration: unknown key '" + name +
-                                  "' (known keys here: " + same_area + ")");
-            }
-        }
-    }
+const config::KeyTable& table() {
+    static const config::KeyTable keys(kKeys);
+    return keys;
 }
 
 std::vector<std::string> splitList(const std::string& text) {
@@ -187,78 +82,159 @@ std::vector<std::string> splitList(const std::string& text) {
     return items;
 }
 
-}  // namespace
-
-std::span<const ConfigKey> agentConfigKeys() {
-    return kKeys;
+std::string quoted(const std::string& text) {
+    std::ostringstream out;
+    Poco::JSON::Stringifier::formatString(text, out);
+    return out.str();
 }
 
-AgentSettings AgentSettings::from(const AbstractConfiguration& config,
-                                  const std::string& environment_device_id,
-                                  const std::string& hostname) {
-    refuseUnknownKeys(config);
-    auto get = [&](std::string_view name) { return checked(config, keySpec(name)); };
+// Device id: the key, else the seed's DEVICE_ID, else the host name.
+void chooseDeviceId(AgentSettings& s, const std::string& environment_device_id,
+                    const std::string& hostname) {
+    if (s.deviceId.empty()) s.deviceId = environment_device_id;
+    if (s.deviceId.empty()) {
+        s.deviceId = hostname;
+        s.deviceIdIsHostname = true;
+    }
+    if (s.deviceId.empty() || s.deviceId.size() > 128) {
+        refuse("agent.device_id", s.deviceId, "must be 1 to 128 characters");
+    }
+}
 
-    AgentSettings s;
-    s.device_id = get("agent.device_id");
-    if (s.device_id.empty()) s.device_id = environment_device_id;
-    if (s.device_id.empty()) {
-        s.device_id = hostname;
-        s.device_id_is_hostname = true;
-    }
-    if (s.device_id.empty() || s.device_id.size() > 128) {
-        refuse("agent.device_id", s.device_id, "must be 1 to 128 characters");
-    }
-    s.interval = millis(get("agent.interval"));
-    s.read_timeout = millis(get("agent.read_timeout"));
-    s.status_file = get("agent.status_file");
-    s.plugins_dir = get("plugins.dir");
-    if (s.plugins_dir.empty()) refuse("plugins.dir", "", "must name a folder");
-    s.store_connector = get("store.connector");
-    s.store_path = get("store.path");
-    s.store_connection = get("store.connection");
-    s.import_connection = get("import.connection");
-    s.sync_url = get("sync.url");
-    s.sync_token = get("sync.token");
-    s.sync_batch_size = static_cast<int>(*parseInteger(get("sync.batch_size")));
-    if (s.sync_batch_size > 10'000) {
-        refuse("sync.batch_size", std::to_string(s.sync_batch_size),
-               "must be at most 10000 (the server's batch limit)");
-    }
-    s.sync_timeout = millis(get("sync.timeout"));
-    s.sync_backoff_max = millis(get("sync.backoff_max"));
-    s.sync_gzip = get("sync.gzip") == "true";
-    s.retention_disk_threshold = *parseNumber(get("retention.disk_threshold"));
-    s.retention_check_interval = millis(get("retention.check_interval"));
-    s.retention_min_store_mb = static_cast<int>(*parseInteger(get("retention.min_store_mb")));
-    s.logging_level = get("logging.level");
-    s.logging_file = get("logging.file");
-    s.sensors = splitList(get("sensors"));
+// Rules that tie keys together or that a single key's type cannot say.
+void checkCombinations(const AgentSettings& s) {
     static const std::regex name_pattern("[A-Za-z0-9_][A-Za-z0-9_-]{0,63}");
     for (const auto& name : s.sensors) {
         if (!std::regex_match(name, name_pattern)) {
             refuse("sensors", name, "instance names are 1-64 of [A-Za-z0-9_-]");
         }
     }
-    if (s.store_connector == "postgresql" && s.store_connection.empty()) {
+    if (s.storeConnector == "postgresql" && s.storeConnection.empty()) {
         refuse("store.connection", "", "must be set when store.connector = postgresql");
     }
+}
+
+const PluginKeys* pluginNamed(const std::vector<PluginKeys>& plugins, const std::string& name) {
+    for (const auto& plugin : plugins) {
+        if (plugin.plugin == name) return &plugin;
+    }
+    return nullptr;
+}
+
+// One sensor.NAME.KEY as a JSON member, typed as the plugin declares KEY.
+std::string pluginMember(const AbstractConfiguration& config, const std::string& prefix,
+                         const std::string& key, const PluginKeys* plugin) {
+    const std::string where = prefix + "." + key;
+    const std::string value = Poco::trim(config.getString(where));
+    if (plugin == nullptr || !plugin->declared) {
+        return quoted(key) + ":" + pluginConfigValueJson(value);
+    }
+    std::string names;
+    for (const auto& declared : *plugin->declared) {
+        if (declared.name == key) {
+            return quoted(key) + ":" + pluginConfigValueJson(value, declared.type, where);
+        }
+        names += (names.empty() ? "" : ", ") + declared.name;
+    }
+    throw ConfigError("invalid configuration: unknown key '" + where + "': plugin " +
+                      plugin->plugin + " declares " + (names.empty() ? "no keys" : names));
+}
+
+// Every sensor.NAME.KEY other than plugin, interval and enabled, as the plugin's JSON object.
+std::string pluginJson(const AbstractConfiguration& config, const std::string& prefix,
+                       const PluginKeys* plugin) {
+    AbstractConfiguration::Keys keys;
+    config.keys(prefix, keys);
+    std::sort(keys.begin(), keys.end());
+    std::string json = "{";
+    for (const auto& key : keys) {
+        if (key == "plugin" || key == "interval" || key == "enabled") continue;
+        AbstractConfiguration::Keys deeper;
+        config.keys(prefix + "." + key, deeper);
+        if (!deeper.empty()) {
+            refuse(prefix + "." + key + "." + deeper.front(), "",
+                   "plugin settings are flat: sensor.NAME.KEY = VALUE");
+        }
+        if (json.size() > 1) json += ',';
+        json += pluginMember(config, prefix, key, plugin);
+    }
+    return json + "}";
+}
+
+}  // namespace
+
+const config::KeyTable& agentConfigKeys() {
+    return table();
+}
+
+AgentSettings AgentSettings::from(const AbstractConfiguration& config,
+                                  const std::string& environment_device_id,
+                                  const std::string& hostname) {
+    const auto& keys = table();
+    keys.refuseUnknown(config);
+    AgentSettings s;
+    s.deviceId = keys.text(config, "agent.device_id");
+    chooseDeviceId(s, environment_device_id, hostname);
+    s.interval = keys.duration(config, "agent.interval");
+    s.readTimeout = keys.duration(config, "agent.read_timeout");
+    s.statusFile = keys.text(config, "agent.status_file");
+    s.pluginsDir = keys.text(config, "plugins.dir");
+    s.storeConnector = keys.text(config, "store.connector");
+    s.storePath = keys.text(config, "store.path");
+    s.storeConnection = keys.text(config, "store.connection");
+    s.importConnection = keys.text(config, "import.connection");
+    s.syncUrl = keys.text(config, "sync.url");
+    s.syncToken = keys.text(config, "sync.token");
+    s.syncBatchSize = static_cast<int>(keys.integer(config, "sync.batch_size"));
+    s.syncTimeout = keys.duration(config, "sync.timeout");
+    s.syncBackoffMax = keys.duration(config, "sync.backoff_max");
+    s.syncGzip = keys.boolean(config, "sync.gzip");
+    s.retentionDiskThreshold = keys.number(config, "retention.disk_threshold");
+    s.retentionCheckInterval = keys.duration(config, "retention.check_interval");
+    s.retentionMinStoreMb = static_cast<int>(keys.integer(config, "retention.min_store_mb"));
+    s.loggingLevel = keys.text(config, "logging.level");
+    s.loggingFile = keys.text(config, "logging.file");
+    s.sensors = splitList(keys.text(config, "sensors"));
+    checkCombinations(s);
     return s;
 }
 
 std::string pluginConfigValueJson(const std::string& value) {
     if (value == "true" || value == "false") return value;
-    if (const auto integer = parseInteger(value)) return std::to_string(*integer);
-    std::ostringstream out;
-    Poco::JSON::Stringifier::formatString(value, out);
-    return out.str();
+    if (const auto integer = config::parseInteger(value)) return std::to_string(*integer);
+    return quoted(value);
+}
+
+std::string pluginConfigValueJson(const std::string& value, const std::string& type,
+                                  const std::string& where) {
+    if (type == "integer") {
+        if (const auto integer = config::parseInteger(value)) return std::to_string(*integer);
+        refuse(where, value, "must be a whole number");
+    }
+    if (type == "number") {
+        if (const auto integer = config::parseInteger(value)) return std::to_string(*integer);
+        if (const auto number = config::parseNumber(value)) {
+            std::ostringstream out;
+            out.precision(15);
+            out << *number;
+            return out.str();
+        }
+        refuse(where, value, "must be a number");
+    }
+    if (type == "boolean") {
+        if (value == "true" || value == "false") return value;
+        refuse(where, value, "must be true or false");
+    }
+    return quoted(value);
 }
 
 std::vector<SensorSpec> sensorSpecs(const AbstractConfiguration& config,
                                     const AgentSettings& settings,
-                                    const std::vector<std::string>& plugin_names) {
-    const std::vector<std::string> names =
-        settings.sensors.empty() ? plugin_names : settings.sensors;
+                                    const std::vector<PluginKeys>& plugins) {
+    std::vector<std::string> names = settings.sensors;
+    if (names.empty()) {
+        for (const auto& plugin : plugins) names.push_back(plugin.plugin);
+    }
     std::vector<SensorSpec> specs;
     for (const auto& name : names) {
         const std::string prefix = "sensor." + name;
@@ -267,8 +243,7 @@ std::vector<SensorSpec> sensorSpecs(const AbstractConfiguration& config,
         spec.plugin = Poco::trim(config.getString(prefix + ".plugin", name));
         if (spec.plugin.empty()) refuse(prefix + ".plugin", "", "must name a plugin");
         if (config.has(prefix + ".interval")) {
-            spec.interval =
-                millis(checked(config, keySpec("agent.interval"), prefix + ".interval"));
+            spec.interval = table().duration(config, "agent.interval", prefix + ".interval");
         }
         if (config.has(prefix + ".enabled")) {
             const std::string enabled = Poco::trim(config.getString(prefix + ".enabled"));
@@ -277,44 +252,17 @@ std::vector<SensorSpec> sensorSpecs(const AbstractConfiguration& config,
             }
             spec.enabled = enabled == "true";
         }
-        AbstractConfiguration::Keys keys;
-        config.keys(prefix, keys);
-        std::sort(keys.begin(), keys.end());
-        std::string json = "{";
-        for (const auto& key : keys) {
-            if (key == "plugin" || key == "interval" || key == "enabled") continue;
-            AbstractConfiguration::Keys deeper;
-            config.keys(prefix + "." + key, deeper);
-            if (!deeper.empty()) {
-                refuse(prefix + "." + key + "." + deeper.front(), "",
-                       "plugin settings are flat: sensor.NAME.KEY = VALUE");
-            }
-            std::ostringstream quoted;
-            Poco::JSON::Stringifier::formatString(key, quoted);
-            if (json.size() > 1) json += ',';
-            json += quoted.str() + ":" +
-                    pluginConfigValueJson(Poco::trim(config.getString(prefix + "." + key)));
-        }
-        spec.config_json = json + "}";
+        spec.configJson = pluginJson(config, prefix, pluginNamed(plugins, spec.plugin));
         specs.push_back(std::move(spec));
     }
     return specs;
 }
 
 std::string configKeysHelp() {
-    std::ostringstream out;
-    out << "Configuration keys (properties file, --define key=value):\n";
-    for (const auto& key : kKeys) {
-        out << "  " << key.name
-            << " (default: " << (key.fallback.empty() ? std::string_view("empty") : key.fallback)
-            << ")\n"
-            << "      " << key.description;
-        if (!key.choices.empty()) out << " [" << key.choices << "]";
-        out << "\n";
-    }
-    out << "  sensor.NAME.plugin / .interval / .enabled / .KEY\n"
-           "      per-instance plugin, interval and settings; other keys go to the plugin\n";
-    return out.str();
+    return "Configuration keys (properties file, --define key=value):\n" + table().help() +
+           "  sensor.NAME.plugin / .interval / .enabled / .KEY\n"
+           "      per-instance plugin, interval and settings; other keys go to the plugin as "
+           "JSON of the type it declares (see --list-plugins)\n";
 }
 
 }  // namespace sensorsys::agent

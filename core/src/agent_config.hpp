@@ -7,34 +7,31 @@
 #include <filesystem>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <sensorsys/common/config_keys.hpp>
+
+#include "plugin_loader.hpp"
+
 namespace sensorsys::agent {
 
 // Invalid configuration: the message names the key, the value and what is allowed.
 // The agent exits with 78 (EX_CONFIG) on it.
-class ConfigError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
-
-enum class KeyKind { Text, Seconds, Count, Percent, Boolean, Choice, Url };
-
-struct ConfigKey {
-    std::string_view name;
-    std::string_view fallback;  // default value, as text
-    KeyKind kind;
-    std::string_view description;
-    std::string_view choices = {};  // KeyKind::Choice: "a|b|c"
-};
+using ConfigError = config::ConfigError;
 
 // Every key the agent knows, in the order --help and etc/agent.properties list them.
-std::span<const ConfigKey> agentConfigKeys();
+const config::KeyTable& agentConfigKeys();
+
+// A plugin as sensorSpecs() sees it: its name and, from ABI 1.1 on, the keys it declares
+// (nothing for a 1.0 plugin, whose keys pass through unchecked).
+struct PluginKeys {
+    std::string plugin;
+    std::optional<std::vector<PluginConfigKey>> declared;
+};
 
 // One configured sensor instance (CONTRACT §8 "Sensor instances").
 struct SensorSpec {
@@ -42,31 +39,31 @@ struct SensorSpec {
     std::string plugin;                                 // sensor.NAME.plugin, default NAME
     std::optional<std::chrono::milliseconds> interval;  // sensor.NAME.interval
     bool enabled = true;                                // sensor.NAME.enabled
-    std::string config_json = "{}";                     // every other sensor.NAME.KEY
+    std::string configJson = "{}";                      // every other sensor.NAME.KEY
 };
 
 struct AgentSettings {
-    std::string device_id;
-    bool device_id_is_hostname = false;
+    std::string deviceId;
+    bool deviceIdIsHostname = false;
     std::chrono::milliseconds interval{60'000};
-    std::chrono::milliseconds read_timeout{5'000};
-    std::filesystem::path plugins_dir;
-    std::string store_connector;
-    std::string store_path;
-    std::string store_connection;
-    std::string import_connection;
-    std::string sync_url;
-    std::string sync_token;
-    int sync_batch_size = 360;
-    std::chrono::milliseconds sync_timeout{5'000};
-    std::chrono::milliseconds sync_backoff_max{300'000};
-    bool sync_gzip = true;
-    double retention_disk_threshold = 50;
-    std::chrono::milliseconds retention_check_interval{300'000};
-    int retention_min_store_mb = 64;
-    std::filesystem::path status_file;
-    std::string logging_level;
-    std::string logging_file;
+    std::chrono::milliseconds readTimeout{5'000};
+    std::filesystem::path pluginsDir;
+    std::string storeConnector;
+    std::string storePath;
+    std::string storeConnection;
+    std::string importConnection;
+    std::string syncUrl;
+    std::string syncToken;
+    int syncBatchSize = 360;
+    std::chrono::milliseconds syncTimeout{5'000};
+    std::chrono::milliseconds syncBackoffMax{300'000};
+    bool syncGzip = true;
+    double retentionDiskThreshold = 50;
+    std::chrono::milliseconds retentionCheckInterval{300'000};
+    int retentionMinStoreMb = 64;
+    std::filesystem::path statusFile;
+    std::string loggingLevel;
+    std::string loggingFile;
     std::vector<std::string> sensors;  // explicit instance list; empty = one per plugin
 
     // Validates every declared key (and refuses unknown ones in the agent's namespaces).
@@ -77,13 +74,20 @@ struct AgentSettings {
 };
 
 // The instances to run: the `sensors` list, or one per available plugin (named after it).
-// Throws ConfigError for a malformed sensor.NAME.* key.
+// A sensor.NAME.KEY goes to the plugin as JSON of the plugin's declared type for KEY; a key the
+// plugin (ABI 1.1) did not declare is refused. Throws ConfigError for a malformed key.
 std::vector<SensorSpec> sensorSpecs(const Poco::Util::AbstractConfiguration& config,
                                     const AgentSettings& settings,
-                                    const std::vector<std::string>& plugin_names);
+                                    const std::vector<PluginKeys>& plugins);
 
-// "0x76" and "118" as numbers, "true"/"false" as booleans, anything else as a string.
+// A value of an undeclared key (ABI 1.0 plugin): "0x76" and "118" as numbers, "true"/"false" as
+// booleans, anything else as a string.
 std::string pluginConfigValueJson(const std::string& value);
+
+// The value as JSON of a declared type ("string", "integer", "number", "boolean"); throws
+// ConfigError naming `where` when the value is not of that type.
+std::string pluginConfigValueJson(const std::string& value, const std::string& type,
+                                  const std::string& where);
 
 // The --help text listing every key with its default and description.
 std::string configKeysHelp();

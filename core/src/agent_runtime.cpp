@@ -133,7 +133,7 @@ void AgentRuntime::housekeepingLoop() {
         }
         if (steady_clock::now() >= next_retention) {
             _retention.check();
-            next_retention = steady_clock::now() + _settings.retention_check_interval;
+            next_retention = steady_clock::now() + _settings.retentionCheckInterval;
         }
         // The status file every 5 s, and every second while sync requests go out, so that
         // --status follows a drain as it happens.
@@ -158,7 +158,7 @@ void AgentRuntime::writeStatus() {
     Poco::JSON::Object status;
     status.set("updated", formatUtc(Clock::now()));
     status.set("pid", static_cast<int>(::getpid()));
-    status.set("device_id", _settings.device_id);
+    status.set("device_id", _settings.deviceId);
     status.set("produced", c.produced);
     status.set("pending_in_memory", c.pending);
     status.set("dropped", c.dropped);

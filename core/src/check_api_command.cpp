@@ -34,25 +34,25 @@ double clockSkewSeconds(const std::string& server_time, std::chrono::system_cloc
 }
 
 int checkApi(const AgentSettings& settings, std::ostream& out) {
-    BulkClient client(settings.sync_url, settings.sync_token, settings.sync_timeout);
+    BulkClient client(settings.syncUrl, settings.syncToken, settings.syncTimeout);
     const bool tls = client.url().getScheme() == "https";
     std::pair<int, std::string> answer;
     const auto sent = std::chrono::system_clock::now();
     try {
         answer = client.get("/auth/check");
     } catch (const Poco::Exception& e) {
-        out << "reachable: FAIL " << settings.sync_url << ": " << e.displayText() << "\n";
+        out << "reachable: FAIL " << settings.syncUrl << ": " << e.displayText() << "\n";
         if (tls) out << "tls:       FAIL (no verified connection)\n";
         return 1;
     }
     const auto received = std::chrono::system_clock::now();
-    out << "reachable: ok " << settings.sync_url << "\n";
+    out << "reachable: ok " << settings.syncUrl << "\n";
     if (tls) out << "tls:       ok (server certificate verified)\n";
 
     const auto& [status, body] = answer;
     if (status == 401 || status == 403) {
         out << "token:     FAIL HTTP " << status << ": "
-            << (settings.sync_token.empty() ? "no sync.token configured" : "token refused") << "\n";
+            << (settings.syncToken.empty() ? "no sync.token configured" : "token refused") << "\n";
         return 1;
     }
     if (status != 200) {
@@ -70,9 +70,9 @@ int checkApi(const AgentSettings& settings, std::ostream& out) {
     }
     const std::string scope = info->optValue<std::string>("scope", "");
     const std::string device = info->optValue<std::string>("device_id", "");
-    if (scope == "device" && device != settings.device_id) {
+    if (scope == "device" && device != settings.deviceId) {
         out << "token:     FAIL it may write only device '" << device << "', this agent is '"
-            << settings.device_id << "'\n";
+            << settings.deviceId << "'\n";
         ++failures;
     } else if (scope == "read") {
         out << "token:     FAIL read-only token: it cannot send readings\n";

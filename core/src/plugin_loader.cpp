@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <regex>
 #include <set>
@@ -59,11 +60,87 @@ bool validName(const char* name) {
     return name != nullptr && std::regex_match(name, pattern);
 }
 
+bool declaresConfigKeys(const sensorsys_plugin_descriptor& offered) {
+    return offered.struct_size >=
+           offsetof(sensorsys_plugin_descriptor, config_keys) + sizeof offered.config_keys;
+}
+
+// One entry of a plugin's key table, or the reason it cannot be trusted.
+PluginConfigKey checkedKey(const sensorsys_config_key& key, std::size_t index,
+                           const std::vector<PluginConfigKey>& before,
+                           const std::string& plugin_abi) {
+    const std::string where = "config key " + std::to_string(index) + " ('" + key.name + "')";
+    if (key.type == nullptr || key.default_value == nullptr || key.description == nullptr) {
+        throw Refused{where + " has a NULL type, default or description", plugin_abi};
+    }
+    const std::string type = key.type;
+    if (type != "string" && type != "integer" && type != "number" && type != "boolean") {
+        throw Refused{
+            where + " has type '" + type + "', not one of string, integer, number, boolean",
+            plugin_abi};
+    }
+    const bool repeated = std::any_of(before.begin(), before.end(),
+                                      [&](const auto& k) { return k.name == key.name; });
+    if (!validName(key.name) || repeated) {
+        throw Refused{where + " is not a unique name of [a-z0-9_]", plugin_abi};
+    }
+    return {key.name, type, key.default_value, key.description};
+}
+
+// Copies the plugin's key table, refusing one the host cannot trust to end or to make sense.
+std::vector<PluginConfigKey> configKeysOf(const sensorsys_config_key* table,
+                                          const std::string& plugin_abi) {
+    constexpr std::size_t kMaxKeys = 256;
+    std::size_t count = 0;
+    while (count <= kMaxKeys && table[count].name != nullptr) ++count;
+    if (count > kMaxKeys) {
+        throw Refused{"config key table has no NULL-named end within " + std::to_string(kMaxKeys) +
+                          " entries",
+                      plugin_abi};
+    }
+    std::vector<PluginConfigKey> keys;
+    for (std::size_t i = 0; i < count; ++i) {
+        keys.push_back(checkedKey(table[i], i, keys, plugin_abi));
+    }
+    return keys;
+}
+
+// The plugin's "major.minor" when this host can read its descriptor; otherwise why not.
+std::string checkedVersion(const sensorsys_plugin_descriptor& offered) {
+    if (offered.struct_size < sizeof(std::uint32_t) + 2 * sizeof(std::uint16_t)) {
+        throw Refused{"descriptor of " + std::to_string(offered.struct_size) +
+                      " bytes is too small to hold a version"};
+    }
+    const std::string plugin_abi = abiText(offered.abi_major, offered.abi_minor);
+    if (offered.abi_major != SENSORSYS_ABI_MAJOR) {
+        throw Refused{"ABI major version " + std::to_string(offered.abi_major) +
+                          " differs from the agent's " + std::to_string(SENSORSYS_ABI_MAJOR),
+                      plugin_abi};
+    }
+    if (offered.abi_minor > SENSORSYS_ABI_MINOR) {
+        throw Refused{"ABI minor version " + std::to_string(offered.abi_minor) +
+                          " is newer than the agent's " + std::to_string(SENSORSYS_ABI_MINOR),
+                      plugin_abi};
+    }
+    if (offered.struct_size < SENSORSYS_DESCRIPTOR_V1_SIZE) {
+        throw Refused{"descriptor of " + std::to_string(offered.struct_size) +
+                          " bytes is smaller than ABI 1.0's " +
+                          std::to_string(SENSORSYS_DESCRIPTOR_V1_SIZE),
+                      plugin_abi};
+    }
+
+    return plugin_abi;
+}
+
 }  // namespace
 
 LoadedPlugin::LoadedPlugin(fs::path path, boost::dll::shared_library library,
-                           const sensorsys_plugin_descriptor& descriptor)
-    : _path(std::move(path)), _library(std::move(library)), _descriptor(descriptor) {}
+                           const sensorsys_plugin_descriptor& descriptor,
+                           std::optional<std::vector<PluginConfigKey>> config_keys)
+    : _path(std::move(path)),
+      _library(std::move(library)),
+      _descriptor(descriptor),
+      _configKeys(std::move(config_keys)) {}
 
 std::string LoadedPlugin::version() const {
     return _descriptor.version ? _descriptor.version : "";
@@ -157,27 +234,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file)
     const sensorsys_plugin_descriptor* offered = entry(SENSORSYS_ABI_MAJOR, SENSORSYS_ABI_MINOR);
     if (offered == nullptr) throw Refused{"plugin refused this agent's ABI"};
 
-    if (offered->struct_size < sizeof(std::uint32_t) + 2 * sizeof(std::uint16_t)) {
-        throw Refused{"descriptor of " + std::to_string(offered->struct_size) +
-                      " bytes is too small to hold a version"};
-    }
-    const std::string plugin_abi = abiText(offered->abi_major, offered->abi_minor);
-    if (offered->abi_major != SENSORSYS_ABI_MAJOR) {
-        throw Refused{"ABI major version " + std::to_string(offered->abi_major) +
-                          " differs from the agent's " + std::to_string(SENSORSYS_ABI_MAJOR),
-                      plugin_abi};
-    }
-    if (offered->abi_minor > SENSORSYS_ABI_MINOR) {
-        throw Refused{"ABI minor version " + std::to_string(offered->abi_minor) +
-                          " is newer than the agent's " + std::to_string(SENSORSYS_ABI_MINOR),
-                      plugin_abi};
-    }
-    if (offered->struct_size < SENSORSYS_DESCRIPTOR_V1_SIZE) {
-        throw Refused{"descriptor of " + std::to_string(offered->struct_size) +
-                          " bytes is smaller than ABI 1.0's " +
-                          std::to_string(SENSORSYS_DESCRIPTOR_V1_SIZE),
-                      plugin_abi};
-    }
+    const std::string plugin_abi = checkedVersion(*offered);
 
     // Copy what the plugin provided into a zeroed descriptor of this host's size, so fields
     // appended after the plugin was built read as absent rather than as garbage.
@@ -197,7 +254,12 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file)
                           "' is not 1-64 characters of [a-z0-9_]",
                       plugin_abi};
     }
-    return std::make_shared<const LoadedPlugin>(file, std::move(library), descriptor);
+    std::optional<std::vector<PluginConfigKey>> keys;
+    if (declaresConfigKeys(*offered) && descriptor.config_keys != nullptr) {
+        keys = configKeysOf(descriptor.config_keys, plugin_abi);
+    }
+    return std::make_shared<const LoadedPlugin>(file, std::move(library), descriptor,
+                                                std::move(keys));
 }
 
 }  // namespace sensorsys::agent

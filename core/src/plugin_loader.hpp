@@ -15,12 +15,21 @@
 
 namespace sensorsys::agent {
 
+// One configuration key a plugin declares (ABI 1.1), copied out of the plugin's table.
+struct PluginConfigKey {
+    std::string name;
+    std::string type;  // "string", "integer", "number" or "boolean"
+    std::string defaultValue;
+    std::string description;
+};
+
 // A plugin that passed every check. Owns the shared object: holders of a shared_ptr to it keep
 // the code mapped, which is how "never unloaded while a read may run" is kept.
 class LoadedPlugin {
   public:
     LoadedPlugin(std::filesystem::path path, boost::dll::shared_library library,
-                 const sensorsys_plugin_descriptor& descriptor);
+                 const sensorsys_plugin_descriptor& descriptor,
+                 std::optional<std::vector<PluginConfigKey>> config_keys);
 
     const std::filesystem::path& path() const { return _path; }
     std::string name() const { return _descriptor.name; }
@@ -28,11 +37,15 @@ class LoadedPlugin {
     std::string description() const;
     // The plugin's descriptor as this host knows it: fields it did not provide are zero.
     const sensorsys_plugin_descriptor& descriptor() const { return _descriptor; }
+    // The keys the plugin declares; nothing for a 1.0 plugin or a NULL table, whose keys the
+    // host passes through unchecked (an empty table declares that no key is accepted).
+    const std::optional<std::vector<PluginConfigKey>>& configKeys() const { return _configKeys; }
 
   private:
     std::filesystem::path _path;
     boost::dll::shared_library _library;
     sensorsys_plugin_descriptor _descriptor;
+    std::optional<std::vector<PluginConfigKey>> _configKeys;
 };
 
 // Why one file was not loaded. `plugin_abi` is known once the descriptor could be read.

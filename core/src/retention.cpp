@@ -49,8 +49,8 @@ DiskUsage StatvfsUsage::usage(const std::string& path) const {
 
 RetentionSettings RetentionSettings::from(const AgentSettings& settings) {
     RetentionSettings r;
-    r.diskThresholdPercent = settings.retention_disk_threshold;
-    r.minStoreMb = settings.retention_min_store_mb;
+    r.diskThresholdPercent = settings.retentionDiskThreshold;
+    r.minStoreMb = settings.retentionMinStoreMb;
     return r;
 }
 

@@ -6,7 +6,7 @@ namespace sensorsys::agent {
 
 Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& specs,
                  const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger)
-    : _deviceId(settings.device_id), _reader(pool, settings.read_timeout), _logger(logger) {
+    : _deviceId(settings.deviceId), _reader(pool, settings.readTimeout), _logger(logger) {
     for (const auto& spec : specs) {
         if (!spec.enabled) {
             _logger.information("sensor '" + spec.name + "' is disabled (sensor." + spec.name +
@@ -18,13 +18,13 @@ Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& s
                                          [&](const auto& p) { return p->name() == spec.plugin; });
         if (plugin == plugins.loaded.end()) {
             slot.unavailable = errorObject("plugin '" + spec.plugin + "' for sensor '" + spec.name +
-                                           "' is not loaded from " + settings.plugins_dir.string() +
+                                           "' is not loaded from " + settings.pluginsDir.string() +
                                            " (see --list-plugins)");
             _logger.warning(slot.unavailable);
         } else {
             try {
                 slot.instance =
-                    std::make_shared<SensorInstance>(spec.name, *plugin, spec.config_json);
+                    std::make_shared<SensorInstance>(spec.name, *plugin, spec.configJson);
             } catch (const SensorConfigError& e) {
                 throw ConfigError(std::string("invalid configuration: sensor.") + spec.name +
                                   ".*: " + e.what());

@@ -33,13 +33,13 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
         err << "sensorsys-agent: cannot read the store: " << e.what() << "\n";
         return 1;
     }
-    const auto agent = readStatusFile(settings.status_file);
-    const std::string where = settings.store_connector == "sqlite"
-                                  ? "sqlite " + settings.store_path
-                                  : "postgresql (" + settings.store_connection + ")";
+    const auto agent = readStatusFile(settings.statusFile);
+    const std::string where = settings.storeConnector == "sqlite"
+                                  ? "sqlite " + settings.storePath
+                                  : "postgresql (" + settings.storeConnection + ")";
     if (json) {
         Poco::JSON::Object root;
-        root.set("device_id", settings.device_id);
+        root.set("device_id", settings.deviceId);
         root.set("store", where);
         root.set("store_bytes", stats.sizeBytes);
         root.set("backlog", stats.unsynced);
@@ -53,7 +53,7 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
         out << "\n";
         return 0;
     }
-    out << "device:       " << settings.device_id << "\n"
+    out << "device:       " << settings.deviceId << "\n"
         << "store:        " << where << " (" << stats.sizeBytes / 1024 << " KiB)\n"
         << "backlog:      " << stats.unsynced << " unsynced reading(s)";
     if (stats.oldestUnsyncedTsUtc) out << ", oldest " << *stats.oldestUnsyncedTsUtc;
@@ -63,7 +63,7 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
         << "retention:    deleted " << stats.deletedSynced << " synced and "
         << stats.deletedUnsynced << " unsynced reading(s)\n";
     if (agent->size() == 0) {
-        out << "agent:        no status file at " << settings.status_file.string()
+        out << "agent:        no status file at " << settings.statusFile.string()
             << " (not running, or agent.status_file is off)\n";
         return 0;
     }

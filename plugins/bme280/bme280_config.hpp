@@ -11,11 +11,13 @@ namespace sensorsys::bme280 {
 
 inline constexpr std::uint8_t kPrimaryAddress = 0x76;    // SDO to GND
 inline constexpr std::uint8_t kSecondaryAddress = 0x77;  // SDO to VDDIO
-inline constexpr const char* kDefaultBus = "/dev/i2c-1";
+
+// The keys an instance accepts, with their defaults (ended by a NULL name).
+extern const sensorsys_config_key kConfigKeys[];
 
 // Thread-safety: a plain value.
 struct Settings {
-    std::string bus = kDefaultBus;
+    std::string bus;
     // Addresses to try in order; "auto" gives 0x77 then 0x76.
     std::vector<std::uint8_t> addresses{kSecondaryAddress, kPrimaryAddress};
 };

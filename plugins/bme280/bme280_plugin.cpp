@@ -33,13 +33,8 @@ class Bme280Sensor {
     bme280::Bme280Driver _driver;
 };
 
-constexpr sensorsys_config_key kKeys[] = {
-    {"bus", "string", "/dev/i2c-1", "I2C bus device"},
-    {"address", "string", "auto", "0x76, 0x77, or auto (0x77, then 0x76)"},
-    {}};
-
 }  // namespace
 
-SENSORSYS_DEFINE_PLUGIN(Bme280Sensor, "bme280", SENSORSYS_BME280_VERSION,
+SENSORSYS_DEFINE_PLUGIN(Bme280Sensor, "bme280", SENSORSYS_PLUGIN_VERSION,
                         "Bosch BME280/BMP280 temperature, pressure and humidity over Linux I2C",
-                        kKeys)
+                        sensorsys::bme280::kConfigKeys)

@@ -193,13 +193,10 @@ class ServerApp : public Poco::Util::ServerApplication {
             "--read "
             "| --admin) | token list | token revoke ID]");
         help.setHeader("The sensorsys API server (HTTP, PostgreSQL).");
-        std::string footer = "Configuration keys (default):\n";
-        for (const auto& k : configKeys()) {
-            footer +=
-                std::string("  ") + k.name + " (" + k.defaultValue + "): " + k.description + "\n";
-        }
-        help.setFooter(footer);
         help.format(std::cout);
+        // Not a HelpFormatter footer: it would re-wrap the key table.
+        std::cout << "\nConfiguration keys (properties file, --define key=value):\n"
+                  << configKeys().help();
         stopOptionsProcessing();
     }
     void onVersion(const std::string&, const std::string&) {

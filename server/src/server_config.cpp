@@ -1,120 +1,118 @@
 #include "server_config.h"
 
-#include <Poco/NumberParser.h>
 #include <Poco/String.h>
 
 #include <sensorsys/common/seed_log_formatter.hpp>
 
 namespace sensorsys::server {
-
-const std::vector<ConfigKey>& configKeys() {
-    static const std::vector<ConfigKey> keys = {
-        {"http.bind", "127.0.0.1", "address to listen on (the server sits behind nginx)"},
-        {"http.port", "8000", "TCP port; 0 picks a free one (logged at start-up)"},
-        {"http.min_threads", "4", "request threads kept when idle"},
-        {"http.max_threads", "1024",
-         "request threads at most; POCO holds one thread per connection for its whole life, "
-         "keep-alive included, so this bounds the concurrent connections served"},
-        {"http.backlog", "1024", "listen(2) backlog"},
-        {"http.keep_alive", "true", "allow persistent connections"},
-        {"http.keep_alive_timeout", "15", "seconds an idle keep-alive connection is kept"},
-        {"http.max_keep_alive_requests", "0", "requests per connection, 0 = unlimited"},
-        {"http.timeout", "30", "socket send/receive timeout in seconds"},
-        {"http.drain_timeout", "10", "seconds SIGTERM waits for in-flight requests"},
-        {"database.connection", "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys",
-         "libpq connection string (key=value pairs separated by spaces; no URIs)"},
-        {"database.pool_size", "8", "PostgreSQL connections at most"},
-        {"database.pool_wait_ms", "2000",
-         "how long a request waits for a free connection before it gets 503 + Retry-After"},
-        {"database.connect_timeout", "5", "seconds to wait for a new PostgreSQL connection"},
-        {"database.migrate_on_start", "true", "apply pending migrations at start-up"},
-        {"auth.enabled", "true", "require Bearer tokens (see `sensorsys-server token`)"},
-        {"auth.cache_seconds", "5",
-         "seconds a verified token is trusted without asking the database (revocation delay)"},
-        {"limits.max_body_bytes", "16777216",
-         "request body limit in bytes, enforced while reading and after gzip inflation (413)"},
-        {"limits.max_batch", "10000", "readings per bulk request at most (413)"},
-        {"limits.max_page", "10000", "largest `limit` accepted by GET /readings"},
-        {"limits.stream_page_rows", "1000",
-         "rows fetched per round trip while streaming GET /readings without limit"},
-        {"logging.level", "info",
-         "least severe level logged: debug, info, warning, error or critical (the agent's "
-         "names; POCO's trace, notice, information and fatal are accepted too)"},
-        {"logging.requests", "true", "one log line per request (method, path, status, ms, bytes)"},
-    };
-    return keys;
-}
-
 namespace {
 
-std::string raw(const Poco::Util::AbstractConfiguration& c, const std::string& key) {
-    for (const auto& k : configKeys()) {
-        if (key == k.name) return Poco::trim(c.getString(key, k.defaultValue));
-    }
-    return Poco::trim(c.getString(key, ""));
+using namespace config;  // the *Key table constructors
+
+std::optional<std::string> knownLevel(const std::string& value) {
+    if (SeedLogFormatter::priorityOf(Poco::toLower(value))) return std::nullopt;
+    return "must be one of debug, info, warning, error or critical";
 }
 
-int intKey(const Poco::Util::AbstractConfiguration& c, const std::string& key, int min, int max) {
-    const std::string v = raw(c, key);
-    int value = 0;
-    if (!Poco::NumberParser::tryParse(v, value) || value < min || value > max) {
-        throw ConfigError("configuration key " + key + " = '" + v + "': an integer from " +
-                          std::to_string(min) + " to " + std::to_string(max) + " is allowed");
-    }
-    return value;
+constexpr ConfigKey logLevelKey() {
+    ConfigKey key = stringKey("logging.level", "info",
+                              "least severe level logged: debug, info, warning, error or critical "
+                              "(the agent's names; POCO's trace, notice, information and fatal "
+                              "are accepted too)",
+                              true);
+    key.check = &knownLevel;
+    return key;
 }
 
-bool boolKey(const Poco::Util::AbstractConfiguration& c, const std::string& key) {
-    const std::string v = Poco::toLower(raw(c, key));
-    if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
-    if (v == "false" || v == "no" || v == "off" || v == "0") return false;
-    throw ConfigError("configuration key " + key + " = '" + v + "': true or false is allowed");
+// Every key the server reads. Adding a key is one entry here: --help, the unknown-key check and
+// the test of etc/server.properties follow.
+constexpr ConfigKey kKeys[] = {
+    stringKey("http.bind", "127.0.0.1", "address to listen on (the server sits behind nginx)",
+              true),
+    integerKey("http.port", "8000", "TCP port; 0 picks a free one (logged at start-up)", 0, 65535),
+    integerKey("http.min_threads", "4", "request threads kept when idle", 1, 100000),
+    integerKey("http.max_threads", "1024",
+               "request threads at most; POCO holds one thread per connection for its whole "
+               "life, keep-alive included, so this bounds the concurrent connections served",
+               1, 100000),
+    integerKey("http.backlog", "1024", "listen(2) backlog", 1, 65535),
+    booleanKey("http.keep_alive", "true", "allow persistent connections"),
+    integerKey("http.keep_alive_timeout", "15", "seconds an idle keep-alive connection is kept", 1,
+               3600),
+    integerKey("http.max_keep_alive_requests", "0", "requests per connection, 0 = unlimited", 0,
+               1000000000),
+    integerKey("http.timeout", "30", "socket send/receive timeout in seconds", 1, 3600),
+    integerKey("http.drain_timeout", "10", "seconds SIGTERM waits for in-flight requests", 0, 3600),
+    stringKey("database.connection", "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys",
+              "libpq connection string (key=value pairs separated by spaces; no URIs)", true),
+    integerKey("database.pool_size", "8", "PostgreSQL connections at most", 1, 1000),
+    integerKey("database.pool_wait_ms", "2000",
+               "how long a request waits for a free connection before it gets 503 + Retry-After", 0,
+               600000),
+    integerKey("database.connect_timeout", "5", "seconds to wait for a new PostgreSQL connection",
+               1, 600),
+    booleanKey("database.migrate_on_start", "true", "apply pending migrations at start-up"),
+    booleanKey("auth.enabled", "true", "require Bearer tokens (see `sensorsys-server token`)"),
+    integerKey("auth.cache_seconds", "5",
+               "seconds a verified token is trusted without asking the database (revocation "
+               "delay)",
+               0, 86400),
+    integerKey("limits.max_body_bytes", "16777216",
+               "request body limit in bytes, enforced while reading and after gzip inflation "
+               "(413)",
+               1024, 4294967296.0),
+    integerKey("limits.max_batch", "10000", "readings per bulk request at most (413)", 1, 1000000),
+    integerKey("limits.max_page", "10000", "largest `limit` accepted by GET /readings", 1, 1000000),
+    integerKey("limits.stream_page_rows", "1000",
+               "rows fetched per round trip while streaming GET /readings without limit", 1,
+               100000),
+    logLevelKey(),
+    booleanKey("logging.requests", "true",
+               "one log line per request (method, path, status, ms, bytes)"),
+};
+
+int intKey(const Poco::Util::AbstractConfiguration& c, std::string_view key) {
+    return static_cast<int>(configKeys().integer(c, key));
 }
 
 }  // namespace
 
+const config::KeyTable& configKeys() {
+    static const config::KeyTable keys(kKeys);
+    return keys;
+}
+
 ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
+    const auto& keys = configKeys();
+    keys.refuseUnknown(c);
     ServerConfig s;
-    s.bind = raw(c, "http.bind");
-    if (s.bind.empty()) throw ConfigError("configuration key http.bind: an address is required");
-    s.port = intKey(c, "http.port", 0, 65535);
-    s.minThreads = intKey(c, "http.min_threads", 1, 100000);
-    s.maxThreads = intKey(c, "http.max_threads", s.minThreads, 100000);
-    s.backlog = intKey(c, "http.backlog", 1, 65535);
-    s.keepAlive = boolKey(c, "http.keep_alive");
-    s.keepAliveTimeoutSeconds = intKey(c, "http.keep_alive_timeout", 1, 3600);
-    s.maxKeepAliveRequests = intKey(c, "http.max_keep_alive_requests", 0, 1000000000);
-    s.socketTimeoutSeconds = intKey(c, "http.timeout", 1, 3600);
-    s.drainTimeoutSeconds = intKey(c, "http.drain_timeout", 0, 3600);
-    s.databaseConnection = raw(c, "database.connection");
-    if (s.databaseConnection.empty())
-        throw ConfigError(
-            "configuration key database.connection: a libpq connection string is required");
-    s.poolSize = intKey(c, "database.pool_size", 1, 1000);
-    s.poolWaitMillis = intKey(c, "database.pool_wait_ms", 0, 600000);
-    s.connectTimeoutSeconds = intKey(c, "database.connect_timeout", 1, 600);
-    s.migrateOnStart = boolKey(c, "database.migrate_on_start");
-    s.authEnabled = boolKey(c, "auth.enabled");
-    s.authCacheSeconds = intKey(c, "auth.cache_seconds", 0, 86400);
-    const std::string body = raw(c, "limits.max_body_bytes");
-    Poco::Int64 bodyBytes = 0;
-    if (!Poco::NumberParser::tryParse64(body, bodyBytes) || bodyBytes < 1024 ||
-        bodyBytes > (Poco::Int64(1) << 32)) {
-        throw ConfigError("configuration key limits.max_body_bytes = '" + body +
-                          "': an integer from 1024 to 4294967296 is allowed");
+    s.bind = keys.text(c, "http.bind");
+    s.port = intKey(c, "http.port");
+    s.minThreads = intKey(c, "http.min_threads");
+    s.maxThreads = intKey(c, "http.max_threads");
+    if (s.maxThreads < s.minThreads) {
+        refuse("http.max_threads", std::to_string(s.maxThreads),
+               "must be at least http.min_threads (" + std::to_string(s.minThreads) + ")");
     }
-    s.maxBodyBytes = bodyBytes;
-    s.maxBatch = intKey(c, "limits.max_batch", 1, 1000000);
-    s.maxPageRows = intKey(c, "limits.max_page", 1, 1000000);
-    s.streamPageRows = intKey(c, "limits.stream_page_rows", 1, 100000);
-    const std::string level = Poco::toLower(raw(c, "logging.level"));
-    const auto priority = SeedLogFormatter::priorityOf(level);
-    if (!priority) {
-        throw ConfigError("configuration key logging.level = '" + level +
-                          "': debug, info, warning, error or critical is allowed");
-    }
-    s.logLevel = *priority;
-    s.logRequests = boolKey(c, "logging.requests");
+    s.backlog = intKey(c, "http.backlog");
+    s.keepAlive = keys.boolean(c, "http.keep_alive");
+    s.keepAliveTimeoutSeconds = intKey(c, "http.keep_alive_timeout");
+    s.maxKeepAliveRequests = intKey(c, "http.max_keep_alive_requests");
+    s.socketTimeoutSeconds = intKey(c, "http.timeout");
+    s.drainTimeoutSeconds = intKey(c, "http.drain_timeout");
+    s.databaseConnection = keys.text(c, "database.connection");
+    s.poolSize = intKey(c, "database.pool_size");
+    s.poolWaitMillis = intKey(c, "database.pool_wait_ms");
+    s.connectTimeoutSeconds = intKey(c, "database.connect_timeout");
+    s.migrateOnStart = keys.boolean(c, "database.migrate_on_start");
+    s.authEnabled = keys.boolean(c, "auth.enabled");
+    s.authCacheSeconds = intKey(c, "auth.cache_seconds");
+    s.maxBodyBytes = keys.integer(c, "limits.max_body_bytes");
+    s.maxBatch = intKey(c, "limits.max_batch");
+    s.maxPageRows = intKey(c, "limits.max_page");
+    s.streamPageRows = intKey(c, "limits.stream_page_rows");
+    s.logLevel = *SeedLogFormatter::priorityOf(Poco::toLower(keys.text(c, "logging.level")));
+    s.logRequests = keys.boolean(c, "logging.requests");
     return s;
 }
 

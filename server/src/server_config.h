@@ -6,26 +6,18 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
-#include <vector>
+
+#include <sensorsys/common/config_keys.hpp>
 
 namespace sensorsys::server {
 
-struct ConfigKey {
-    const char* name;
-    const char* defaultValue;
-    const char* description;
-};
-
 // Every key the server reads, in the order etc/server.properties documents them.
-const std::vector<ConfigKey>& configKeys();
+const config::KeyTable& configKeys();
 
-// A key has a value outside what is allowed; what() names the key and what is allowed.
-class ConfigError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
+// A key has a value outside what is allowed, or is unknown; what() names the key and what is
+// allowed (or the nearest known key). The server exits with 78 (EX_CONFIG) on it.
+using ConfigError = config::ConfigError;
 
 struct ServerConfig {
     std::string bind = "127.0.0.1";
@@ -56,8 +48,8 @@ struct ServerConfig {
     Poco::Message::Priority logLevel = Poco::Message::PRIO_INFORMATION;
     bool logRequests = true;
 
-    // Reads every key of configKeys() from config (missing keys take their defaults).
-    // Throws ConfigError.
+    // Reads every key of configKeys() from config (missing keys take their defaults) and
+    // refuses keys configKeys() lacks in its namespaces. Throws ConfigError.
     static ServerConfig load(const Poco::Util::AbstractConfiguration& config);
 };
 

@@ -10,6 +10,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <sensorsys/plugin.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -21,6 +23,10 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// The ABI this build's agent speaks, as --version and --list-plugins print it.
+const std::string kHostAbi =
+    std::to_string(SENSORSYS_ABI_MAJOR) + "." + std::to_string(SENSORSYS_ABI_MINOR);
 
 Poco::JSON::Object::Ptr parseObject(const std::string& text) {
     return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
@@ -61,7 +67,7 @@ TEST_F(AgentCli, VersionNamesTheAbi) {
     const auto r = run({SENSORSYS_AGENT_BINARY, "--version"});
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_THAT(r.out, HasSubstr("sensorsys-agent "));
-    EXPECT_THAT(r.out, HasSubstr("plugin ABI 1.1"));
+    EXPECT_THAT(r.out, HasSubstr("plugin ABI " + kHostAbi));
 }
 
 TEST_F(AgentCli, HelpListsOptionsAndEveryConfigKey) {
@@ -166,6 +172,16 @@ TEST_F(AgentCli, PluginRefusingItsConfigurationExits78NamingTheInstance) {
     EXPECT_THAT(r.err, HasSubstr("sensor 'x' (plugin example_c)"));
 }
 
+TEST_F(AgentCli, KeyThePluginDidNotDeclareExits78NamingItAndTheDeclaredKeys) {
+    writeFile(work / "agent.properties",
+              "sensors = x\nsensor.x.plugin = example_c\nsensor.x.labl = one\n");
+    const auto r = agent({"--once"});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_THAT(r.err, HasSubstr("unknown key 'sensor.x.labl': plugin example_c declares label, "
+                                 "reject"));
+    EXPECT_EQ(r.out, "");
+}
+
 TEST_F(AgentCli, MissingConfigFileExits78) {
     const auto r = run({SENSORSYS_AGENT_BINARY, "--once", "--config", "/nonexistent.properties"});
     EXPECT_EQ(r.exit_code, 78);
@@ -176,13 +192,16 @@ TEST_F(AgentCli, ListPluginsShowsLoadedAndRefusedWithReasons) {
     copyFiles(SENSORSYS_FIXTURE_PLUGIN_DIR, plugins.path());
     const auto text = agent({"--list-plugins"});
     EXPECT_EQ(text.exit_code, 0) << text.err;
-    EXPECT_THAT(text.out, HasSubstr("example_c 1.2.3 ABI 1.1 loaded from example_c.so"));
+    EXPECT_THAT(text.out,
+                HasSubstr("example_c 1.2.3 ABI " + kHostAbi + " loaded from example_c.so"));
+    EXPECT_THAT(text.out, HasSubstr("      sensor.NAME.label (string, default: empty): text "
+                                    "reported in every reading\n"));
     EXPECT_THAT(text.out, HasSubstr("wrong_major.so refused: ABI major version 2"));
 
     const auto json = agent({"--list-plugins", "--json"});
     EXPECT_EQ(json.exit_code, 0) << json.err;
     const auto root = parseObject(json.out);
-    EXPECT_EQ(root->getValue<std::string>("agent_abi"), "1.1");
+    EXPECT_EQ(root->getValue<std::string>("agent_abi"), kHostAbi);
     const auto list = root->getArray("plugins");
     int loaded = 0;
     int refused = 0;
@@ -192,9 +211,18 @@ TEST_F(AgentCli, ListPluginsShowsLoadedAndRefusedWithReasons) {
         if (entry->getValue<std::string>("status") == "refused") {
             EXPECT_FALSE(entry->getValue<std::string>("reason").empty());
         }
+        if (entry->optValue<std::string>("name", "") == "example_c") {
+            const auto keys = entry->getArray("config_keys");
+            ASSERT_EQ(keys->size(), 2u);
+            EXPECT_EQ(keys->getObject(0)->getValue<std::string>("name"), "label");
+            EXPECT_EQ(keys->getObject(0)->getValue<std::string>("type"), "string");
+            EXPECT_EQ(keys->getObject(0)->getValue<std::string>("default"), "");
+            EXPECT_EQ(keys->getObject(0)->getValue<std::string>("description"),
+                      "text reported in every reading");
+        }
     }
     EXPECT_EQ(loaded, 2);
-    EXPECT_EQ(refused, 9);
+    EXPECT_EQ(refused, 11);
 }
 
 int threadCount(int pid) {
@@ -249,10 +277,8 @@ TEST(AgentCliPlugins, OnceReadsThisMachinesRealDiskThroughTheBuiltPlugins) {
     if (!fs::exists(fs::path(SENSORSYS_PLUGIN_BUILD_DIR) / "disk.so")) {
         GTEST_SKIP() << "disk plugin not built";
     }
-    // The plugins that work unconfigured; motion needs its GPIO line (sensor.NAME.line).
     const auto r = run({SENSORSYS_AGENT_BINARY, "--once", "--define",
-                        std::string("plugins.dir=") + SENSORSYS_PLUGIN_BUILD_DIR, "--define",
-                        "sensors=bme280,cpu_temp,disk"});
+                        std::string("plugins.dir=") + SENSORSYS_PLUGIN_BUILD_DIR});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto disk = parseObject(r.out)->getObject("payload")->getObject("disk");
     EXPECT_GT(disk->getValue<long long>("total_mb"), 0);

@@ -50,7 +50,7 @@ class PluginLoaderTest : public ::testing::Test {
 
 TEST_F(PluginLoaderTest, GoodPluginsLoadBesideEveryRefusedOne) {
     EXPECT_THAT(loadedNames(), ::testing::UnorderedElementsAre("example_c", "misbehaving"));
-    EXPECT_EQ(scan.refused.size(), 11u);
+    EXPECT_EQ(scan.refused.size(), 13u);
 }
 
 TEST_F(PluginLoaderTest, PlainCPluginDescriptorIsRead) {
@@ -66,13 +66,17 @@ TEST_F(PluginLoaderTest, RefusesWrongMajorNamingFileAndBothVersions) {
     EXPECT_THAT(refusal("wrong_major.so"),
                 AllOf(HasSubstr(dir.path().string() + "/wrong_major.so: "),
                       HasSubstr("ABI major version 2 differs from the agent's 1"),
-                      HasSubstr("plugin ABI 2.0, agent ABI 1.1")));
+                      HasSubstr("plugin ABI 2." + std::to_string(SENSORSYS_ABI_MINOR) +
+                                ", agent ABI " + PluginLoader::hostAbi())));
 }
 
 TEST_F(PluginLoaderTest, RefusesNewerMinor) {
-    EXPECT_THAT(refusal("newer_minor.so"),
-                AllOf(HasSubstr("ABI minor version 1 is newer than the agent's 0"),
-                      HasSubstr("plugin ABI 1.2, agent ABI 1.1")));
+    const std::string newer = std::to_string(SENSORSYS_ABI_MINOR + 1);
+    EXPECT_THAT(
+        refusal("newer_minor.so"),
+        AllOf(HasSubstr("ABI minor version " + newer + " is newer than the agent's " +
+                        std::to_string(SENSORSYS_ABI_MINOR)),
+              HasSubstr("plugin ABI 1." + newer + ", agent ABI " + PluginLoader::hostAbi())));
 }
 
 TEST_F(PluginLoaderTest, RefusesFileWithoutEntrySymbol) {
@@ -112,6 +116,49 @@ TEST_F(PluginLoaderTest, RefusesDuplicateNameKeepingTheFirstFile) {
     EXPECT_THAT(refusal("zz_duplicate.so"),
                 HasSubstr("duplicate plugin name 'example_c', already loaded from " +
                           (dir / "example_c.so").string()));
+}
+
+TEST_F(PluginLoaderTest, KeysAnAbi11PluginDeclaresAreRead) {
+    const auto it = std::find_if(scan.loaded.begin(), scan.loaded.end(),
+                                 [](const auto& p) { return p->name() == "example_c"; });
+    ASSERT_NE(it, scan.loaded.end());
+    ASSERT_TRUE((*it)->configKeys().has_value());
+    const auto& keys = *(*it)->configKeys();
+    ASSERT_EQ(keys.size(), 2u);
+    EXPECT_EQ(keys[0].name, "label");
+    EXPECT_EQ(keys[0].type, "string");
+    EXPECT_EQ(keys[0].defaultValue, "");
+    EXPECT_EQ(keys[0].description, "text reported in every reading");
+    EXPECT_EQ(keys[1].name, "reject");
+    EXPECT_EQ(keys[1].type, "integer");
+}
+
+TEST_F(PluginLoaderTest, PluginWithoutAKeyTableDeclaresNothing) {
+    const auto it = std::find_if(scan.loaded.begin(), scan.loaded.end(),
+                                 [](const auto& p) { return p->name() == "misbehaving"; });
+    ASSERT_NE(it, scan.loaded.end());
+    EXPECT_FALSE((*it)->configKeys().has_value());
+}
+
+TEST(PluginLoaderAbi10, DescriptorEndingBeforeTheKeyTableLoadsAndDeclaresNothing) {
+    const PluginScan scan = PluginLoader(SENSORSYS_COUNTER_PLUGIN_DIR).loadAll();
+    ASSERT_EQ(scan.loaded.size(), 1u) << (scan.refused.empty() ? "" : scan.refused[0].message());
+    EXPECT_EQ(scan.loaded[0]->name(), "counter");
+    EXPECT_EQ(scan.loaded[0]->descriptor().abi_minor, 0);
+    EXPECT_EQ(scan.loaded[0]->descriptor().config_keys, nullptr);
+    EXPECT_FALSE(scan.loaded[0]->configKeys().has_value());
+}
+
+TEST_F(PluginLoaderTest, RefusesKeyTableWithAnUnknownTypeNamingFileAndKey) {
+    EXPECT_THAT(refusal("bad_key_type.so"),
+                AllOf(HasSubstr(dir.path().string() + "/bad_key_type.so: "),
+                      HasSubstr("config key 1 ('ratio') has type 'float'")));
+}
+
+TEST_F(PluginLoaderTest, RefusesKeyTableWithoutAnEndWithinTheBound) {
+    EXPECT_THAT(refusal("unended_keys.so"),
+                AllOf(HasSubstr(dir.path().string() + "/unended_keys.so: "),
+                      HasSubstr("config key table has no NULL-named end within 256 entries")));
 }
 
 TEST_F(PluginLoaderTest, RefusesGroupWritableFile) {

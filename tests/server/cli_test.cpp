@@ -73,6 +73,22 @@ TEST_F(Cli, InvalidConfigurationNamesTheKeyAndExits78) {
     EXPECT_NE(r.err.find("http.port"), std::string::npos) << r.err;
 }
 
+TEST_F(Cli, UnknownKeyExits78NamingItAndTheNearestKnownKey) {
+    const auto r = run({"--define=limits.max_bach=1", define()});
+    EXPECT_EQ(r.code, 78);
+    EXPECT_NE(r.err.find("unknown key 'limits.max_bach' (nearest known key: limits.max_batch)"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(CliHelp, ListsEveryConfigurationKeyWithItsDefault) {
+    const auto r = run({"--help"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    for (const auto& key : configKeys().keys()) {
+        EXPECT_NE(r.out.find(std::string(key.name) + " (default: "), std::string::npos) << key.name;
+    }
+}
+
 TEST_F(Cli, DefineWinsOverTheConfigurationFile) {
     // CONTRACT §8: --define key=value overrides the file, as the packaged service's drop-ins
     // and scripts rely on.

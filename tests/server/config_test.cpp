@@ -60,20 +60,60 @@ TEST(ServerConfig, LoggingLevelTakesTheAgentsNamesAndPocosAndNamesTheKeyOtherwis
     }
 }
 
-TEST(ServerConfig, ThePackagedPropertiesFileDocumentsEveryKeyWithItsDefault) {
+TEST(ServerConfig, UnknownKeyInAServerNamespaceIsRefusedNamingTheNearestKey) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    c->setString("limits.max_bach", "1");
+    try {
+        ServerConfig::load(*c);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find(
+                      "unknown key 'limits.max_bach' (nearest known key: limits.max_batch)"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(ServerConfig, KeysOutsideTheServersNamespacesAreLeftAlone) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    c->setString("application.name", "sensorsys-server");
+    c->setString("system.osName", "Linux");
+    EXPECT_NO_THROW(ServerConfig::load(*c));
+}
+
+TEST(ServerConfig, MaxThreadsBelowMinThreadsIsRefused) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    c->setString("http.min_threads", "8");
+    c->setString("http.max_threads", "4");
+    EXPECT_THROW(ServerConfig::load(*c), ConfigError);
+}
+
+// The packaged file documents every key with its default, and sets no key the server lacks.
+TEST(ServerConfig, ThePackagedPropertiesFileDocumentsEveryKeyWithItsDefaultAndNoOther) {
     const std::string path = std::string(SENSORSYS_SOURCE_DIR) + "/etc/server.properties";
     std::ifstream in(path);
     ASSERT_TRUE(in) << path;
     std::stringstream text;
     text << in.rdbuf();
-    for (const auto& key : configKeys()) {
-        EXPECT_NE(text.str().find(std::string(key.name) + " ="), std::string::npos) << key.name;
-        EXPECT_NE(text.str().find(std::string("default: ") + key.defaultValue), std::string::npos)
-            << key.name;
+    for (const auto& key : configKeys().keys()) {
+        const std::string name(key.name);
+        const std::string fallback(key.defaultValue);
+        EXPECT_NE(text.str().find(name + " = " + fallback + "\n"), std::string::npos) << name;
+        EXPECT_NE(text.str().find("(default: " + fallback + ")\n" + name + " ="), std::string::npos)
+            << name;
     }
     Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> file(
         new Poco::Util::PropertyFileConfiguration(path));
     EXPECT_NO_THROW(ServerConfig::load(*file));
+    Poco::Util::AbstractConfiguration::Keys roots;
+    file->keys(roots);
+    std::size_t set = 0;
+    for (const auto& root : roots) {
+        Poco::Util::AbstractConfiguration::Keys leaves;
+        file->keys(root, leaves);
+        set += leaves.size();
+    }
+    EXPECT_EQ(set, configKeys().keys().size()) << "the file sets a key the server lacks";
     EXPECT_TRUE(file->getBool("auth.enabled"));
 }
 

@@ -2,6 +2,9 @@
 
 #include <fstream>
 #include <iterator>
+#include <regex>
+#include <set>
+#include <sstream>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/MapConfiguration.h>
@@ -13,6 +16,22 @@ namespace sensorsys::agent {
 namespace {
 
 using ::testing::HasSubstr;
+
+// Plugins built against ABI 1.0: they declare no keys, so every key passes through.
+std::vector<PluginKeys> abi10(const std::vector<std::string>& names) {
+    std::vector<PluginKeys> plugins;
+    for (const auto& name : names) plugins.push_back({name, std::nullopt});
+    return plugins;
+}
+
+// An ABI 1.1 bme280 as it declares its keys, plus a plugin with one key of each other type.
+std::vector<PluginKeys> declaring() {
+    return {{"bme280", std::vector<PluginConfigKey>{{"bus", "string", "/dev/i2c-1", "bus"},
+                                                    {"address", "string", "auto", "address"}}},
+            {"typed", std::vector<PluginConfigKey>{{"count", "integer", "1", ""},
+                                                   {"scale", "number", "1.5", ""},
+                                                   {"on", "boolean", "true", ""}}}};
+}
 
 class AgentConfigTest : public ::testing::Test {
   protected:
@@ -34,28 +53,28 @@ class AgentConfigTest : public ::testing::Test {
 TEST_F(AgentConfigTest, DefaultsFollowTheContract) {
     const AgentSettings s = settings();
     EXPECT_EQ(s.interval, std::chrono::seconds(60));
-    EXPECT_EQ(s.read_timeout, std::chrono::seconds(5));
-    EXPECT_EQ(s.plugins_dir, "/usr/lib/sensorsys");
-    EXPECT_EQ(s.store_connector, "sqlite");
-    EXPECT_EQ(s.store_path, "/var/lib/sensorsys/buffer.db");
-    EXPECT_EQ(s.sync_url, "http://127.0.0.1:8000");
-    EXPECT_EQ(s.sync_batch_size, 360);
-    EXPECT_EQ(s.sync_timeout, std::chrono::seconds(5));
-    EXPECT_EQ(s.sync_backoff_max, std::chrono::seconds(300));
-    EXPECT_TRUE(s.sync_gzip);
-    EXPECT_EQ(s.retention_disk_threshold, 50);
-    EXPECT_EQ(s.retention_check_interval, std::chrono::seconds(300));
-    EXPECT_EQ(s.retention_min_store_mb, 64);
-    EXPECT_EQ(s.logging_level, "info");
+    EXPECT_EQ(s.readTimeout, std::chrono::seconds(5));
+    EXPECT_EQ(s.pluginsDir, "/usr/lib/sensorsys");
+    EXPECT_EQ(s.storeConnector, "sqlite");
+    EXPECT_EQ(s.storePath, "/var/lib/sensorsys/buffer.db");
+    EXPECT_EQ(s.syncUrl, "http://127.0.0.1:8000");
+    EXPECT_EQ(s.syncBatchSize, 360);
+    EXPECT_EQ(s.syncTimeout, std::chrono::seconds(5));
+    EXPECT_EQ(s.syncBackoffMax, std::chrono::seconds(300));
+    EXPECT_TRUE(s.syncGzip);
+    EXPECT_EQ(s.retentionDiskThreshold, 50);
+    EXPECT_EQ(s.retentionCheckInterval, std::chrono::seconds(300));
+    EXPECT_EQ(s.retentionMinStoreMb, 64);
+    EXPECT_EQ(s.loggingLevel, "info");
     EXPECT_TRUE(s.sensors.empty());
 }
 
 TEST_F(AgentConfigTest, DeviceIdFromKeyThenEnvironmentThenHostname) {
-    EXPECT_EQ(settings("", "pi-shed").device_id, "pi-shed");
-    EXPECT_TRUE(settings("", "pi-shed").device_id_is_hostname);
-    EXPECT_EQ(settings("from-env", "pi-shed").device_id, "from-env");
+    EXPECT_EQ(settings("", "pi-shed").deviceId, "pi-shed");
+    EXPECT_TRUE(settings("", "pi-shed").deviceIdIsHostname);
+    EXPECT_EQ(settings("from-env", "pi-shed").deviceId, "from-env");
     config->setString("agent.device_id", "from-key");
-    EXPECT_EQ(settings("from-env", "pi-shed").device_id, "from-key");
+    EXPECT_EQ(settings("from-env", "pi-shed").deviceId, "from-key");
 }
 
 TEST_F(AgentConfigTest, FractionalIntervalIsAllowed) {
@@ -72,37 +91,51 @@ TEST_F(AgentConfigTest, InvalidValuesNameTheKeyAndWhatIsAllowed) {
     config->setString("sync.batch_size", "0");
     EXPECT_THAT(refusal(), HasSubstr("sync.batch_size = '0': must be a whole number"));
     config->setString("sync.batch_size", "20000");
-    EXPECT_THAT(refusal(), HasSubstr("sync.batch_size = '20000': must be at most 10000"));
+    EXPECT_THAT(refusal(),
+                HasSubstr("sync.batch_size = '20000': must be a whole number from 1 to 10000"));
     config->setString("sync.batch_size", "360");
     config->setString("store.connector", "mysql");
     EXPECT_THAT(refusal(),
-                HasSubstr("store.connector = 'mysql': must be one of sqlite|postgresql"));
+                HasSubstr("store.connector = 'mysql': must be one of sqlite or postgresql"));
     config->setString("store.connector", "postgresql");
     EXPECT_THAT(refusal(), HasSubstr("store.connection = '': must be set when"));
     config->setString("store.connector", "sqlite");
     config->setString("sync.url", "ftp://example");
     EXPECT_THAT(refusal(), HasSubstr("sync.url = 'ftp://example': must be an http:// or https://"));
     config->setString("sync.url", "http://127.0.0.1:8000");
-    config->setString("sync.gzip", "yes");
-    EXPECT_THAT(refusal(), HasSubstr("sync.gzip = 'yes': must be true or false"));
+    config->setString("sync.gzip", "maybe");
+    EXPECT_THAT(refusal(), HasSubstr("sync.gzip = 'maybe': must be true or false"));
     config->setString("sync.gzip", "false");
     config->setString("retention.disk_threshold", "120");
     EXPECT_THAT(refusal(), HasSubstr("retention.disk_threshold = '120'"));
+    config->setString("retention.disk_threshold", "0");
+    EXPECT_THAT(refusal(), HasSubstr("must be a number above 0 and at most 100"));
 }
 
 TEST_F(AgentConfigTest, UnknownKeyInAgentNamespaceIsRefused) {
     config->setString("sync.batchsize", "100");
-    EXPECT_THAT(refusal(), HasSubstr("unknown key 'sync.batchsize'"));
+    EXPECT_THAT(refusal(),
+                HasSubstr("unknown key 'sync.batchsize' (nearest known key: sync.batch_size)"));
+}
+
+TEST_F(AgentConfigTest, UnknownNestedKeyIsRefusedToo) {
+    config->setString("logging.level.extra", "x");
+    EXPECT_THAT(refusal(), HasSubstr("unknown key 'logging.level.extra'"));
+}
+
+TEST_F(AgentConfigTest, BooleansTakeTheUsualSpellings) {
+    config->setString("sync.gzip", "No");
+    EXPECT_FALSE(settings().syncGzip);
 }
 
 TEST_F(AgentConfigTest, EveryPluginGetsOneInstanceByDefault) {
     config->setString("sensor.disk.path", "/data");
-    const auto specs = sensorSpecs(*config, settings(), {"bme280", "disk"});
+    const auto specs = sensorSpecs(*config, settings(), abi10({"bme280", "disk"}));
     ASSERT_EQ(specs.size(), 2u);
     EXPECT_EQ(specs[0].name, "bme280");
     EXPECT_EQ(specs[0].plugin, "bme280");
-    EXPECT_EQ(specs[0].config_json, "{}");
-    EXPECT_EQ(specs[1].config_json, R"({"path":"/data"})");
+    EXPECT_EQ(specs[0].configJson, "{}");
+    EXPECT_EQ(specs[1].configJson, R"({"path":"/data"})");
 }
 
 TEST_F(AgentConfigTest, ExplicitInstancesShareOnePlugin) {
@@ -113,16 +146,57 @@ TEST_F(AgentConfigTest, ExplicitInstancesShareOnePlugin) {
     config->setString("sensor.outdoor.address", "0x77");
     config->setString("sensor.outdoor.interval", "10");
     config->setString("sensor.outdoor.enabled", "false");
-    const auto specs = sensorSpecs(*config, settings(), {"bme280", "disk"});
+    const auto specs = sensorSpecs(*config, settings(), abi10({"bme280", "disk"}));
     ASSERT_EQ(specs.size(), 2u);
     EXPECT_EQ(specs[0].name, "indoor");
     EXPECT_EQ(specs[0].plugin, "bme280");
-    EXPECT_EQ(specs[0].config_json, R"({"address":118})");
+    EXPECT_EQ(specs[0].configJson, R"({"address":118})");
     EXPECT_TRUE(specs[0].enabled);
     EXPECT_FALSE(specs[0].interval.has_value());
-    EXPECT_EQ(specs[1].config_json, R"({"address":119})");
+    EXPECT_EQ(specs[1].configJson, R"({"address":119})");
     EXPECT_EQ(specs[1].interval, std::chrono::seconds(10));
     EXPECT_FALSE(specs[1].enabled);
+}
+
+TEST_F(AgentConfigTest, DeclaredStringKeysStayStrings) {
+    config->setString("sensor.bme280.address", "0x76");
+    config->setString("sensor.bme280.bus", "42");
+    const auto specs = sensorSpecs(*config, settings(), declaring());
+    EXPECT_EQ(specs[0].configJson, R"({"address":"0x76","bus":"42"})");
+}
+
+TEST_F(AgentConfigTest, DeclaredTypesConvertAndRefuseWhatIsNotOfTheType) {
+    config->setString("sensors", "t");
+    config->setString("sensor.t.plugin", "typed");
+    config->setString("sensor.t.count", "0x10");
+    config->setString("sensor.t.scale", "2.5");
+    config->setString("sensor.t.on", "false");
+    EXPECT_EQ(sensorSpecs(*config, settings(), declaring())[0].configJson,
+              R"({"count":16,"on":false,"scale":2.5})");
+    config->setString("sensor.t.count", "many");
+    try {
+        sensorSpecs(*config, settings(), declaring());
+        FAIL() << "accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("sensor.t.count = 'many': must be a whole number"));
+    }
+}
+
+TEST_F(AgentConfigTest, KeyTheLoadedPluginDidNotDeclareIsRefusedNamingTheDeclaredOnes) {
+    config->setString("sensor.bme280.adress", "0x76");
+    try {
+        sensorSpecs(*config, settings(), declaring());
+        FAIL() << "accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("unknown key 'sensor.bme280.adress': plugin bme280 "
+                                        "declares bus, address"));
+    }
+}
+
+TEST_F(AgentConfigTest, KeysOfAnAbi10PluginPassThroughAsBefore) {
+    config->setString("sensor.bme280.adress", "0x76");
+    EXPECT_EQ(sensorSpecs(*config, settings(), abi10({"bme280"}))[0].configJson,
+              R"({"adress":118})");
 }
 
 TEST_F(AgentConfigTest, BadInstanceKeysAreNamed) {
@@ -161,7 +235,10 @@ TEST(PluginConfigValue, IntegersBooleansAndStrings) {
 
 TEST(ConfigHelp, ListsEveryKeyWithItsDefault) {
     const std::string help = configKeysHelp();
-    for (const auto& key : agentConfigKeys()) EXPECT_THAT(help, HasSubstr(std::string(key.name)));
+    for (const auto& key : agentConfigKeys().keys()) {
+        EXPECT_THAT(help, HasSubstr("  " + std::string(key.name) + " (default: "));
+        EXPECT_THAT(help, HasSubstr(std::string(key.description)));
+    }
     EXPECT_THAT(help, HasSubstr("agent.interval (default: 60)"));
 }
 
@@ -171,16 +248,29 @@ TEST(ConfigHelp, ListsEveryKeyWithItsDefault) {
 namespace sensorsys::agent {
 namespace {
 
-// etc/agent.properties is what users read: it must document every key with its default.
-TEST(ConfigFile, ShippedPropertiesDocumentEveryKeyWithItsDefault) {
+// etc/agent.properties is what users read: it must document every key with its default, and
+// nothing the agent does not know (sensor.NAME.* examples aside).
+TEST(ConfigFile, ShippedPropertiesDocumentEveryKeyWithItsDefaultAndNoOther) {
     std::ifstream in(std::string(SENSORSYS_SOURCE_DIR) + "/etc/agent.properties");
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     ASSERT_FALSE(text.empty());
-    for (const auto& key : agentConfigKeys()) {
-        const std::string line = "#" + std::string(key.name) + " =" +
-                                 (key.fallback.empty() ? "" : " " + std::string(key.fallback));
-        EXPECT_THAT(text, HasSubstr(line + "\n")) << key.name;
+    std::set<std::string> documented;
+    const std::regex line("^#?([a-z_][a-z0-9_.]*) =(.*)$");
+    std::istringstream lines(text);
+    for (std::string l; std::getline(lines, l);) {
+        std::smatch match;
+        if (std::regex_match(l, match, line) && match[1].str().rfind("sensor.", 0) != 0) {
+            documented.insert(match[1]);
+        }
     }
+    for (const auto& key : agentConfigKeys().keys()) {
+        const std::string line =
+            "#" + std::string(key.name) + " =" +
+            (key.defaultValue.empty() ? "" : " " + std::string(key.defaultValue));
+        EXPECT_THAT(text, HasSubstr(line + "\n")) << key.name;
+        documented.erase(std::string(key.name));
+    }
+    EXPECT_TRUE(documented.empty()) << "documented but not declared: " << *documented.begin();
 }
 
 }  // namespace

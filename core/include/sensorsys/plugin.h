@@ -115,8 +115,10 @@ typedef struct sensorsys_plugin_descriptor {
     sensorsys_create_fn create;   /* required */
     sensorsys_read_fn read;       /* required */
     sensorsys_destroy_fn destroy; /* required */
-    /* ABI 1.1: the keys `create` accepts, ended by an entry whose name is NULL; NULL (or a
-     * 1.0 descriptor, which ends before this field) declares none. */
+    /* ABI 1.1: the keys `create` accepts, ended by an entry whose name is NULL (at most 256).
+     * The host refuses other sensor.NAME.KEY settings at start and passes each value as JSON
+     * of the declared type. NULL (or a 1.0 descriptor, which ends before this field) declares
+     * nothing: the host passes every key through as a 1.0 host did. */
     const sensorsys_config_key* config_keys;
 } sensorsys_plugin_descriptor;
 

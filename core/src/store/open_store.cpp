@@ -9,9 +9,9 @@ namespace sensorsys::agent {
 
 StoreSettings StoreSettings::from(const AgentSettings& settings) {
     StoreSettings s;
-    if (!settings.store_connector.empty()) s.connector = settings.store_connector;
-    s.path = settings.store_path;
-    s.connection = settings.store_connection;
+    if (!settings.storeConnector.empty()) s.connector = settings.storeConnector;
+    s.path = settings.storePath;
+    s.connection = settings.storeConnection;
     return s;
 }
 

@@ -19,7 +19,7 @@ using Addresses = std::vector<std::uint8_t>;
 
 std::string refusal(const char* json) {
     try {
-        parseSettings(Config(json));
+        parseSettings(Config(json, kConfigKeys));
     } catch (const ConfigError& e) {
         return e.what();
     }
@@ -28,31 +28,43 @@ std::string refusal(const char* json) {
 }
 
 TEST(bme280_config, DefaultsToBus1AndAutoAddress) {
-    const Settings settings = parseSettings(Config("{}"));
+    const Settings settings = parseSettings(Config("{}", kConfigKeys));
     EXPECT_EQ(settings.bus, "/dev/i2c-1");
     EXPECT_EQ(settings.addresses, (Addresses{0x77, 0x76}));
 }
 
 TEST(bme280_config, AcceptsAddressStrings) {
-    EXPECT_EQ(parseSettings(Config(R"({"address": "auto"})")).addresses, (Addresses{0x77, 0x76}));
-    EXPECT_EQ(parseSettings(Config(R"({"address": "0x76"})")).addresses, Addresses{0x76});
-    EXPECT_EQ(parseSettings(Config(R"({"address": "0x77"})")).addresses, Addresses{0x77});
-    EXPECT_EQ(parseSettings(Config(R"({"address": "0X77"})")).addresses, Addresses{0x77});
+    EXPECT_EQ(parseSettings(Config(R"({"address": "auto"})", kConfigKeys)).addresses,
+              (Addresses{0x77, 0x76}));
+    EXPECT_EQ(parseSettings(Config(R"({"address": "0x76"})", kConfigKeys)).addresses,
+              Addresses{0x76});
+    EXPECT_EQ(parseSettings(Config(R"({"address": "0x77"})", kConfigKeys)).addresses,
+              Addresses{0x77});
+    EXPECT_EQ(parseSettings(Config(R"({"address": "0X77"})", kConfigKeys)).addresses,
+              Addresses{0x77});
+}
+
+TEST(bme280_config, AcceptsDecimalAddressStringsAsAnAbi11HostSendsThem) {
+    EXPECT_EQ(parseSettings(Config(R"({"address": "118"})", kConfigKeys)).addresses,
+              Addresses{0x76});
+    EXPECT_EQ(parseSettings(Config(R"({"address": "119"})", kConfigKeys)).addresses,
+              Addresses{0x77});
 }
 
 TEST(bme280_config, AcceptsAddressNumbersAsTheHostSendsThem) {
-    EXPECT_EQ(parseSettings(Config(R"({"address": 118})")).addresses, Addresses{0x76});
-    EXPECT_EQ(parseSettings(Config(R"({"address": 119})")).addresses, Addresses{0x77});
+    EXPECT_EQ(parseSettings(Config(R"({"address": 118})", kConfigKeys)).addresses, Addresses{0x76});
+    EXPECT_EQ(parseSettings(Config(R"({"address": 119})", kConfigKeys)).addresses, Addresses{0x77});
 }
 
 TEST(bme280_config, AcceptsAnotherBus) {
-    EXPECT_EQ(parseSettings(Config(R"({"bus": "/dev/i2c-0", "address": 118})")).bus, "/dev/i2c-0");
+    EXPECT_EQ(parseSettings(Config(R"({"bus": "/dev/i2c-0", "address": 118})", kConfigKeys)).bus,
+              "/dev/i2c-0");
 }
 
 TEST(bme280_config, RefusesOtherAddresses) {
     for (const char* json :
          {R"({"address": 80})", R"({"address": "0x78"})", R"({"address": ""})",
-          R"({"address": "118"})", R"({"address": true})", R"({"address": 118.5})",
+          R"({"address": "120"})", R"({"address": true})", R"({"address": 118.5})",
           R"({"address": null})", R"({"address": [118]})"}) {
         const std::string message = refusal(json);
         EXPECT_THAT(message, HasSubstr("'address'")) << json;

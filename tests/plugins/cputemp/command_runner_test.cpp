@@ -1,4 +1,4 @@
-#include <sensorsys/cputemp/command_runner.hpp>
+#include "command_runner.hpp"
 #include <sensorsys/plugin_support.hpp>
 
 #include <gmock/gmock.h>

@@ -1,4 +1,4 @@
-#include <sensorsys/cputemp/cpu_temp.hpp>
+#include "cpu_temp.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@ using sensorsys::cputemp::CommandRunner;
 using sensorsys::cputemp::CpuThermometer;
 using sensorsys::cputemp::FileReader;
 using sensorsys::cputemp::formatReading;
-using sensorsys::cputemp::kDefaultSysfsPath;
+using sensorsys::cputemp::kConfigKeys;
 using sensorsys::cputemp::parseMeasureTemp;
 using sensorsys::cputemp::parseMillidegrees;
 using sensorsys::cputemp::Settings;
@@ -42,7 +42,7 @@ std::string readError(const CpuThermometer& thermometer) {
 }
 
 std::string configError(const std::string& json) {
-    return errorOf<ConfigError>([&] { Settings::fromConfig(Config(json.c_str())); });
+    return errorOf<ConfigError>([&] { Settings::fromConfig(Config(json.c_str(), kConfigKeys)); });
 }
 
 Settings settings(Source source, const std::string& vcgencmd, const std::string& sysfsPath) {
@@ -99,21 +99,24 @@ TEST(cputempFormat, WholeNumbersStayFloats) {
 // --- configuration -------------------------------------------------------------------------
 
 TEST(cputempConfig, Defaults) {
-    const Settings defaults = Settings::fromConfig(Config("{}"));
+    const Settings defaults = Settings::fromConfig(Config("{}", kConfigKeys));
     EXPECT_EQ(defaults.source, Source::automatic);
-    EXPECT_EQ(defaults.sysfsPath, kDefaultSysfsPath);
+    EXPECT_EQ(defaults.sysfsPath, "/sys/class/thermal/thermal_zone0/temp");
     EXPECT_THAT(defaults.vcgencmd, AllOf(StartsWith("/"), testing::EndsWith("/vcgencmd")));
     EXPECT_EQ(defaults.timeout, 2s);
 }
 
 TEST(cputempConfig, AcceptsEveryKey) {
-    const Settings s = Settings::fromConfig(Config(
-        R"({"source": "sysfs", "vcgencmd": "/opt/vc/bin/vcgencmd", "sysfs_path": "/tmp/t"})"));
+    const Settings s = Settings::fromConfig(
+        Config(R"({"source": "sysfs", "vcgencmd": "/opt/vc/bin/vcgencmd", "sysfs_path": "/tmp/t"})",
+               kConfigKeys));
     EXPECT_EQ(s.source, Source::sysfs);
     EXPECT_EQ(s.vcgencmd, "/opt/vc/bin/vcgencmd");
     EXPECT_EQ(s.sysfsPath, "/tmp/t");
-    EXPECT_EQ(Settings::fromConfig(Config(R"({"source": "vcgencmd"})")).source, Source::vcgencmd);
-    EXPECT_EQ(Settings::fromConfig(Config(R"({"source": "auto"})")).source, Source::automatic);
+    EXPECT_EQ(Settings::fromConfig(Config(R"({"source": "vcgencmd"})", kConfigKeys)).source,
+              Source::vcgencmd);
+    EXPECT_EQ(Settings::fromConfig(Config(R"({"source": "auto"})", kConfigKeys)).source,
+              Source::automatic);
 }
 
 TEST(cputempConfig, RefusesUnknownKeyNamingIt) {

@@ -1,4 +1,4 @@
-#include <sensorsys/disk/disk_usage.hpp>
+#include "disk_usage.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,6 +18,7 @@
 namespace {
 
 using sensorsys::disk::formatUsage;
+using sensorsys::disk::kConfigKeys;
 using sensorsys::disk::measure;
 using sensorsys::disk::Settings;
 using sensorsys::disk::Usage;
@@ -31,7 +32,7 @@ using testing::HasSubstr;
 using sensorsys::test::errorOf;
 
 std::string configError(const std::string& json) {
-    return errorOf<ConfigError>([&] { Settings::fromConfig(Config(json.c_str())); });
+    return errorOf<ConfigError>([&] { Settings::fromConfig(Config(json.c_str(), kConfigKeys)); });
 }
 
 struct statvfs makeStats(unsigned long frsize, fsblkcnt_t blocks, fsblkcnt_t bfree,
@@ -113,8 +114,9 @@ TEST(diskUsage, FormatsIntegers) {
 }
 
 TEST(diskConfig, DefaultsToRoot) {
-    EXPECT_EQ(Settings::fromConfig(Config("{}")).path, "/");
-    EXPECT_EQ(Settings::fromConfig(Config(R"({"path": "/var/lib"})")).path, "/var/lib");
+    EXPECT_EQ(Settings::fromConfig(Config("{}", kConfigKeys)).path, "/");
+    EXPECT_EQ(Settings::fromConfig(Config(R"({"path": "/var/lib"})", kConfigKeys)).path,
+              "/var/lib");
 }
 
 TEST(diskConfig, RefusesUnknownKeyNamingIt) {

@@ -1,9 +1,9 @@
 // The cpu_temp sensor's logic: configuration, the two sources, parsing and the JSON reading.
 #pragma once
 
-#include <sensorsys/cputemp/command_runner.hpp>
-#include <sensorsys/cputemp/file_reader.hpp>
 #include <sensorsys/plugin_support.hpp>
+#include "command_runner.hpp"
+#include "file_reader.hpp"
 
 #include <chrono>
 #include <memory>
@@ -14,13 +14,14 @@ namespace sensorsys::cputemp {
 
 enum class Source { automatic, vcgencmd, sysfs };
 
-inline constexpr const char* kDefaultSysfsPath = "/sys/class/thermal/thermal_zone0/temp";
+// The keys an instance accepts, with their defaults (ended by a NULL name).
+extern const sensorsys_config_key kConfigKeys[];
 
 // An instance's validated configuration.
 struct Settings {
     Source source = Source::automatic;
     std::string vcgencmd = "/usr/bin/vcgencmd";  // already resolved (see resolveCommand)
-    std::string sysfsPath = kDefaultSysfsPath;
+    std::string sysfsPath;
     // Long enough for a loaded Pi (vcgencmd answers in ~10 ms), short enough that auto mode
     // still falls back to sysfs well inside a read interval. Not configurable by contract.
     std::chrono::milliseconds timeout{2000};

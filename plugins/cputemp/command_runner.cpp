@@ -1,4 +1,4 @@
-#include "sensorsys/cputemp/command_runner.hpp"
+#include "command_runner.hpp"
 
 #include "quote.hpp"
 #include "unique_fd.hpp"

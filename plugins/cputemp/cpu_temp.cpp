@@ -1,4 +1,4 @@
-#include "sensorsys/cputemp/cpu_temp.hpp"
+#include "cpu_temp.hpp"
 
 #include "quote.hpp"
 
@@ -31,19 +31,23 @@ std::string jsonNumber(double value) {
 }
 
 std::string requireNonEmpty(const plugin::Config& config, const std::string& key,
-                            const std::string& fallback, const char* what) {
-    std::string value = config.getString(key, fallback);
+                            const char* what) {
+    std::string value = config.getString(key);
     if (value.empty()) throw plugin::ConfigError("key '" + key + "' must be " + what);
     return value;
 }
 
 }  // namespace
 
-Settings Settings::fromConfig(const plugin::Config& config) {
-    config.allowOnly({"source", "vcgencmd", "sysfs_path"});
-    Settings settings;
+const sensorsys_config_key kConfigKeys[] = {
+    {"source", "string", "auto", "vcgencmd, sysfs, or auto (vcgencmd, then sysfs)"},
+    {"vcgencmd", "string", "vcgencmd", "command to run (looked up in PATH, then /usr/bin)"},
+    {"sysfs_path", "string", "/sys/class/thermal/thermal_zone0/temp", "millidegrees file"},
+    {nullptr, nullptr, nullptr, nullptr}};
 
-    const std::string source = config.getString("source", "auto");
+Settings Settings::fromConfig(const plugin::Config& config) {
+    Settings settings;
+    const std::string source = config.getString("source");
     if (source == "auto") {
         settings.source = Source::automatic;
     } else if (source == "vcgencmd") {
@@ -55,13 +59,11 @@ Settings Settings::fromConfig(const plugin::Config& config) {
                                   quoted(source));
     }
 
-    const std::string command =
-        requireNonEmpty(config, "vcgencmd", "vcgencmd", "a command name or path");
+    const std::string command = requireNonEmpty(config, "vcgencmd", "a command name or path");
     const char* path = std::getenv("PATH");
     settings.vcgencmd = resolveCommand(command, path ? path : "");
 
-    settings.sysfsPath =
-        requireNonEmpty(config, "sysfs_path", kDefaultSysfsPath, "the path of a file");
+    settings.sysfsPath = requireNonEmpty(config, "sysfs_path", "the path of a file");
     return settings;
 }
 

@@ -1,4 +1,4 @@
-#include "sensorsys/cputemp/file_reader.hpp"
+#include "file_reader.hpp"
 
 #include "unique_fd.hpp"
 

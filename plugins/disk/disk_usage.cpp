@@ -1,4 +1,4 @@
-#include "sensorsys/disk/disk_usage.hpp"
+#include "disk_usage.hpp"
 
 #include <cerrno>
 
@@ -17,10 +17,13 @@ std::int64_t floorDivide(std::int64_t value, std::int64_t divisor) {
 
 }  // namespace
 
+const sensorsys_config_key kConfigKeys[] = {
+    {"path", "string", "/", "any path on the file system to measure"},
+    {nullptr, nullptr, nullptr, nullptr}};
+
 Settings Settings::fromConfig(const plugin::Config& config) {
-    config.allowOnly({"path"});
     Settings settings;
-    settings.path = config.getString("path", settings.path);
+    settings.path = config.getString("path");
     // The agent's working directory is nobody's business, so a relative path would be a guess.
     if (!settings.path.starts_with('/')) {
         throw plugin::ConfigError("key 'path' must be an absolute path, got '" + settings.path +

@@ -19,11 +19,14 @@ struct Usage {
     friend bool operator==(const Usage&, const Usage&) = default;
 };
 
+// The keys an instance accepts, with their defaults (ended by a NULL name).
+extern const sensorsys_config_key kConfigKeys[];
+
 // An instance's validated configuration.
 struct Settings {
-    std::string path = "/";
+    std::string path;
 
-    // Key: path (absolute; default "/"). Throws plugin::ConfigError.
+    // Key: path (absolute; default "/" from kConfigKeys). Throws plugin::ConfigError.
     static Settings fromConfig(const plugin::Config& config);
 };
 

@@ -1,6 +1,6 @@
 // The cpu_temp plugin module: only the glue between the ABI and sensorsys_cputemp_lib.
-#include <sensorsys/cputemp/cpu_temp.hpp>
 #include <sensorsys/plugin_support.hpp>
+#include "cpu_temp.hpp"
 
 #include <string>
 
@@ -19,13 +19,8 @@ class CpuTempSensor {
     sensorsys::cputemp::CpuThermometer _thermometer;
 };
 
-constexpr sensorsys_config_key kKeys[] = {
-    {"source", "string", "auto", "vcgencmd, sysfs, or auto (vcgencmd, then sysfs)"},
-    {"vcgencmd", "string", "vcgencmd", "command to run (looked up in PATH, then /usr/bin)"},
-    {"sysfs_path", "string", "/sys/class/thermal/thermal_zone0/temp", "millidegrees file"},
-    {}};
-
 }  // namespace
 
 SENSORSYS_DEFINE_PLUGIN(CpuTempSensor, "cpu_temp", SENSORSYS_PLUGIN_VERSION,
-                        "CPU temperature from vcgencmd or the kernel thermal zone", kKeys)
+                        "CPU temperature from vcgencmd or the kernel thermal zone",
+                        sensorsys::cputemp::kConfigKeys)

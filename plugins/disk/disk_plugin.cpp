@@ -1,6 +1,6 @@
 // The disk plugin module: only the glue between the ABI and sensorsys_disk_lib.
-#include <sensorsys/disk/disk_usage.hpp>
 #include <sensorsys/plugin_support.hpp>
+#include "disk_usage.hpp"
 
 #include <string>
 
@@ -21,10 +21,8 @@ class DiskSensor {
     sensorsys::disk::Settings _settings;
 };
 
-constexpr sensorsys_config_key kKeys[] = {
-    {"path", "string", "/", "any path on the file system to measure"}, {}};
-
 }  // namespace
 
 SENSORSYS_DEFINE_PLUGIN(DiskSensor, "disk", SENSORSYS_PLUGIN_VERSION,
-                        "File-system usage of a path in MiB (total, used, free)", kKeys)
+                        "File-system usage of a path in MiB (total, used, free)",
+                        sensorsys::disk::kConfigKeys)
