@@ -13,8 +13,8 @@
 
 namespace {
 
-using sensorsys::cputemp::CommandResult;
-using sensorsys::cputemp::CommandRunner;
+using sensorsys::plugin::CommandResult;
+using sensorsys::plugin::CommandRunner;
 using sensorsys::cputemp::CpuThermometer;
 using sensorsys::cputemp::FileReader;
 using sensorsys::cputemp::formatReading;

@@ -1,7 +1,7 @@
 // The cpu_temp sensor's logic: configuration, the two sources, parsing and the JSON reading.
 #pragma once
 
-#include <sensorsys/cputemp/command_runner.hpp>
+#include <sensorsys/command_runner.hpp>
 #include <sensorsys/cputemp/file_reader.hpp>
 #include <sensorsys/plugin_support.hpp>
 
@@ -49,7 +49,7 @@ std::string formatReading(double celsius);
 class CpuThermometer {
   public:
     explicit CpuThermometer(Settings settings);
-    CpuThermometer(Settings settings, std::unique_ptr<const CommandRunner> runner,
+    CpuThermometer(Settings settings, std::unique_ptr<const plugin::CommandRunner> runner,
                    std::unique_ptr<const FileReader> reader);
 
     double celsius() const;
@@ -60,7 +60,7 @@ class CpuThermometer {
     double fromSysfs() const;
 
     Settings _settings;
-    std::unique_ptr<const CommandRunner> _runner;
+    std::unique_ptr<const plugin::CommandRunner> _runner;
     std::unique_ptr<const FileReader> _reader;
 };
 

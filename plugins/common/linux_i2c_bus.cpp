@@ -1,4 +1,4 @@
-#include "linux_i2c_bus.hpp"
+#include "sensorsys/linux_i2c_bus.hpp"
 
 #include <fcntl.h>
 #include <linux/i2c-dev.h>
@@ -8,22 +8,7 @@
 #include <cerrno>
 #include <utility>
 
-namespace sensorsys::bme280 {
-
-FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
-    if (this != &other) reset(other.release());
-    return *this;
-}
-
-void FileDescriptor::reset(int fd) noexcept {
-    // close(2) releases the descriptor even when it reports EINTR on Linux, so no retry.
-    if (_fd >= 0) ::close(_fd);
-    _fd = fd;
-}
-
-int FileDescriptor::release() noexcept {
-    return std::exchange(_fd, -1);
-}
+namespace sensorsys::i2c {
 
 LinuxI2cBus::LinuxI2cBus(std::string path) : _path(std::move(path)) {}
 
@@ -33,7 +18,7 @@ void LinuxI2cBus::close() {
 }
 
 int LinuxI2cBus::select(std::uint8_t address) {
-    if (!_fd) {
+    if (!_fd.valid()) {
         const int fd = ::open(_path.c_str(), O_RDWR | O_CLOEXEC);
         if (fd < 0) throw I2cError(I2cOperation::Open, _path, address, errno);
         _fd.reset(fd);
@@ -48,7 +33,7 @@ int LinuxI2cBus::select(std::uint8_t address) {
     return _fd.get();
 }
 
-void LinuxI2cBus::send(std::uint8_t address, std::span<const std::uint8_t> bytes) {
+void LinuxI2cBus::write(std::uint8_t address, std::span<const std::uint8_t> bytes) {
     const int fd = select(address);
     ssize_t written;
     do {
@@ -61,7 +46,7 @@ void LinuxI2cBus::send(std::uint8_t address, std::span<const std::uint8_t> bytes
     }
 }
 
-void LinuxI2cBus::receive(std::uint8_t address, std::span<std::uint8_t> bytes) {
+void LinuxI2cBus::read(std::uint8_t address, std::span<std::uint8_t> bytes) {
     const int fd = select(address);
     ssize_t got;
     do {
@@ -73,16 +58,4 @@ void LinuxI2cBus::receive(std::uint8_t address, std::span<std::uint8_t> bytes) {
     }
 }
 
-void LinuxI2cBus::readRegisters(std::uint8_t address, std::uint8_t first,
-                                std::span<std::uint8_t> out) {
-    const std::uint8_t pointer[] = {first};
-    send(address, pointer);
-    receive(address, out);
-}
-
-void LinuxI2cBus::writeRegister(std::uint8_t address, std::uint8_t reg, std::uint8_t value) {
-    const std::uint8_t message[] = {reg, value};
-    send(address, message);
-}
-
-}  // namespace sensorsys::bme280
+}  // namespace sensorsys::i2c

@@ -1,4 +1,4 @@
-#include <sensorsys/cputemp/command_runner.hpp>
+#include <sensorsys/command_runner.hpp>
 #include <sensorsys/plugin_support.hpp>
 
 #include <gmock/gmock.h>
@@ -15,10 +15,10 @@
 
 namespace {
 
-using sensorsys::cputemp::CommandResult;
-using sensorsys::cputemp::describeFailure;
-using sensorsys::cputemp::resolveCommand;
-using sensorsys::cputemp::SpawnCommandRunner;
+using sensorsys::plugin::CommandResult;
+using sensorsys::plugin::describeFailure;
+using sensorsys::plugin::resolveCommand;
+using sensorsys::plugin::SpawnCommandRunner;
 using sensorsys::plugin::ReadError;
 using testing::HasSubstr;
 using namespace std::chrono_literals;
@@ -45,7 +45,7 @@ bool processEnded(const std::string& pid) {
     return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'Z';
 }
 
-TEST(cputempRunner, CapturesOutputAndExitStatus) {
+TEST(commandRunner, CapturesOutputAndExitStatus) {
     const CommandResult result =
         SpawnCommandRunner().run({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, 5s);
     EXPECT_EQ(result.out, "out\n");
@@ -55,25 +55,25 @@ TEST(cputempRunner, CapturesOutputAndExitStatus) {
     EXPECT_FALSE(result.succeeded());
 }
 
-TEST(cputempRunner, PassesArgumentsWithoutAShell) {
+TEST(commandRunner, PassesArgumentsWithoutAShell) {
     // A shell would expand the $ and split on the space.
     const CommandResult result = SpawnCommandRunner().run({"/bin/echo", "$HOME and; more"}, 5s);
     EXPECT_TRUE(result.succeeded());
     EXPECT_EQ(result.out, "$HOME and; more\n");
 }
 
-TEST(cputempRunner, MissingProgramIsENOENT) {
+TEST(commandRunner, MissingProgramIsENOENT) {
     EXPECT_EQ(errorOf([] { SpawnCommandRunner().run({"/nonexistent/vcgencmd"}, 5s); }),
               "/nonexistent/vcgencmd not found (ENOENT)");
 }
 
-TEST(cputempRunner, NonExecutableFileNamesErrno) {
+TEST(commandRunner, NonExecutableFileNamesErrno) {
     const std::string fixture = kDataDir + "/thermal_zone0_temp";
     EXPECT_EQ(errorOf([&] { SpawnCommandRunner().run({fixture}, 5s); }),
               "cannot run " + fixture + ": EACCES: Permission denied");
 }
 
-TEST(cputempRunner, TimeoutKillsTheWholeProcessGroup) {
+TEST(commandRunner, TimeoutKillsTheWholeProcessGroup) {
     const std::string pidFile = testing::TempDir() + "sensorsys-cputemp-hang.pid";
     std::remove(pidFile.c_str());
     const auto start = std::chrono::steady_clock::now();
@@ -92,7 +92,7 @@ TEST(cputempRunner, TimeoutKillsTheWholeProcessGroup) {
     std::remove(pidFile.c_str());
 }
 
-TEST(cputempRunner, DescribesExitStatusWithFirstStderrLine) {
+TEST(commandRunner, DescribesExitStatusWithFirstStderrLine) {
     CommandResult result;
     result.waitStatus = 1 << 8;  // exited with status 1
     result.err = "\nVCHI initialization failed\nmore\n";
@@ -100,26 +100,26 @@ TEST(cputempRunner, DescribesExitStatusWithFirstStderrLine) {
               "/usr/bin/vcgencmd exited with status 1: \"VCHI initialization failed\"");
 }
 
-TEST(cputempRunner, DescribesDeathBySignal) {
+TEST(commandRunner, DescribesDeathBySignal) {
     const CommandResult result = SpawnCommandRunner().run({"/bin/sh", "-c", "kill -TERM $$"}, 5s);
     EXPECT_EQ(describeFailure("/bin/sh", result), "/bin/sh was killed by signal 15 (SIGTERM)");
 }
 
-TEST(cputempResolve, FindsBareNameInPath) {
+TEST(commandResolve, FindsBareNameInPath) {
     EXPECT_EQ(resolveCommand("vcgencmd-ok", "/nonexistent::" + kDataDir),
               kDataDir + "/vcgencmd-ok");
 }
 
-TEST(cputempResolve, SkipsNonExecutableMatches) {
+TEST(commandResolve, SkipsNonExecutableMatches) {
     EXPECT_EQ(resolveCommand("thermal_zone0_temp", kDataDir), "/usr/bin/thermal_zone0_temp");
 }
 
-TEST(cputempResolve, FallsBackToUsrBin) {
+TEST(commandResolve, FallsBackToUsrBin) {
     EXPECT_EQ(resolveCommand("vcgencmd", "/nonexistent"), "/usr/bin/vcgencmd");
     EXPECT_EQ(resolveCommand("vcgencmd", ""), "/usr/bin/vcgencmd");
 }
 
-TEST(cputempResolve, UsesNamesWithSlashAsGiven) {
+TEST(commandResolve, UsesNamesWithSlashAsGiven) {
     EXPECT_EQ(resolveCommand("./vcgencmd", kDataDir), "./vcgencmd");
     EXPECT_EQ(resolveCommand("/opt/vc/bin/vcgencmd", kDataDir), "/opt/vc/bin/vcgencmd");
 }
