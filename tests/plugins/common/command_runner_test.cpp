@@ -1,6 +1,8 @@
 #include <sensorsys/command_runner.hpp>
 #include <sensorsys/plugin_support.hpp>
 
+#include "test_support.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -20,6 +22,7 @@ using sensorsys::plugin::describeFailure;
 using sensorsys::plugin::resolveCommand;
 using sensorsys::plugin::SpawnCommandRunner;
 using sensorsys::plugin::ReadError;
+using sensorsys::test::processEnded;
 using testing::HasSubstr;
 using namespace std::chrono_literals;
 
@@ -33,16 +36,6 @@ std::string errorOf(const std::function<void()>& action) {
     }
     ADD_FAILURE() << "expected a ReadError";
     return {};
-}
-
-// True once `pid` no longer runs: gone, or a zombie waiting for whoever inherited it.
-bool processEnded(const std::string& pid) {
-    std::ifstream stat("/proc/" + pid + "/stat");
-    if (!stat) return true;
-    std::string line;
-    std::getline(stat, line);
-    const auto close = line.rfind(')');
-    return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'Z';
 }
 
 TEST(commandRunner, CapturesOutputAndExitStatus) {
@@ -98,6 +91,37 @@ TEST(commandRunner, DescribesExitStatusWithFirstStderrLine) {
     result.err = "\nVCHI initialization failed\nmore\n";
     EXPECT_EQ(describeFailure("/usr/bin/vcgencmd", result),
               "/usr/bin/vcgencmd exited with status 1: \"VCHI initialization failed\"");
+}
+
+TEST(commandRunner, KeepsTheHeadOfALargeStdoutAndSaysItWasCut) {
+    const CommandResult result =
+        SpawnCommandRunner().run({"/bin/sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x"}, 10s);
+    EXPECT_TRUE(result.succeeded());
+    EXPECT_TRUE(result.outTruncated);
+    EXPECT_EQ(result.out, std::string(sensorsys::plugin::kOutputCap, 'x'));
+}
+
+TEST(commandRunner, OutputAtTheCapIsNotCut) {
+    const CommandResult result = SpawnCommandRunner().run(
+        {"/bin/sh", "-c", "head -c " + std::to_string(sensorsys::plugin::kOutputCap) + " /dev/zero"},
+        10s);
+    EXPECT_FALSE(result.outTruncated);
+    EXPECT_EQ(result.out.size(), sensorsys::plugin::kOutputCap);
+}
+
+TEST(commandRunner, KeepsTheTailOfALargeStderr) {
+    const CommandResult result = SpawnCommandRunner().run(
+        {"/bin/sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x >&2; echo >&2; echo last >&2"}, 10s);
+    EXPECT_EQ(result.err.size(), sensorsys::plugin::kErrorCap);
+    EXPECT_THAT(result.err, testing::EndsWith("xx\nlast\n"));
+}
+
+TEST(commandRunner, DescribesExitStatusWithLastStderrLineOnRequest) {
+    CommandResult result;
+    result.waitStatus = 1 << 8;
+    result.err = "warming up\nsensor not found\n\n";
+    EXPECT_EQ(describeFailure("read.sh", result, sensorsys::plugin::StderrLine::Last),
+              "read.sh exited with status 1: \"sensor not found\"");
 }
 
 TEST(commandRunner, DescribesDeathBySignal) {
