@@ -203,6 +203,26 @@ std::string lastLine(std::string_view text) {
     return std::string(text);
 }
 
+// Starts argv[0] in its own process group with stdout and stderr on the given descriptors.
+// argv is complete before posix_spawn, so nothing is allocated in the child.
+pid_t spawn(const std::vector<std::string>& argv, int stdoutFd, int stderrFd) {
+    const std::string& program = argv.front();
+    const SpawnSetup setup(stdoutFd, stderrFd);
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    // posix_spawn's signature predates const; it does not modify the arguments.
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    const int error = ::posix_spawn(&pid, program.c_str(), setup.actions(), setup.attributes(),
+                                    args.data(), environ);
+    if (error == ENOENT) throw plugin::ReadError(program + " not found (ENOENT)");
+    if (error != 0) {
+        throw plugin::ReadError("cannot run " + program + ": " + plugin::errnoText(error));
+    }
+    return pid;
+}
+
 }  // namespace
 
 bool CommandResult::succeeded() const {
@@ -217,22 +237,7 @@ CommandResult SpawnCommandRunner::run(const std::vector<std::string>& argv,
 
     Pipe out = makePipe();
     Pipe err = makePipe();
-    pid_t pid = 0;
-    {
-        const SpawnSetup setup(out.write.get(), err.write.get());
-        std::vector<char*> args;
-        args.reserve(argv.size() + 1);
-        // posix_spawn's signature predates const; it does not modify the arguments.
-        for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-        args.push_back(nullptr);
-        const int error = ::posix_spawn(&pid, program.c_str(), setup.actions(), setup.attributes(),
-                                        args.data(), environ);
-        if (error == ENOENT) throw plugin::ReadError(program + " not found (ENOENT)");
-        if (error != 0) {
-            throw plugin::ReadError("cannot run " + program + ": " + plugin::errnoText(error));
-        }
-    }
-    Child child(pid);
+    Child child(spawn(argv, out.write.get(), err.write.get()));
     // Only the child may hold the write ends now, or EOF would never come.
     out.write.reset();
     err.write.reset();
@@ -246,8 +251,9 @@ CommandResult SpawnCommandRunner::run(const std::vector<std::string>& argv,
 
     CommandResult result;
     std::array<pollfd, 2> fds{pollfd{out.read.get(), POLLIN, 0}, pollfd{err.read.get(), POLLIN, 0}};
-    const std::array<Capture, 2> captures{Capture{&result.out, false, kOutputCap, &result.outTruncated},
-                                          Capture{&result.err, true, kErrorCap, nullptr}};
+    const std::array<Capture, 2> captures{
+        Capture{&result.out, false, kOutputCap, &result.outTruncated},
+        Capture{&result.err, true, kErrorCap, nullptr}};
     while (fds[0].fd >= 0 || fds[1].fd >= 0) {
         const int wait = millisecondsUntil(deadline);
         if (wait == 0) throw timedOut();
@@ -289,8 +295,7 @@ std::string describeFailure(const std::string& program, const CommandResult& res
     } else {
         text = program + " ended with wait status " + std::to_string(status);
     }
-    std::string detail =
-        line == StderrLine::First ? firstLine(result.err) : lastLine(result.err);
+    std::string detail = line == StderrLine::First ? firstLine(result.err) : lastLine(result.err);
     if (detail.empty()) detail = firstLine(result.out);
     if (!detail.empty()) text += ": " + quoted(detail);
     return text;

@@ -50,8 +50,7 @@ bool I2cError::noDevice() const {
     return _operation != I2cOperation::Open && (_code == ENXIO || _code == EREMOTEIO);
 }
 
-void I2cBus::readRegisters(std::uint8_t address, std::uint8_t first,
-                           std::span<std::uint8_t> out) {
+void I2cBus::readRegisters(std::uint8_t address, std::uint8_t first, std::span<std::uint8_t> out) {
     const std::uint8_t pointer[] = {first};
     write(address, pointer);
     read(address, out);

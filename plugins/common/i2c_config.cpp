@@ -41,7 +41,8 @@ std::string busFrom(const plugin::Config& config, const std::string& key,
                     const std::string& fallback) {
     const auto bus = ifType([&] { return config.getString(key, fallback); });
     if (!bus) {
-        throw plugin::ConfigError("key '" + key + "' must be " + kBusAllowed + ", got a non-string");
+        throw plugin::ConfigError("key '" + key + "' must be " + kBusAllowed +
+                                  ", got a non-string");
     }
     if (bus->empty() || bus->front() != '/') {
         throw plugin::ConfigError("key '" + key + "' must be " + kBusAllowed + ", got \"" + *bus +

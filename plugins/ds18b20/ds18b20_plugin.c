@@ -118,8 +118,8 @@ static void write_error(char* error, size_t capacity, const char* message) {
     if (error && capacity > 0) snprintf(error, capacity, "%s", message);
 }
 
-static sensorsys_status create(const char* config_json, sensorsys_instance** instance,
-                               char* error, size_t error_capacity) {
+static sensorsys_status create(const char* config_json, sensorsys_instance** instance, char* error,
+                               size_t error_capacity) {
     ds18b20_settings settings;
     if (ds18b20_parse_config(config_json, &settings, error, error_capacity) != 0) {
         return SENSORSYS_INVALID_CONFIG;
@@ -220,8 +220,8 @@ static int read_all(const ds18b20_settings* settings, text* out, char* error, si
     for (int i = 0; i < count; ++i) {
         if (i > 0) append_text(out, ", ");
         const int skipped = i > 0 && elapsed_ms(&start) > READ_BUDGET_MS;
-        good += append_probe(out, settings->w1_path, ids[i], skipped, first_error,
-                             sizeof first_error);
+        good +=
+            append_probe(out, settings->w1_path, ids[i], skipped, first_error, sizeof first_error);
     }
     append_text(out, "}");
     if (good == 0) {

@@ -51,8 +51,7 @@ int ds18b20_parse_w1_slave(const char* text, const char* id, long* millicelsius,
     const size_t first = newline ? (size_t)(newline - text) : strlen(text);
     if (ends_with_word(text, first, "NO")) return 1;
     if (!newline || !ends_with_word(text, first, "YES")) {
-        snprintf(error, capacity, "probe %s: unexpected w1_slave content (no CRC YES/NO line)",
-                 id);
+        snprintf(error, capacity, "probe %s: unexpected w1_slave content (no CRC YES/NO line)", id);
         return -1;
     }
     const char* t = strstr(newline + 1, "t=");

@@ -4,8 +4,10 @@
 
 #include <sensorsys/quote.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <utility>
 
 #include <Poco/Exception.h>
@@ -28,8 +30,34 @@ namespace {
 
 constexpr double kMaxTimeoutSeconds = 3600;
 
+// The number a string value of `key` spells out in full ("0.5"), else nothing.
+std::optional<double> numericString(const plugin::Config& config, const std::string& key) {
+    std::string text;
+    try {
+        text = config.getString(key, "");
+    } catch (const plugin::ConfigError&) {
+        return std::nullopt;
+    }
+    double value = 0;
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, value);
+    if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
+    return value;
+}
+
+// The timeout in seconds. A host that does not convert by the declared type (ABI 1.0 hosts turn
+// only integers into JSON numbers) passes "0.5" as a string, so a numeric string counts too.
+double timeoutSeconds(const plugin::Config& config) {
+    try {
+        return config.getNumber("timeout");
+    } catch (const plugin::ConfigError&) {
+        if (const auto seconds = numericString(config, "timeout")) return *seconds;
+        throw;
+    }
+}
+
 std::chrono::milliseconds parseTimeout(const plugin::Config& config) {
-    const double seconds = config.getNumber("timeout");
+    const double seconds = timeoutSeconds(config);
     if (!std::isfinite(seconds) || seconds <= 0 || seconds > kMaxTimeoutSeconds) {
         throw plugin::ConfigError("key 'timeout' must be a number of seconds above 0 and at most " +
                                   plugin::jsonNumber(kMaxTimeoutSeconds) + ", got " +
@@ -97,8 +125,7 @@ std::string ExecSensor::read() {
 
 std::string ExecSensor::checkedOutput(const plugin::CommandResult& result) const {
     if (!result.succeeded()) {
-        throw plugin::ReadError(
-            plugin::describeFailure(_label, result, plugin::StderrLine::Last));
+        throw plugin::ReadError(plugin::describeFailure(_label, result, plugin::StderrLine::Last));
     }
     if (result.outTruncated) {
         throw plugin::ReadError(_label + " printed more than " +
@@ -112,8 +139,8 @@ std::string ExecSensor::checkedOutput(const plugin::CommandResult& result) const
     } catch (const Poco::Exception&) {
         // reported below, with what was printed
     }
-    throw plugin::ReadError(_label + " printed no single JSON object on stdout: " +
-                            plugin::quoted(text));
+    throw plugin::ReadError(_label +
+                            " printed no single JSON object on stdout: " + plugin::quoted(text));
 }
 
 }  // namespace sensorsys::exec

@@ -35,8 +35,7 @@ class PluginInstance {
     PluginInstance(const sensorsys_plugin_descriptor& plugin, const std::string& config)
         : _plugin(plugin) {
         std::array<char, 1024> error{};
-        if (plugin.create(config.c_str(), &_instance, error.data(), error.size()) !=
-            SENSORSYS_OK) {
+        if (plugin.create(config.c_str(), &_instance, error.data(), error.size()) != SENSORSYS_OK) {
             throw std::runtime_error("create refused " + config + ": " + error.data());
         }
     }
@@ -50,8 +49,8 @@ class PluginInstance {
         std::vector<char> buffer(capacity);
         for (int attempt = 0; attempt < 3; ++attempt) {
             std::size_t length = 0;
-            const sensorsys_status status = _plugin.read(
-                _instance, buffer.data(), buffer.size(), &length, error.data(), error.size());
+            const sensorsys_status status = _plugin.read(_instance, buffer.data(), buffer.size(),
+                                                         &length, error.data(), error.size());
             if (status == SENSORSYS_BUFFER_TOO_SMALL) {
                 buffer.resize(length);
                 continue;
@@ -66,8 +65,7 @@ class PluginInstance {
     sensorsys_status readOnce(std::size_t capacity, std::size_t* length) {
         std::array<char, 1024> error{};
         std::vector<char> buffer(capacity + 1);
-        return _plugin.read(_instance, buffer.data(), capacity, length, error.data(),
-                            error.size());
+        return _plugin.read(_instance, buffer.data(), capacity, length, error.data(), error.size());
     }
 
   private:

@@ -98,7 +98,8 @@ CpuThermometer::CpuThermometer(Settings settings)
     : CpuThermometer(std::move(settings), std::make_unique<plugin::SpawnCommandRunner>(),
                      std::make_unique<SystemFileReader>()) {}
 
-CpuThermometer::CpuThermometer(Settings settings, std::unique_ptr<const plugin::CommandRunner> runner,
+CpuThermometer::CpuThermometer(Settings settings,
+                               std::unique_ptr<const plugin::CommandRunner> runner,
                                std::unique_ptr<const FileReader> reader)
     : _settings(std::move(settings)), _runner(std::move(runner)), _reader(std::move(reader)) {}
 
@@ -130,7 +131,8 @@ double CpuThermometer::celsius() const {
 double CpuThermometer::fromVcgencmd() const {
     const std::string& program = _settings.vcgencmd;
     try {
-        const plugin::CommandResult result = _runner->run({program, "measure_temp"}, _settings.timeout);
+        const plugin::CommandResult result =
+            _runner->run({program, "measure_temp"}, _settings.timeout);
         if (!result.succeeded()) throw plugin::ReadError(plugin::describeFailure(program, result));
         return parseMeasureTemp(result.out);
     } catch (const plugin::ReadError& e) {

@@ -130,7 +130,8 @@ TEST(bh1750_driver, MissingDeviceNamesBusAddressAndErrnoAndClosesTheBus) {
         driver.measureLux();
         FAIL() << "a read with no device at 0x23 succeeded";
     } catch (const I2cError& e) {
-        EXPECT_STREQ(e.what(), "no device at 0x23 on /dev/i2c-1 (ENXIO: No such device or address)");
+        EXPECT_STREQ(e.what(),
+                     "no device at 0x23 on /dev/i2c-1 (ENXIO: No such device or address)");
     }
     EXPECT_EQ(chip.closes, 1);
     EXPECT_TRUE(waits.seen.empty());

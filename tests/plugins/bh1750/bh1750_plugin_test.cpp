@@ -47,8 +47,9 @@ TEST(bh1750_module, ReadOnMissingBusNamesBusAddressAndErrno) {
                             R"({"bus": "/nonexistent/i2c-1", "address": 92, "mtreg": 100})");
     const auto reading = instance.read();
     EXPECT_EQ(reading.status, SENSORSYS_READ_FAILED);
-    EXPECT_THAT(reading.text,
-                testing::StartsWith("cannot open I2C bus /nonexistent/i2c-1 for device 0x5C: ENOENT"));
+    EXPECT_THAT(
+        reading.text,
+        testing::StartsWith("cannot open I2C bus /nonexistent/i2c-1 for device 0x5C: ENOENT"));
 }
 
 }  // namespace

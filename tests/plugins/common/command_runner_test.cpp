@@ -1,6 +1,7 @@
 #include <sensorsys/command_runner.hpp>
 #include <sensorsys/plugin_support.hpp>
 
+#include "error_of.hpp"
 #include "test_support.hpp"
 
 #include <gmock/gmock.h>
@@ -19,24 +20,15 @@ namespace {
 
 using sensorsys::plugin::CommandResult;
 using sensorsys::plugin::describeFailure;
+using sensorsys::plugin::ReadError;
 using sensorsys::plugin::resolveCommand;
 using sensorsys::plugin::SpawnCommandRunner;
-using sensorsys::plugin::ReadError;
+using sensorsys::test::errorOf;
 using sensorsys::test::processEnded;
 using testing::HasSubstr;
 using namespace std::chrono_literals;
 
 const std::string kDataDir = std::string(SENSORSYS_TEST_DATA_DIR) + "/cputemp";
-
-std::string errorOf(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const ReadError& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected a ReadError";
-    return {};
-}
 
 TEST(commandRunner, CapturesOutputAndExitStatus) {
     const CommandResult result =
@@ -56,13 +48,13 @@ TEST(commandRunner, PassesArgumentsWithoutAShell) {
 }
 
 TEST(commandRunner, MissingProgramIsENOENT) {
-    EXPECT_EQ(errorOf([] { SpawnCommandRunner().run({"/nonexistent/vcgencmd"}, 5s); }),
+    EXPECT_EQ(errorOf<ReadError>([] { SpawnCommandRunner().run({"/nonexistent/vcgencmd"}, 5s); }),
               "/nonexistent/vcgencmd not found (ENOENT)");
 }
 
 TEST(commandRunner, NonExecutableFileNamesErrno) {
     const std::string fixture = kDataDir + "/thermal_zone0_temp";
-    EXPECT_EQ(errorOf([&] { SpawnCommandRunner().run({fixture}, 5s); }),
+    EXPECT_EQ(errorOf<ReadError>([&] { SpawnCommandRunner().run({fixture}, 5s); }),
               "cannot run " + fixture + ": EACCES: Permission denied");
 }
 
@@ -70,7 +62,7 @@ TEST(commandRunner, TimeoutKillsTheWholeProcessGroup) {
     const std::string pidFile = testing::TempDir() + "sensorsys-cputemp-hang.pid";
     std::remove(pidFile.c_str());
     const auto start = std::chrono::steady_clock::now();
-    const std::string error = errorOf([&] {
+    const std::string error = errorOf<ReadError>([&] {
         SpawnCommandRunner().run({kDataDir + "/vcgencmd-hang", "x", pidFile}, 300ms);
     });
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
@@ -103,7 +95,8 @@ TEST(commandRunner, KeepsTheHeadOfALargeStdoutAndSaysItWasCut) {
 
 TEST(commandRunner, OutputAtTheCapIsNotCut) {
     const CommandResult result = SpawnCommandRunner().run(
-        {"/bin/sh", "-c", "head -c " + std::to_string(sensorsys::plugin::kOutputCap) + " /dev/zero"},
+        {"/bin/sh", "-c",
+         "head -c " + std::to_string(sensorsys::plugin::kOutputCap) + " /dev/zero"},
         10s);
     EXPECT_FALSE(result.outTruncated);
     EXPECT_EQ(result.out.size(), sensorsys::plugin::kOutputCap);
@@ -111,7 +104,8 @@ TEST(commandRunner, OutputAtTheCapIsNotCut) {
 
 TEST(commandRunner, KeepsTheTailOfALargeStderr) {
     const CommandResult result = SpawnCommandRunner().run(
-        {"/bin/sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x >&2; echo >&2; echo last >&2"}, 10s);
+        {"/bin/sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x >&2; echo >&2; echo last >&2"},
+        10s);
     EXPECT_EQ(result.err.size(), sensorsys::plugin::kErrorCap);
     EXPECT_THAT(result.err, testing::EndsWith("xx\nlast\n"));
 }

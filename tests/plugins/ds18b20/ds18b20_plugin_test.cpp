@@ -111,8 +111,9 @@ TEST_F(ds18b20Plugin, RoundsHalfAwayFromZeroAndKeepsADecimalPoint) {
     const auto reading = instance.read();
     ASSERT_EQ(reading.status, SENSORSYS_OK) << reading.text;
     // -10.125 °C is 13.775 °F; both round half away from zero.
-    EXPECT_EQ(reading.text,
-              R"({"28-000000000001": {"c": 25.0, "f": 77.0}, "28-0316a2794dff": {"c": -10.13, "f": 13.78}})");
+    EXPECT_EQ(
+        reading.text,
+        R"({"28-000000000001": {"c": 25.0, "f": 77.0}, "28-0316a2794dff": {"c": -10.13, "f": 13.78}})");
 }
 
 TEST_F(ds18b20Plugin, CrcFailureOfTheChosenProbeIsAReadErrorSayingCrc) {

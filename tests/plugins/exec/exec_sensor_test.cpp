@@ -3,6 +3,7 @@
 // command, and the settings the plugin declares.
 #include "exec_sensor.hpp"
 
+#include "error_of.hpp"
 #include "test_support.hpp"
 
 #include <sys/stat.h>
@@ -54,20 +55,15 @@ class execSensor : public testing::Test {
     }
 
     static std::string readError(ExecSensor& sensor) {
-        try {
-            sensor.read();
-        } catch (const ReadError& e) {
-            return e.what();
-        }
-        ADD_FAILURE() << "the read succeeded";
-        return {};
+        return sensorsys::test::errorOf<ReadError>([&] { sensor.read(); });
     }
 
     TempDir dir;
 };
 
 TEST_F(execSensor, ReturnsTheJsonObjectTheScriptPrints) {
-    auto good = sensor(script("good.sh", R"(echo '  {"co2": 412, "unit": "ppm"}')" "\necho"));
+    auto good = sensor(script("good.sh", R"(echo '  {"co2": 412, "unit": "ppm"}')"
+                                         "\necho"));
     EXPECT_EQ(good.read(), R"({"co2": 412, "unit": "ppm"})");
 }
 
@@ -143,8 +139,17 @@ TEST_F(execSensor, TimeoutKillsTheWholeProcessGroup) {
 
 TEST_F(execSensor, MissingProgramIsAnErrorNamingIt) {
     auto missing = sensor("/nonexistent/read-sensor --fast");
-    EXPECT_EQ(readError(missing), "command \"/nonexistent/read-sensor --fast\": "
-                                  "/nonexistent/read-sensor not found (ENOENT)");
+    EXPECT_EQ(readError(missing),
+              "command \"/nonexistent/read-sensor --fast\": "
+              "/nonexistent/read-sensor not found (ENOENT)");
+}
+
+TEST_F(execSensor, TakesATimeoutAsANumberOrAsTheNumericStringAnOlderHostSends) {
+    const std::string path = script("slow.sh", "sleep 30");
+    for (const char* timeout : {"0.2", "\"0.2\""}) {
+        auto slow = sensor(path, std::string(R"(, "timeout": )") + timeout);
+        EXPECT_THAT(readError(slow), HasSubstr("did not answer within 200 ms (killed)")) << timeout;
+    }
 }
 
 TEST_F(execSensor, WithoutACommandCreatesButEveryReadSaysWhatIsMissing) {
@@ -153,7 +158,7 @@ TEST_F(execSensor, WithoutACommandCreatesButEveryReadSaysWhatIsMissing) {
 }
 
 TEST_F(execSensor, RefusesTimeoutsOutsideTheRangeAndBadCommands) {
-    for (const char* timeout : {"0", "-1", "3601", "\"5\""}) {
+    for (const char* timeout : {"0", "-1", "3601", "\"0\"", "true"}) {
         try {
             sensor("true", std::string(R"(, "timeout": )") + timeout);
             ADD_FAILURE() << "timeout " << timeout << " was accepted";
@@ -161,6 +166,7 @@ TEST_F(execSensor, RefusesTimeoutsOutsideTheRangeAndBadCommands) {
             EXPECT_THAT(e.what(), StartsWith("key 'timeout' must be a number")) << timeout;
         }
     }
+    EXPECT_THROW(sensor("true", R"(, "timeout": "0.5s")"), ConfigError);
     EXPECT_THROW(sensor("echo 'open"), ConfigError);
     EXPECT_THROW(sensor("cat f | grep x"), ConfigError);
     EXPECT_NO_THROW(sensor("cat f | grep x", R"(, "shell": true)"));
