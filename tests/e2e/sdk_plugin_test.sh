@@ -35,7 +35,7 @@ mkdir -m 755 "$work/plugins"
 cp "$work/plugin/build/uptime.so" "$work/plugins/"
 
 "$agent" --list-plugins --define plugins.dir="$work/plugins" | tee "$work/list.txt"
-grep -q "uptime 1.0.0 ABI 1.0 loaded" "$work/list.txt"
+grep -q "uptime 1.0.0 ABI 1.1 loaded" "$work/list.txt"
 "$agent" --once --define plugins.dir="$work/plugins" --define agent.device_id=sdk-test \
   > "$work/reading.json"
 cat "$work/reading.json"
