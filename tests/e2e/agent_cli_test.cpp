@@ -1,4 +1,5 @@
 // sensorsys-agent as a user runs it: the real binary, real plugins, real configuration files.
+#include <sensorsys/plugin.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -21,6 +22,10 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// The ABI this agent and the fixture plugins are built with, as the agent prints it ("1.1").
+const std::string kAbi =
+    std::to_string(SENSORSYS_ABI_MAJOR) + "." + std::to_string(SENSORSYS_ABI_MINOR);
 
 Poco::JSON::Object::Ptr parseObject(const std::string& text) {
     return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
@@ -61,7 +66,7 @@ TEST_F(AgentCli, VersionNamesTheAbi) {
     const auto r = run({SENSORSYS_AGENT_BINARY, "--version"});
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_THAT(r.out, HasSubstr("sensorsys-agent "));
-    EXPECT_THAT(r.out, HasSubstr("plugin ABI 1.0"));
+    EXPECT_THAT(r.out, HasSubstr("plugin ABI " + kAbi));
 }
 
 TEST_F(AgentCli, HelpListsOptionsAndEveryConfigKey) {
@@ -176,13 +181,13 @@ TEST_F(AgentCli, ListPluginsShowsLoadedAndRefusedWithReasons) {
     copyFiles(SENSORSYS_FIXTURE_PLUGIN_DIR, plugins.path());
     const auto text = agent({"--list-plugins"});
     EXPECT_EQ(text.exit_code, 0) << text.err;
-    EXPECT_THAT(text.out, HasSubstr("example_c 1.2.3 ABI 1.0 loaded from example_c.so"));
+    EXPECT_THAT(text.out, HasSubstr("example_c 1.2.3 ABI " + kAbi + " loaded from example_c.so"));
     EXPECT_THAT(text.out, HasSubstr("wrong_major.so refused: ABI major version 2"));
 
     const auto json = agent({"--list-plugins", "--json"});
     EXPECT_EQ(json.exit_code, 0) << json.err;
     const auto root = parseObject(json.out);
-    EXPECT_EQ(root->getValue<std::string>("agent_abi"), "1.0");
+    EXPECT_EQ(root->getValue<std::string>("agent_abi"), kAbi);
     const auto list = root->getArray("plugins");
     int loaded = 0;
     int refused = 0;

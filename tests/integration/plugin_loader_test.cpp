@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -62,17 +63,31 @@ TEST_F(PluginLoaderTest, PlainCPluginDescriptorIsRead) {
     EXPECT_EQ((*it)->path().filename(), "example_c.so");
 }
 
+// "1.1": an ABI version as messages print it. The fixtures are built from the same plugin.h,
+// one major or one minor ahead of it.
+std::string abi(int major, int minor) {
+    return std::to_string(major) + "." + std::to_string(minor);
+}
+
 TEST_F(PluginLoaderTest, RefusesWrongMajorNamingFileAndBothVersions) {
+    const int major = SENSORSYS_ABI_MAJOR;
+    const int minor = SENSORSYS_ABI_MINOR;
     EXPECT_THAT(refusal("wrong_major.so"),
                 AllOf(HasSubstr(dir.path().string() + "/wrong_major.so: "),
-                      HasSubstr("ABI major version 2 differs from the agent's 1"),
-                      HasSubstr("plugin ABI 2.0, agent ABI 1.0")));
+                      HasSubstr("ABI major version " + std::to_string(major + 1) +
+                                " differs from the agent's " + std::to_string(major)),
+                      HasSubstr("plugin ABI " + abi(major + 1, minor) + ", agent ABI " +
+                                abi(major, minor))));
 }
 
 TEST_F(PluginLoaderTest, RefusesNewerMinor) {
+    const int major = SENSORSYS_ABI_MAJOR;
+    const int minor = SENSORSYS_ABI_MINOR;
     EXPECT_THAT(refusal("newer_minor.so"),
-                AllOf(HasSubstr("ABI minor version 1 is newer than the agent's 0"),
-                      HasSubstr("plugin ABI 1.1, agent ABI 1.0")));
+                AllOf(HasSubstr("ABI minor version " + std::to_string(minor + 1) +
+                                " is newer than the agent's " + std::to_string(minor)),
+                      HasSubstr("plugin ABI " + abi(major, minor + 1) + ", agent ABI " +
+                                abi(major, minor))));
 }
 
 TEST_F(PluginLoaderTest, RefusesFileWithoutEntrySymbol) {
