@@ -64,8 +64,9 @@ if(TARGET sensorsys-agent)
           DESTINATION "${CMAKE_INSTALL_MANDIR}/man1" COMPONENT agent)
   _sensorsys_package_docs(agent sensorsys-agent)
 endif()
-if(SENSORSYS_PLUGIN_BME280 OR SENSORSYS_PLUGIN_CPUTEMP OR SENSORSYS_PLUGIN_DISK
-   OR SENSORSYS_PLUGIN_SGP30 OR SENSORSYS_PLUGIN_MOTION)
+if(SENSORSYS_PLUGIN_BME280 OR SENSORSYS_PLUGIN_CPUTEMP OR SENSORSYS_PLUGIN_DISK OR
+   SENSORSYS_PLUGIN_DS18B20 OR SENSORSYS_PLUGIN_BH1750 OR SENSORSYS_PLUGIN_EXEC OR
+   SENSORSYS_PLUGIN_SGP30 OR SENSORSYS_PLUGIN_MOTION)
   list(APPEND _sensorsys_components plugins)
   _sensorsys_package_docs(plugins sensorsys-plugins)
 endif()
@@ -166,16 +167,19 @@ set(CPACK_DEBIAN_PLUGINS_PACKAGE_ENHANCES "sensorsys-agent")
 set(CPACK_DEBIAN_PLUGINS_PACKAGE_CONTROL_EXTRA
     "${SENSORSYS_PACKAGING_DIR}/debian/sensorsys-plugins/postinst"
     "${SENSORSYS_PACKAGING_DIR}/debian/sensorsys-plugins/postrm")
-set(CPACK_COMPONENT_PLUGINS_DESCRIPTION "sensor plugins for sensorsys-agent (BME280, SGP30, PIR, CPU, disk)
+set(CPACK_COMPONENT_PLUGINS_DESCRIPTION "sensor plugins for sensorsys-agent (BME280, DS18B20, SGP30, PIR, ...)
 The sensor plugins of sensorsys, loaded by sensorsys-agent from
 /usr/lib/sensorsys:
  - bme280: temperature, pressure and humidity of a Bosch BME280 (or
    BMP280) on an I2C bus;
+ - bh1750: ambient light (lux) of a ROHM BH1750 on an I2C bus;
+ - ds18b20: DS18B20 1-Wire temperature probes, several on one bus;
  - sgp30: eCO2 and TVOC of a Sensirion SGP30 on an I2C bus, with its
    calibration baseline kept across restarts;
  - motion: a PIR motion sensor (HC-SR501) on a GPIO line (libgpiod);
  - cpu_temp: SoC temperature from vcgencmd or the kernel's thermal zone;
- - disk: usage of a file system.
+ - disk: usage of a file system;
+ - exec: a user's command or script that prints one JSON object.
 More sensors: any plugin built with sensorsys-dev, dropped into the folder.")
 
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME sensorsys-server)

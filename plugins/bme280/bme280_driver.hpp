@@ -2,7 +2,7 @@
 // calibration, one forced-mode measurement per read, and the datasheet's compensation.
 #pragma once
 
-#include "i2c_bus.hpp"
+#include <sensorsys/i2c_bus.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -14,6 +14,12 @@
 #include <vector>
 
 namespace sensorsys::bme280 {
+
+// The shared I2C seam (plugins/common) is this driver's vocabulary.
+using i2c::hexByte;
+using i2c::I2cBus;
+using i2c::I2cError;
+using i2c::I2cOperation;
 
 enum class Chip { Bmp280, Bme280 };
 

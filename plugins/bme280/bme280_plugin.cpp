@@ -2,8 +2,8 @@
 #include "bme280_config.hpp"
 #include "bme280_driver.hpp"
 #include "bme280_output.hpp"
-#include "linux_i2c_bus.hpp"
 
+#include <sensorsys/linux_i2c_bus.hpp>
 #include <sensorsys/plugin_support.hpp>
 
 #include <string>
@@ -29,7 +29,7 @@ class Bme280Sensor {
     explicit Bme280Sensor(const bme280::Settings& settings)
         : _bus(settings.bus), _driver(_bus, settings.addresses) {}
 
-    bme280::LinuxI2cBus _bus;
+    i2c::LinuxI2cBus _bus;
     bme280::Bme280Driver _driver;
 };
 

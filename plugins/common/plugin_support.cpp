@@ -1,7 +1,9 @@
 #include "sensorsys/plugin_support.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -133,6 +135,14 @@ std::string errnoText(int error) {
 double round(double value, int decimals) {
     const double scale = std::pow(10.0, decimals);
     return std::round(value * scale) / scale;
+}
+
+std::string jsonNumber(double value) {
+    std::array<char, 64> buffer{};
+    const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    std::string text(buffer.data(), error == std::errc() ? end : buffer.data());
+    if (text.find_first_of(".e") == std::string::npos) text += ".0";
+    return text;
 }
 
 void writeError(std::string_view text, char* error, std::size_t capacity) {

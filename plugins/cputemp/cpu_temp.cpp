@@ -1,6 +1,6 @@
 #include "cpu_temp.hpp"
 
-#include "quote.hpp"
+#include <sensorsys/quote.hpp>
 
 #include <array>
 #include <charconv>
@@ -18,16 +18,6 @@ std::string_view trimmed(std::string_view text) {
     const auto start = text.find_first_not_of(kSpace);
     if (start == std::string_view::npos) return {};
     return text.substr(start, text.find_last_not_of(kSpace) - start + 1);
-}
-
-// Python's repr of a float keeps a decimal point on whole numbers (50.0, not 50); the seed's
-// consumers saw floats, so ours do too.
-std::string jsonNumber(double value) {
-    std::array<char, 64> buffer{};
-    const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-    std::string text(buffer.data(), error == std::errc() ? end : buffer.data());
-    if (text.find_first_of(".e") == std::string::npos) text += ".0";
-    return text;
 }
 
 std::string requireNonEmpty(const plugin::Config& config, const std::string& key,
@@ -56,12 +46,12 @@ Settings Settings::fromConfig(const plugin::Config& config) {
         settings.source = Source::sysfs;
     } else {
         throw plugin::ConfigError("key 'source' must be one of auto, vcgencmd, sysfs, got " +
-                                  quoted(source));
+                                  plugin::quoted(source));
     }
 
     const std::string command = requireNonEmpty(config, "vcgencmd", "a command name or path");
     const char* path = std::getenv("PATH");
-    settings.vcgencmd = resolveCommand(command, path ? path : "");
+    settings.vcgencmd = plugin::resolveCommand(command, path ? path : "");
 
     settings.sysfsPath = requireNonEmpty(config, "sysfs_path", "the path of a file");
     return settings;
@@ -69,7 +59,7 @@ Settings Settings::fromConfig(const plugin::Config& config) {
 
 double parseMeasureTemp(std::string_view output) {
     const auto refuse = [output]() {
-        return plugin::ReadError("unexpected output " + quoted(output) +
+        return plugin::ReadError("unexpected output " + plugin::quoted(output) +
                                  " (expected temp=<number>'C)");
     };
     constexpr std::string_view kPrefix = "temp=";
@@ -94,7 +84,7 @@ double parseMillidegrees(std::string_view text) {
     const auto [end, error] =
         std::from_chars(number.data(), number.data() + number.size(), millidegrees);
     if (number.empty() || error != std::errc() || end != number.data() + number.size()) {
-        throw plugin::ReadError("unexpected content " + quoted(text) +
+        throw plugin::ReadError("unexpected content " + plugin::quoted(text) +
                                 " (expected millidegrees Celsius)");
     }
     return static_cast<double>(millidegrees) / 1000.0;
@@ -102,15 +92,16 @@ double parseMillidegrees(std::string_view text) {
 
 std::string formatReading(double celsius) {
     const double fahrenheit = celsius * 9.0 / 5.0 + 32.0;
-    return "{\"c\": " + jsonNumber(plugin::round(celsius, 2)) +
-           ", \"f\": " + jsonNumber(plugin::round(fahrenheit, 2)) + "}";
+    return "{\"c\": " + plugin::jsonNumber(plugin::round(celsius, 2)) +
+           ", \"f\": " + plugin::jsonNumber(plugin::round(fahrenheit, 2)) + "}";
 }
 
 CpuThermometer::CpuThermometer(Settings settings)
-    : CpuThermometer(std::move(settings), std::make_unique<SpawnCommandRunner>(),
+    : CpuThermometer(std::move(settings), std::make_unique<plugin::SpawnCommandRunner>(),
                      std::make_unique<SystemFileReader>()) {}
 
-CpuThermometer::CpuThermometer(Settings settings, std::unique_ptr<const CommandRunner> runner,
+CpuThermometer::CpuThermometer(Settings settings,
+                               std::unique_ptr<const plugin::CommandRunner> runner,
                                std::unique_ptr<const FileReader> reader)
     : _settings(std::move(settings)), _runner(std::move(runner)), _reader(std::move(reader)) {}
 
@@ -142,8 +133,9 @@ double CpuThermometer::celsius() const {
 double CpuThermometer::fromVcgencmd() const {
     const std::string& program = _settings.vcgencmd;
     try {
-        const CommandResult result = _runner->run({program, "measure_temp"}, _settings.timeout);
-        if (!result.succeeded()) throw plugin::ReadError(describeFailure(program, result));
+        const plugin::CommandResult result =
+            _runner->run({program, "measure_temp"}, _settings.timeout);
+        if (!result.succeeded()) throw plugin::ReadError(plugin::describeFailure(program, result));
         return parseMeasureTemp(result.out);
     } catch (const plugin::ReadError& e) {
         throw plugin::ReadError(std::string("vcgencmd: ") + e.what());

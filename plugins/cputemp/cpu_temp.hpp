@@ -1,8 +1,8 @@
 // The cpu_temp sensor's logic: configuration, the two sources, parsing and the JSON reading.
 #pragma once
 
+#include <sensorsys/command_runner.hpp>
 #include <sensorsys/plugin_support.hpp>
-#include "command_runner.hpp"
 #include "file_reader.hpp"
 
 #include <chrono>
@@ -50,7 +50,7 @@ std::string formatReading(double celsius);
 class CpuThermometer {
   public:
     explicit CpuThermometer(Settings settings);
-    CpuThermometer(Settings settings, std::unique_ptr<const CommandRunner> runner,
+    CpuThermometer(Settings settings, std::unique_ptr<const plugin::CommandRunner> runner,
                    std::unique_ptr<const FileReader> reader);
 
     double celsius() const;
@@ -61,7 +61,7 @@ class CpuThermometer {
     double fromSysfs() const;
 
     Settings _settings;
-    std::unique_ptr<const CommandRunner> _runner;
+    std::unique_ptr<const plugin::CommandRunner> _runner;
     std::unique_ptr<const FileReader> _reader;
 };
 

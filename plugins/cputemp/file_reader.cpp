@@ -1,6 +1,6 @@
 #include "file_reader.hpp"
 
-#include "unique_fd.hpp"
+#include <sensorsys/unique_fd.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,7 +20,7 @@ std::string SystemFileReader::read(const std::string& path) const {
     const auto fail = [&path](int error) {
         return plugin::ReadError("cannot read " + path + ": " + plugin::errnoText(error));
     };
-    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const plugin::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) throw fail(errno);
 
     std::string content(kMaxFileSize, '\0');

@@ -1,5 +1,7 @@
 #include "baseline_file.hpp"
 
+#include <sensorsys/unique_fd.hpp>
+
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/DateTimeParser.h>
@@ -51,9 +53,8 @@ void writeAll(const std::string& path, const std::string& text) {
                                 "): " + plugin::errnoText(errno));
     };
     const std::string temporary = path + ".tmp";
-    bme280::FileDescriptor fd(
-        ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) fail("open");
+    plugin::UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) fail("open");
     std::size_t done = 0;
     while (done < text.size()) {
         const ssize_t written = ::write(fd.get(), text.data() + done, text.size() - done);

@@ -18,8 +18,8 @@ constexpr auto kInitTime = 10ms;
 constexpr auto kMeasureTime = 12ms;
 constexpr auto kBaselineTime = 10ms;
 
-std::string where(const I2cMessageBus& bus) {
-    return "device " + bme280::hexByte(kAddress) + " on " + bus.path();
+std::string where(const i2c::I2cBus& bus) {
+    return "device " + i2c::hexByte(kAddress) + " on " + bus.path();
 }
 
 }  // namespace
@@ -37,7 +37,7 @@ std::uint8_t crc8(std::uint16_t word) {
     return crc;
 }
 
-Sgp30Driver::Sgp30Driver(I2cMessageBus& bus, Clock& clock) : _bus(bus), _clock(clock) {}
+Sgp30Driver::Sgp30Driver(i2c::I2cBus& bus, Clock& clock) : _bus(bus), _clock(clock) {}
 
 void Sgp30Driver::send(const char* name, std::uint16_t command,
                        std::span<const std::uint16_t> words) {

@@ -1,10 +1,11 @@
 // The Sensirion SGP30 command set (iaq_init, measure_iaq, get/set_iaq_baseline) over an
-// I2cMessageBus, with the CRC-8 Sensirion puts after every 16-bit word in both directions.
+// i2c::I2cBus, with the CRC-8 Sensirion puts after every 16-bit word in both directions.
 // Thread-safety: not thread-safe; the sensor thread (and destroy, after joining it) owns it.
 #pragma once
 
+#include <sensorsys/i2c_bus.hpp>
+#include <sensorsys/linux_i2c_bus.hpp>
 #include "clock.hpp"
-#include "i2c_message_bus.hpp"
 
 #include <sensorsys/plugin_support.hpp>
 
@@ -14,6 +15,9 @@
 #include <string>
 
 namespace sensorsys::sgp30 {
+
+using i2c::I2cError;
+using i2c::I2cOperation;
 
 inline constexpr std::uint8_t kAddress = 0x58;
 
@@ -34,7 +38,7 @@ std::uint8_t crc8(std::uint16_t word);
 
 class Sgp30Driver {
   public:
-    Sgp30Driver(I2cMessageBus& bus, Clock& clock);
+    Sgp30Driver(i2c::I2cBus& bus, Clock& clock);
 
     // Every call throws plugin::ReadError naming the command, the bus and the address.
     void iaqInit();
@@ -49,7 +53,7 @@ class Sgp30Driver {
     void send(const char* name, std::uint16_t command, std::span<const std::uint16_t> words);
     std::array<std::uint16_t, 2> receive(const char* name, std::chrono::milliseconds wait);
 
-    I2cMessageBus& _bus;
+    i2c::I2cBus& _bus;
     Clock& _clock;
 };
 

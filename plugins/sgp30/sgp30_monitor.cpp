@@ -6,7 +6,7 @@
 
 namespace sensorsys::sgp30 {
 
-Sgp30Monitor::Sgp30Monitor(std::unique_ptr<I2cMessageBus> bus, std::shared_ptr<Clock> clock,
+Sgp30Monitor::Sgp30Monitor(std::unique_ptr<i2c::I2cBus> bus, std::shared_ptr<Clock> clock,
                            std::string baselineFile)
     : _bus(std::move(bus)),
       _clock(std::move(clock)),

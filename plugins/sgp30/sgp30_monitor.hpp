@@ -5,8 +5,9 @@
 // construction and destruction by the owner (the destructor stops and joins the thread).
 #pragma once
 
+#include <sensorsys/i2c_bus.hpp>
+#include <sensorsys/linux_i2c_bus.hpp>
 #include "clock.hpp"
-#include "i2c_message_bus.hpp"
 #include "sgp30_driver.hpp"
 
 #include <memory>
@@ -31,7 +32,7 @@ class Sgp30Monitor {
   public:
     // Restores the baseline from `baselineFile` (empty: no persistence) if it is young enough,
     // then starts the thread. No bus access happens before the thread runs.
-    Sgp30Monitor(std::unique_ptr<I2cMessageBus> bus, std::shared_ptr<Clock> clock,
+    Sgp30Monitor(std::unique_ptr<i2c::I2cBus> bus, std::shared_ptr<Clock> clock,
                  std::string baselineFile);
     // Stops and joins the thread, then saves a trusted baseline one last time.
     ~Sgp30Monitor();
@@ -51,7 +52,7 @@ class Sgp30Monitor {
     void fail(const std::string& message);
     void saveFinalBaseline();
 
-    std::unique_ptr<I2cMessageBus> _bus;
+    std::unique_ptr<i2c::I2cBus> _bus;
     std::shared_ptr<Clock> _clock;
     Sgp30Driver _driver;
     const std::string _baselineFile;

@@ -1,7 +1,8 @@
 // The sgp30 plugin module: binds the monitor to Linux i2c-dev, the machine's clocks and the
 // plugin ABI.
+#include <sensorsys/i2c_bus.hpp>
+#include <sensorsys/linux_i2c_bus.hpp>
 #include "clock.hpp"
-#include "i2c_message_bus.hpp"
 #include "sgp30_monitor.hpp"
 
 #include <sensorsys/plugin_support.hpp>
@@ -49,7 +50,7 @@ std::string baselineFileOf(const plugin::Config& config) {
 class Sgp30Sensor {
   public:
     explicit Sgp30Sensor(const plugin::Config& config)
-        : _monitor(std::make_unique<sgp30::LinuxI2cMessageBus>(busOf(config)),
+        : _monitor(std::make_unique<i2c::LinuxI2cBus>(busOf(config)),
                    std::make_shared<sgp30::SystemClock>(), baselineFileOf(config)) {}
 
     std::string read() { return _monitor.read(); }

@@ -91,6 +91,9 @@ std::unique_ptr<Background> startHealthyServer(const std::vector<std::string>& a
 void copyFiles(const std::filesystem::path& from, const std::filesystem::path& to);
 
 std::string readFile(const std::filesystem::path& path);
+
+// True once process `pid` no longer runs: gone, or a zombie waiting for whoever inherited it.
+bool processEnded(const std::string& pid);
 void writeFile(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace sensorsys::test

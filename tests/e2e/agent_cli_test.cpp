@@ -1,4 +1,5 @@
 // sensorsys-agent as a user runs it: the real binary, real plugins, real configuration files.
+#include <sensorsys/plugin.h>
 #include <signal.h>
 #include <sys/stat.h>
 

@@ -68,7 +68,7 @@ mode_is() {  # mode_is PATH MODE OWNER:GROUP [TYPE]
 }
 check "agent binary" mode_is /usr/bin/sensorsys-agent 755 root:root
 check "server binary" mode_is /usr/bin/sensorsys-server 755 root:root
-for plugin in bme280 cpu_temp disk sgp30 motion; do
+for plugin in bme280 bh1750 cpu_temp disk ds18b20 exec motion sgp30; do
   check "plugin $plugin" mode_is "/usr/lib/sensorsys/$plugin.so" 644 root:root
 done
 check "PostgreSQL store module" mode_is /usr/lib/sensorsys/store/postgresql.so 644 root:root
@@ -125,18 +125,18 @@ check "agent --version is the package's ($expected_version)" test "${version#sen
   "$(awk '{print $2}' <<<"$version")" = "${expected_version%-*}"
 (cd /var/lib/sensorsys && as_service /usr/bin/sensorsys-agent --list-plugins) | tee "$work/plugins.txt"
 check "--list-plugins reads /usr/lib/sensorsys" grep -q '^plugins in /usr/lib/sensorsys ' "$work/plugins.txt"
-for plugin in bme280 cpu_temp disk sgp30 motion; do
+for plugin in bme280 bh1750 cpu_temp disk ds18b20 exec motion sgp30; do
   check "--list-plugins: $plugin loaded" grep -qE "^  $plugin [0-9.]+ ABI [0-9.]+ loaded from $plugin\.so" "$work/plugins.txt"
 done
 (cd /var/lib/sensorsys && as_service /usr/bin/sensorsys-agent --once --define agent.device_id=pkg-test) \
   >"$work/once.json" 2>"$work/once.log"
 cat "$work/once.json"
-check "--once: one reading with the three plugins' keys and real disk figures" python3 - "$work/once.json" <<'PY'
+check "--once: one reading with the seven default plugins' keys and real disk figures" python3 - "$work/once.json" <<'PY'
 import json, sys
 reading = json.load(open(sys.argv[1]))
 assert reading["device_id"] == "pkg-test", reading
 payload = reading["payload"]
-assert set(payload) == {"bme280", "cpu_temp", "disk"}, payload
+assert set(payload) == {"bme280", "bh1750", "cpu_temp", "disk", "ds18b20", "exec", "sgp30"}, payload
 assert payload["disk"]["total_mb"] > 0 and payload["disk"]["free_mb"] >= 0, payload["disk"]
 PY
 # The agent as its unit runs it: configuration from /etc (0640, readable through the group),

@@ -41,7 +41,7 @@ install -m 644 "$work/build/loadavg.so" /usr/lib/sensorsys/
 /usr/bin/sensorsys-agent --list-plugins | tee "$work/plugins.txt"
 check "--list-plugins shows the SDK plugin loaded" \
   grep -qE '^  loadavg 2\.3\.4 ABI [0-9.]+ loaded from loadavg\.so' "$work/plugins.txt"
-for plugin in bme280 cpu_temp disk sgp30 motion; do
+for plugin in bme280 bh1750 cpu_temp disk ds18b20 exec motion sgp30; do
   check "--list-plugins still shows $plugin" grep -qE "^  $plugin .* loaded from $plugin\.so" "$work/plugins.txt"
 done
 /usr/bin/sensorsys-agent --once --define agent.device_id=sdk-pkg-test >"$work/once.json" 2>"$work/once.log"

@@ -1,7 +1,9 @@
 // The production i2c-dev bus on paths that are not I2C buses: proves the real open(2) and
 // ioctl(2) run and that their failures name the path, the address and the errno.
-#include "linux_i2c_bus.hpp"
 #include "bme280_driver.hpp"
+
+#include <sensorsys/linux_i2c_bus.hpp>
+#include <sensorsys/unique_fd.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,6 +22,8 @@
 namespace {
 
 using namespace sensorsys::bme280;
+using sensorsys::i2c::LinuxI2cBus;
+using sensorsys::plugin::UniqueFd;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -114,13 +118,13 @@ TEST(bme280_linux_i2c_bus, DriverReportsTheMissingBusNotMissingDevices) {
     }
 }
 
-TEST(bme280_linux_i2c_bus, FileDescriptorClosesOnce) {
+TEST(bme280_linux_i2c_bus, UniqueFdClosesOnce) {
     const int raw = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     ASSERT_GE(raw, 0);
     {
-        FileDescriptor a(raw);
-        FileDescriptor b(std::move(a));
-        EXPECT_FALSE(a);  // NOLINT(bugprone-use-after-move): moved-from state is specified
+        UniqueFd a(raw);
+        UniqueFd b(std::move(a));
+        EXPECT_FALSE(a.valid());  // NOLINT(bugprone-use-after-move): moved-from state is specified
         EXPECT_EQ(b.get(), raw);
     }
     errno = 0;

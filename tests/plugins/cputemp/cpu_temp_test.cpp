@@ -13,8 +13,6 @@
 
 namespace {
 
-using sensorsys::cputemp::CommandResult;
-using sensorsys::cputemp::CommandRunner;
 using sensorsys::cputemp::CpuThermometer;
 using sensorsys::cputemp::FileReader;
 using sensorsys::cputemp::formatReading;
@@ -23,6 +21,8 @@ using sensorsys::cputemp::parseMeasureTemp;
 using sensorsys::cputemp::parseMillidegrees;
 using sensorsys::cputemp::Settings;
 using sensorsys::cputemp::Source;
+using sensorsys::plugin::CommandResult;
+using sensorsys::plugin::CommandRunner;
 using sensorsys::plugin::Config;
 using sensorsys::plugin::ConfigError;
 using sensorsys::plugin::ReadError;

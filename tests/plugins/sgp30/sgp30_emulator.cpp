@@ -70,16 +70,16 @@ void Sgp30Emulator::detach() {
     _detached = true;
 }
 
-void Sgp30Emulator::check(const std::string& bus, sgp30::I2cOperation operation) {
+void Sgp30Emulator::check(const std::string& bus, i2c::I2cOperation operation) {
     if (_detached) ++_afterDetach;
-    if (_failure != 0) throw sgp30::I2cError(operation, bus, sgp30::kAddress, _failure);
+    if (_failure != 0) throw i2c::I2cError(operation, bus, sgp30::kAddress, _failure);
 }
 
 void Sgp30Emulator::write(std::span<const std::uint8_t> bytes, const std::string& bus) {
     std::lock_guard lock(_mutex);
-    check(bus, sgp30::I2cOperation::Write);
+    check(bus, i2c::I2cOperation::Write);
     _writes.emplace_back(bytes.begin(), bytes.end());
-    if (bytes.size() < 2) throw sgp30::I2cError(sgp30::I2cOperation::Write, bus, 0x58, EIO);
+    if (bytes.size() < 2) throw i2c::I2cError(i2c::I2cOperation::Write, bus, 0x58, EIO);
     _pending = static_cast<std::uint16_t>(bytes[0] << 8 | bytes[1]);
     if (_pending == 0x201E && bytes.size() == 8) {
         if (sensirionCrc(bytes.subspan(2, 2)) != bytes[4] ||
@@ -103,10 +103,10 @@ void Sgp30Emulator::putWord(std::span<std::uint8_t> out, std::size_t index, std:
 
 void Sgp30Emulator::read(std::span<std::uint8_t> out, const std::string& bus) {
     std::lock_guard lock(_mutex);
-    check(bus, sgp30::I2cOperation::Read);
+    check(bus, i2c::I2cOperation::Read);
     const std::uint16_t command = std::exchange(_pending, 0);
     if (out.size() != 6 || (command != 0x2008 && command != 0x2015)) {
-        throw sgp30::I2cError(sgp30::I2cOperation::Read, bus, sgp30::kAddress, EIO);
+        throw i2c::I2cError(i2c::I2cOperation::Read, bus, sgp30::kAddress, EIO);
     }
     putWord(out, 0, command == 0x2008 ? _eco2 : _baseline.eco2);
     putWord(out, 1, command == 0x2008 ? _tvoc : _baseline.tvoc);
@@ -118,13 +118,13 @@ EmulatedBus::EmulatedBus(std::shared_ptr<Sgp30Emulator> chip, std::string path)
 
 void EmulatedBus::write(std::uint8_t address, std::span<const std::uint8_t> bytes) {
     if (address != sgp30::kAddress)
-        throw sgp30::I2cError(sgp30::I2cOperation::Write, _path, address, ENXIO);
+        throw i2c::I2cError(i2c::I2cOperation::Write, _path, address, ENXIO);
     _chip->write(bytes, _path);
 }
 
 void EmulatedBus::read(std::uint8_t address, std::span<std::uint8_t> out) {
     if (address != sgp30::kAddress)
-        throw sgp30::I2cError(sgp30::I2cOperation::Read, _path, address, ENXIO);
+        throw i2c::I2cError(i2c::I2cOperation::Read, _path, address, ENXIO);
     _chip->read(out, _path);
 }
 

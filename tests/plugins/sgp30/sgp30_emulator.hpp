@@ -4,7 +4,8 @@
 // Thread-safety: all members are safe between the monitor's thread and the test's thread.
 #pragma once
 
-#include "i2c_message_bus.hpp"
+#include <sensorsys/i2c_bus.hpp>
+#include <sensorsys/linux_i2c_bus.hpp>
 #include "sgp30_driver.hpp"
 
 #include <cstdint>
@@ -42,7 +43,7 @@ class Sgp30Emulator {
     void detach();
 
   private:
-    void check(const std::string& bus, sgp30::I2cOperation operation);
+    void check(const std::string& bus, i2c::I2cOperation operation);
     void putWord(std::span<std::uint8_t> out, std::size_t index, std::uint16_t word);
 
     std::mutex _mutex;
@@ -59,9 +60,9 @@ class Sgp30Emulator {
     int _afterDetach = 0;
 };
 
-// The I2cMessageBus the monitor owns, forwarding to an emulator the test keeps; its destruction
+// The i2c::I2cBus the monitor owns, forwarding to an emulator the test keeps; its destruction
 // (with the monitor) detaches the emulator, which then counts any late transfer.
-class EmulatedBus final : public sgp30::I2cMessageBus {
+class EmulatedBus final : public i2c::I2cBus {
   public:
     explicit EmulatedBus(std::shared_ptr<Sgp30Emulator> chip,
                          std::string path = "/dev/i2c-emulated");

@@ -77,6 +77,10 @@ std::string errnoText(int error);
 // Rounds to `decimals` places, for output that keeps the sensor's resolution without noise.
 double round(double value, int decimals);
 
+// A finite value as a JSON number that keeps a decimal point on whole numbers (50.0, not 50):
+// Python's repr of a float does, and the seed's consumers saw floats.
+std::string jsonNumber(double value);
+
 // Copies NUL-terminated text into a host error buffer, truncating to its capacity.
 void writeError(std::string_view text, char* error, std::size_t capacity);
 

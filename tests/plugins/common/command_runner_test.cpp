@@ -1,5 +1,8 @@
-#include "command_runner.hpp"
+#include <sensorsys/command_runner.hpp>
 #include <sensorsys/plugin_support.hpp>
+
+#include "error_of.hpp"
+#include "test_support.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,37 +18,19 @@
 
 namespace {
 
-using sensorsys::cputemp::CommandResult;
-using sensorsys::cputemp::describeFailure;
-using sensorsys::cputemp::resolveCommand;
-using sensorsys::cputemp::SpawnCommandRunner;
+using sensorsys::plugin::CommandResult;
+using sensorsys::plugin::describeFailure;
 using sensorsys::plugin::ReadError;
+using sensorsys::plugin::resolveCommand;
+using sensorsys::plugin::SpawnCommandRunner;
+using sensorsys::test::errorOf;
+using sensorsys::test::processEnded;
 using testing::HasSubstr;
 using namespace std::chrono_literals;
 
 const std::string kDataDir = std::string(SENSORSYS_TEST_DATA_DIR) + "/cputemp";
 
-std::string errorOf(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const ReadError& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected a ReadError";
-    return {};
-}
-
-// True once `pid` no longer runs: gone, or a zombie waiting for whoever inherited it.
-bool processEnded(const std::string& pid) {
-    std::ifstream stat("/proc/" + pid + "/stat");
-    if (!stat) return true;
-    std::string line;
-    std::getline(stat, line);
-    const auto close = line.rfind(')');
-    return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'Z';
-}
-
-TEST(cputempRunner, CapturesOutputAndExitStatus) {
+TEST(commandRunner, CapturesOutputAndExitStatus) {
     const CommandResult result =
         SpawnCommandRunner().run({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, 5s);
     EXPECT_EQ(result.out, "out\n");
@@ -55,29 +40,29 @@ TEST(cputempRunner, CapturesOutputAndExitStatus) {
     EXPECT_FALSE(result.succeeded());
 }
 
-TEST(cputempRunner, PassesArgumentsWithoutAShell) {
+TEST(commandRunner, PassesArgumentsWithoutAShell) {
     // A shell would expand the $ and split on the space.
     const CommandResult result = SpawnCommandRunner().run({"/bin/echo", "$HOME and; more"}, 5s);
     EXPECT_TRUE(result.succeeded());
     EXPECT_EQ(result.out, "$HOME and; more\n");
 }
 
-TEST(cputempRunner, MissingProgramIsENOENT) {
-    EXPECT_EQ(errorOf([] { SpawnCommandRunner().run({"/nonexistent/vcgencmd"}, 5s); }),
+TEST(commandRunner, MissingProgramIsENOENT) {
+    EXPECT_EQ(errorOf<ReadError>([] { SpawnCommandRunner().run({"/nonexistent/vcgencmd"}, 5s); }),
               "/nonexistent/vcgencmd not found (ENOENT)");
 }
 
-TEST(cputempRunner, NonExecutableFileNamesErrno) {
+TEST(commandRunner, NonExecutableFileNamesErrno) {
     const std::string fixture = kDataDir + "/thermal_zone0_temp";
-    EXPECT_EQ(errorOf([&] { SpawnCommandRunner().run({fixture}, 5s); }),
+    EXPECT_EQ(errorOf<ReadError>([&] { SpawnCommandRunner().run({fixture}, 5s); }),
               "cannot run " + fixture + ": EACCES: Permission denied");
 }
 
-TEST(cputempRunner, TimeoutKillsTheWholeProcessGroup) {
+TEST(commandRunner, TimeoutKillsTheWholeProcessGroup) {
     const std::string pidFile = testing::TempDir() + "sensorsys-cputemp-hang.pid";
     std::remove(pidFile.c_str());
     const auto start = std::chrono::steady_clock::now();
-    const std::string error = errorOf([&] {
+    const std::string error = errorOf<ReadError>([&] {
         SpawnCommandRunner().run({kDataDir + "/vcgencmd-hang", "x", pidFile}, 300ms);
     });
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
@@ -92,7 +77,7 @@ TEST(cputempRunner, TimeoutKillsTheWholeProcessGroup) {
     std::remove(pidFile.c_str());
 }
 
-TEST(cputempRunner, DescribesExitStatusWithFirstStderrLine) {
+TEST(commandRunner, DescribesExitStatusWithFirstStderrLine) {
     CommandResult result;
     result.waitStatus = 1 << 8;  // exited with status 1
     result.err = "\nVCHI initialization failed\nmore\n";
@@ -100,26 +85,59 @@ TEST(cputempRunner, DescribesExitStatusWithFirstStderrLine) {
               "/usr/bin/vcgencmd exited with status 1: \"VCHI initialization failed\"");
 }
 
-TEST(cputempRunner, DescribesDeathBySignal) {
+TEST(commandRunner, KeepsTheHeadOfALargeStdoutAndSaysItWasCut) {
+    const CommandResult result =
+        SpawnCommandRunner().run({"/bin/sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x"}, 10s);
+    EXPECT_TRUE(result.succeeded());
+    EXPECT_TRUE(result.outTruncated);
+    EXPECT_EQ(result.out, std::string(sensorsys::plugin::kOutputCap, 'x'));
+}
+
+TEST(commandRunner, OutputAtTheCapIsNotCut) {
+    const CommandResult result = SpawnCommandRunner().run(
+        {"/bin/sh", "-c",
+         "head -c " + std::to_string(sensorsys::plugin::kOutputCap) + " /dev/zero"},
+        10s);
+    EXPECT_FALSE(result.outTruncated);
+    EXPECT_EQ(result.out.size(), sensorsys::plugin::kOutputCap);
+}
+
+TEST(commandRunner, KeepsTheTailOfALargeStderr) {
+    const CommandResult result = SpawnCommandRunner().run(
+        {"/bin/sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x >&2; echo >&2; echo last >&2"},
+        10s);
+    EXPECT_EQ(result.err.size(), sensorsys::plugin::kErrorCap);
+    EXPECT_THAT(result.err, testing::EndsWith("xx\nlast\n"));
+}
+
+TEST(commandRunner, DescribesExitStatusWithLastStderrLineOnRequest) {
+    CommandResult result;
+    result.waitStatus = 1 << 8;
+    result.err = "warming up\nsensor not found\n\n";
+    EXPECT_EQ(describeFailure("read.sh", result, sensorsys::plugin::StderrLine::Last),
+              "read.sh exited with status 1: \"sensor not found\"");
+}
+
+TEST(commandRunner, DescribesDeathBySignal) {
     const CommandResult result = SpawnCommandRunner().run({"/bin/sh", "-c", "kill -TERM $$"}, 5s);
     EXPECT_EQ(describeFailure("/bin/sh", result), "/bin/sh was killed by signal 15 (SIGTERM)");
 }
 
-TEST(cputempResolve, FindsBareNameInPath) {
+TEST(commandResolve, FindsBareNameInPath) {
     EXPECT_EQ(resolveCommand("vcgencmd-ok", "/nonexistent::" + kDataDir),
               kDataDir + "/vcgencmd-ok");
 }
 
-TEST(cputempResolve, SkipsNonExecutableMatches) {
+TEST(commandResolve, SkipsNonExecutableMatches) {
     EXPECT_EQ(resolveCommand("thermal_zone0_temp", kDataDir), "/usr/bin/thermal_zone0_temp");
 }
 
-TEST(cputempResolve, FallsBackToUsrBin) {
+TEST(commandResolve, FallsBackToUsrBin) {
     EXPECT_EQ(resolveCommand("vcgencmd", "/nonexistent"), "/usr/bin/vcgencmd");
     EXPECT_EQ(resolveCommand("vcgencmd", ""), "/usr/bin/vcgencmd");
 }
 
-TEST(cputempResolve, UsesNamesWithSlashAsGiven) {
+TEST(commandResolve, UsesNamesWithSlashAsGiven) {
     EXPECT_EQ(resolveCommand("./vcgencmd", kDataDir), "./vcgencmd");
     EXPECT_EQ(resolveCommand("/opt/vc/bin/vcgencmd", kDataDir), "/opt/vc/bin/vcgencmd");
 }

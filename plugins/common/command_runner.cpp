@@ -1,7 +1,7 @@
-#include "command_runner.hpp"
+#include "sensorsys/command_runner.hpp"
 
-#include "quote.hpp"
-#include "unique_fd.hpp"
+#include "sensorsys/quote.hpp"
+#include "sensorsys/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,12 +19,10 @@
 
 #include <sensorsys/plugin_support.hpp>
 
-namespace sensorsys::cputemp {
+namespace sensorsys::plugin {
 
 namespace {
 
-// Far above anything vcgencmd prints; bounds memory if the path points at something chatty.
-constexpr std::size_t kOutputCap = 64 * 1024;
 // How often the exit of a child that already closed its output is checked.
 constexpr int kReapPollMs = 5;
 
@@ -159,15 +157,32 @@ std::string durationText(std::chrono::milliseconds duration) {
     return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
 }
 
-// Reads what is available on `fd` into `text` (up to the cap; the rest is drained so the child
-// never blocks on a full pipe). Returns false at end of file.
-bool drain(int fd, std::string& text) {
+// What is kept of one output stream: the head of stdout, the tail of stderr.
+// Thread-safety: one owner.
+struct Capture {
+    std::string* text;
+    bool keepTail;
+    std::size_t cap;
+    bool* truncated;  // set when bytes were dropped from the head's end; may be null
+};
+
+// Reads what is available on `fd` into the capture (the rest is drained so the child never
+// blocks on a full pipe). Returns false at end of file.
+bool drain(int fd, const Capture& capture) {
     std::array<char, 4096> chunk{};
     const ssize_t n = ::read(fd, chunk.data(), chunk.size());
     if (n < 0) return errno == EINTR || errno == EAGAIN;
     if (n == 0) return false;
-    const std::size_t room = kOutputCap - std::min(kOutputCap, text.size());
-    text.append(chunk.data(), std::min(room, static_cast<std::size_t>(n)));
+    std::string& text = *capture.text;
+    const auto got = static_cast<std::size_t>(n);
+    if (capture.keepTail) {
+        text.append(chunk.data(), got);
+        if (text.size() > capture.cap) text.erase(0, text.size() - capture.cap);
+        return true;
+    }
+    const std::size_t room = capture.cap - std::min(capture.cap, text.size());
+    text.append(chunk.data(), std::min(room, got));
+    if (got > room && capture.truncated) *capture.truncated = true;
     return true;
 }
 
@@ -177,6 +192,35 @@ std::string firstLine(std::string_view text) {
     text.remove_prefix(start);
     text = text.substr(0, text.find_first_of("\r\n"));
     return std::string(text);
+}
+
+std::string lastLine(std::string_view text) {
+    const auto end = text.find_last_not_of(" \t\r\n");
+    if (end == std::string_view::npos) return {};
+    text = text.substr(0, end + 1);
+    const auto newline = text.find_last_of("\r\n");
+    if (newline != std::string_view::npos) text.remove_prefix(newline + 1);
+    return std::string(text);
+}
+
+// Starts argv[0] in its own process group with stdout and stderr on the given descriptors.
+// argv is complete before posix_spawn, so nothing is allocated in the child.
+pid_t spawn(const std::vector<std::string>& argv, int stdoutFd, int stderrFd) {
+    const std::string& program = argv.front();
+    const SpawnSetup setup(stdoutFd, stderrFd);
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    // posix_spawn's signature predates const; it does not modify the arguments.
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    const int error = ::posix_spawn(&pid, program.c_str(), setup.actions(), setup.attributes(),
+                                    args.data(), environ);
+    if (error == ENOENT) throw plugin::ReadError(program + " not found (ENOENT)");
+    if (error != 0) {
+        throw plugin::ReadError("cannot run " + program + ": " + plugin::errnoText(error));
+    }
+    return pid;
 }
 
 }  // namespace
@@ -193,22 +237,7 @@ CommandResult SpawnCommandRunner::run(const std::vector<std::string>& argv,
 
     Pipe out = makePipe();
     Pipe err = makePipe();
-    pid_t pid = 0;
-    {
-        const SpawnSetup setup(out.write.get(), err.write.get());
-        std::vector<char*> args;
-        args.reserve(argv.size() + 1);
-        // posix_spawn's signature predates const; it does not modify the arguments.
-        for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-        args.push_back(nullptr);
-        const int error = ::posix_spawn(&pid, program.c_str(), setup.actions(), setup.attributes(),
-                                        args.data(), environ);
-        if (error == ENOENT) throw plugin::ReadError(program + " not found (ENOENT)");
-        if (error != 0) {
-            throw plugin::ReadError("cannot run " + program + ": " + plugin::errnoText(error));
-        }
-    }
-    Child child(pid);
+    Child child(spawn(argv, out.write.get(), err.write.get()));
     // Only the child may hold the write ends now, or EOF would never come.
     out.write.reset();
     err.write.reset();
@@ -222,7 +251,9 @@ CommandResult SpawnCommandRunner::run(const std::vector<std::string>& argv,
 
     CommandResult result;
     std::array<pollfd, 2> fds{pollfd{out.read.get(), POLLIN, 0}, pollfd{err.read.get(), POLLIN, 0}};
-    std::array<std::string*, 2> texts{&result.out, &result.err};
+    const std::array<Capture, 2> captures{
+        Capture{&result.out, false, kOutputCap, &result.outTruncated},
+        Capture{&result.err, true, kErrorCap, nullptr}};
     while (fds[0].fd >= 0 || fds[1].fd >= 0) {
         const int wait = millisecondsUntil(deadline);
         if (wait == 0) throw timedOut();
@@ -234,7 +265,7 @@ CommandResult SpawnCommandRunner::run(const std::vector<std::string>& argv,
         }
         for (std::size_t i = 0; i < fds.size(); ++i) {
             if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-            if (!drain(fds[i].fd, *texts[i])) fds[i].fd = -1;
+            if (!drain(fds[i].fd, captures[i])) fds[i].fd = -1;
         }
     }
 
@@ -250,7 +281,8 @@ CommandResult SpawnCommandRunner::run(const std::vector<std::string>& argv,
     }
 }
 
-std::string describeFailure(const std::string& program, const CommandResult& result) {
+std::string describeFailure(const std::string& program, const CommandResult& result,
+                            StderrLine line) {
     std::string text;
     const int status = result.waitStatus;
     if (WIFEXITED(status)) {
@@ -263,7 +295,7 @@ std::string describeFailure(const std::string& program, const CommandResult& res
     } else {
         text = program + " ended with wait status " + std::to_string(status);
     }
-    std::string detail = firstLine(result.err);
+    std::string detail = line == StderrLine::First ? firstLine(result.err) : lastLine(result.err);
     if (detail.empty()) detail = firstLine(result.out);
     if (!detail.empty()) text += ": " + quoted(detail);
     return text;
@@ -289,4 +321,4 @@ std::string resolveCommand(const std::string& name, std::string_view pathVariabl
     return "/usr/bin/" + name;
 }
 
-}  // namespace sensorsys::cputemp
+}  // namespace sensorsys::plugin

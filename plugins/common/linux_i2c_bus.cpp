@@ -1,4 +1,4 @@
-#include "i2c_message_bus.hpp"
+#include "sensorsys/linux_i2c_bus.hpp"
 
 #include <fcntl.h>
 #include <linux/i2c-dev.h>
@@ -8,17 +8,17 @@
 #include <cerrno>
 #include <utility>
 
-namespace sensorsys::sgp30 {
+namespace sensorsys::i2c {
 
-LinuxI2cMessageBus::LinuxI2cMessageBus(std::string path) : _path(std::move(path)) {}
+LinuxI2cBus::LinuxI2cBus(std::string path) : _path(std::move(path)) {}
 
-void LinuxI2cMessageBus::close() {
+void LinuxI2cBus::close() {
     _fd.reset();
     _selected.reset();
 }
 
-int LinuxI2cMessageBus::select(std::uint8_t address) {
-    if (!_fd) {
+int LinuxI2cBus::select(std::uint8_t address) {
+    if (!_fd.valid()) {
         const int fd = ::open(_path.c_str(), O_RDWR | O_CLOEXEC);
         if (fd < 0) throw I2cError(I2cOperation::Open, _path, address, errno);
         _fd.reset(fd);
@@ -33,7 +33,7 @@ int LinuxI2cMessageBus::select(std::uint8_t address) {
     return _fd.get();
 }
 
-void LinuxI2cMessageBus::write(std::uint8_t address, std::span<const std::uint8_t> bytes) {
+void LinuxI2cBus::write(std::uint8_t address, std::span<const std::uint8_t> bytes) {
     const int fd = select(address);
     ssize_t written;
     do {
@@ -46,16 +46,16 @@ void LinuxI2cMessageBus::write(std::uint8_t address, std::span<const std::uint8_
     }
 }
 
-void LinuxI2cMessageBus::read(std::uint8_t address, std::span<std::uint8_t> out) {
+void LinuxI2cBus::read(std::uint8_t address, std::span<std::uint8_t> bytes) {
     const int fd = select(address);
     ssize_t got;
     do {
-        got = ::read(fd, out.data(), out.size());
+        got = ::read(fd, bytes.data(), bytes.size());
     } while (got < 0 && errno == EINTR);
     if (got < 0) throw I2cError(I2cOperation::Read, _path, address, errno);
-    if (static_cast<std::size_t>(got) != out.size()) {
+    if (static_cast<std::size_t>(got) != bytes.size()) {
         throw I2cError(I2cOperation::Read, _path, address, EIO);
     }
 }
 
-}  // namespace sensorsys::sgp30
+}  // namespace sensorsys::i2c

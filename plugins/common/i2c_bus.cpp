@@ -1,9 +1,9 @@
-#include "i2c_bus.hpp"
+#include "sensorsys/i2c_bus.hpp"
 
 #include <cerrno>
 #include <cstdio>
 
-namespace sensorsys::bme280 {
+namespace sensorsys::i2c {
 namespace {
 
 std::string describe(I2cOperation operation, const std::string& bus, std::uint8_t address,
@@ -50,10 +50,21 @@ bool I2cError::noDevice() const {
     return _operation != I2cOperation::Open && (_code == ENXIO || _code == EREMOTEIO);
 }
 
+void I2cBus::readRegisters(std::uint8_t address, std::uint8_t first, std::span<std::uint8_t> out) {
+    const std::uint8_t pointer[] = {first};
+    write(address, pointer);
+    read(address, out);
+}
+
+void I2cBus::writeRegister(std::uint8_t address, std::uint8_t reg, std::uint8_t value) {
+    const std::uint8_t message[] = {reg, value};
+    write(address, message);
+}
+
 std::string hexByte(std::uint8_t value) {
     char text[5];
     std::snprintf(text, sizeof text, "0x%02X", static_cast<unsigned>(value));
     return text;
 }
 
-}  // namespace sensorsys::bme280
+}  // namespace sensorsys::i2c

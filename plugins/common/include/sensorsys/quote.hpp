@@ -1,11 +1,12 @@
-// Internal to sensorsys_cputemp_lib.
+// Quoting untrusted program or file text for error messages (plugins/common, header only).
+// Thread-safety: a pure function.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace sensorsys::cputemp {
+namespace sensorsys::plugin {
 
 // `text` in double quotes with control and non-ASCII bytes escaped and long text cut, so output
 // of a misbehaving program can go into an error message (and the log line or JSON that carries
@@ -46,4 +47,4 @@ inline std::string quoted(std::string_view text, std::size_t limit = 80) {
     return result;
 }
 
-}  // namespace sensorsys::cputemp
+}  // namespace sensorsys::plugin

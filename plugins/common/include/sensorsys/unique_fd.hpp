@@ -1,11 +1,12 @@
-// Internal to sensorsys_cputemp_lib.
+// An owned file descriptor for our plugins' C++ code (plugins/common, header only).
+// Thread-safety: see the class.
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace sensorsys::cputemp {
+namespace sensorsys::plugin {
 
 // Owns one file descriptor so every path out of a function, exceptions included, closes it.
 // Thread-safety: a plain value with one owner, like the int it wraps.
@@ -35,4 +36,4 @@ class UniqueFd {
     int _fd = -1;
 };
 
-}  // namespace sensorsys::cputemp
+}  // namespace sensorsys::plugin

@@ -1,5 +1,7 @@
-// Register-level access to devices on one I2C bus: the seam between the BME280 driver and the
-// hardware, so the driver runs unchanged against Linux i2c-dev and against test fakes.
+// Access to devices on one I2C bus, as plain transfers (command-driven chips such as the BH1750)
+// or register reads and writes (BME280): the seam between our I2C drivers and the hardware, so
+// a driver runs unchanged against Linux i2c-dev and against test fakes. Part of the sensorsys_i2c
+// library that the I2C plugins share. Thread-safety: see each class.
 #pragma once
 
 #include <sensorsys/plugin_support.hpp>
@@ -8,7 +10,7 @@
 #include <span>
 #include <string>
 
-namespace sensorsys::bme280 {
+namespace sensorsys::i2c {
 
 // Which step of a bus transfer failed; it decides the wording and whether "no device" applies.
 enum class I2cOperation { Open, SelectDevice, Write, Read };
@@ -50,17 +52,23 @@ class I2cBus {
     // Names the bus in messages, e.g. "/dev/i2c-1".
     virtual const std::string& path() const = 0;
 
-    // Reads out.size() consecutive registers of the device at `address`, starting at `first`.
-    // Throws I2cError.
-    virtual void readRegisters(std::uint8_t address, std::uint8_t first,
-                               std::span<std::uint8_t> out) = 0;
+    // Sends `bytes` to the device at `address` as one message. Throws I2cError.
+    virtual void write(std::uint8_t address, std::span<const std::uint8_t> bytes) = 0;
 
-    // Throws I2cError.
-    virtual void writeRegister(std::uint8_t address, std::uint8_t reg, std::uint8_t value) = 0;
+    // Receives exactly in.size() bytes from the device at `address`. Throws I2cError.
+    virtual void read(std::uint8_t address, std::span<std::uint8_t> in) = 0;
+
+    // Reads out.size() consecutive registers of the device at `address`, starting at `first`:
+    // by default a write of the register number, then a read. Throws I2cError.
+    virtual void readRegisters(std::uint8_t address, std::uint8_t first,
+                               std::span<std::uint8_t> out);
+
+    // By default one two-byte write (register, value). Throws I2cError.
+    virtual void writeRegister(std::uint8_t address, std::uint8_t reg, std::uint8_t value);
 
     // Drops any open handle; the next transfer opens the bus afresh. Called after a failure
     // because a re-plugged adapter is a new device node and the old handle stays dead.
     virtual void close() = 0;
 };
 
-}  // namespace sensorsys::bme280
+}  // namespace sensorsys::i2c

@@ -1,21 +1,34 @@
-// Running an external program (vcgencmd) without a shell, bounded in time.
+// Running an external program without a shell, bounded in time and in output: the one process
+// runner of our plugins (cpu_temp's vcgencmd, exec's user scripts). Part of the
+// sensorsys_command_runner library. Thread-safety: see each declaration.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace sensorsys::cputemp {
+namespace sensorsys::plugin {
 
 // What a program that ran to its end left behind.
+// Thread-safety: a plain value.
 struct CommandResult {
-    int waitStatus = 0;  // as reported by waitpid()
-    std::string out;     // stdout, capped at a size no sane vcgencmd reaches
-    std::string err;     // stderr, capped likewise
+    int waitStatus = 0;         // as reported by waitpid()
+    std::string out;            // stdout, its first kOutputCap bytes
+    std::string err;            // stderr, its last kErrorCap bytes (the last lines say why)
+    bool outTruncated = false;  // stdout went past kOutputCap; the rest was read and dropped
 
     bool succeeded() const;
 };
+
+// How much of a program's stdout a result keeps (64 KiB, the size of one reading at most).
+inline constexpr std::size_t kOutputCap = 64 * 1024;
+// How much of the end of its stderr a result keeps.
+inline constexpr std::size_t kErrorCap = 4 * 1024;
+
+// Which line of a failed program's stderr describeFailure() quotes.
+enum class StderrLine { First, Last };
 
 // The seam between the sensor and process creation, so the sensor logic can be tested with a
 // fake when a real program would make a case slow or impossible to provoke.
@@ -42,13 +55,14 @@ class SpawnCommandRunner final : public CommandRunner {
 };
 
 // Why a finished program counts as failed, for error messages: its exit status or signal,
-// followed by the first line it printed on stderr (or stdout), e.g.
-// "/usr/bin/vcgencmd exited with status 255: VCHI initialization failed".
-std::string describeFailure(const std::string& program, const CommandResult& result);
+// followed by the first (or last) line it printed on stderr (or the first one of stdout), e.g.
+// "/usr/bin/vcgencmd exited with status 255: \"VCHI initialization failed\"".
+std::string describeFailure(const std::string& program, const CommandResult& result,
+                            StderrLine line = StderrLine::First);
 
 // Where `name` runs from: a name containing '/' is used as it is; a bare name is looked up in
 // the directories of `pathVariable` (a PATH value) and otherwise taken from /usr/bin, where
 // Raspberry Pi OS installs vcgencmd even when a service runs with a minimal PATH.
 std::string resolveCommand(const std::string& name, std::string_view pathVariable);
 
-}  // namespace sensorsys::cputemp
+}  // namespace sensorsys::plugin
