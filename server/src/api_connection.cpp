@@ -1,5 +1,7 @@
 #include "api_connection.h"
 
+#include "framed_socket.h"
+
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponseImpl.h>
 #include <Poco/Net/HTTPServerSession.h>
@@ -16,18 +18,11 @@
 
 namespace sensorsys::server {
 
-// POCO's session, plus whether the next request has already been read into its buffer
-// (pipelining): such a request must not wait for the socket to become readable again.
-class ApiSession : public Poco::Net::HTTPServerSession {
-  public:
-    using HTTPServerSession::buffered;
-    using HTTPServerSession::HTTPServerSession;
-};
-
 namespace {
 
 // Like POCO's: status line and Connection: close, no body; the connection ends after it.
-void sendErrorResponse(ApiSession& session, Poco::Net::HTTPResponse::HTTPStatus status) {
+void sendErrorResponse(Poco::Net::HTTPServerSession& session,
+                       Poco::Net::HTTPResponse::HTTPStatus status) {
     try {
         Poco::Net::HTTPServerResponseImpl response(session);
         response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
@@ -48,7 +43,11 @@ ApiConnectionFactory::ApiConnectionFactory(Poco::Net::HTTPServerParams::Ptr para
       _config(config),
       _service(service),
       _logger(logger),
-      _serverHeader(_params->getSoftwareVersion()) {}
+      _serverHeader(_params->getSoftwareVersion()) {
+    _framing.headerTimeout = std::chrono::seconds(config.headerTimeoutSeconds);
+    _framing.minBodyRate = config.minBodyRate;
+    _framing.sendTimeout = std::chrono::seconds(config.sendTimeoutSeconds);
+}
 
 Poco::Net::TCPServerConnection* ApiConnectionFactory::createConnection(
     const Poco::Net::StreamSocket& socket) {
@@ -89,18 +88,21 @@ void ApiConnection::run() {
     } catch (const Poco::Exception&) {
         return;  // the client is already gone
     }
-    ApiSession session(socket(), _factory._params);
-    // After the session: unregistered before the session's destructor closes the socket.
+    // POCO's request and response see the client through the framing layer only. The socket
+    // handle owns the implementation (POCO's interface takes it as a pointer).
+    Poco::Net::StreamSocket framed(
+        std::make_unique<FramedSocketImpl>(socket(), _factory._framing).release());
+    auto& input = static_cast<FramedSocketImpl&>(*framed.impl());
     const ApiConnectionFactory::Registration registration(_factory, *this);
     if (!registration.accepted()) return;  // the server stopped before this connection started
     // The first request may take the session timeout to arrive, later ones the keep-alive one.
     Poco::Timespan timeout = params.getTimeout();
     for (std::int64_t number = 1;; ++number) {
-        // A pipelined request may already sit in the session's buffer with nothing more to come
+        // A pipelined request may already sit in the input buffer with nothing more to come
         // on the socket: waiting for the socket would stall it until the timeout.
-        if (session.buffered() == 0 && !waitForRequest(timeout)) break;
+        if (!input.hasBufferedInput() && !waitForRequest(timeout)) break;
         if (!beginRequest()) break;
-        const bool keepAlive = serveRequest(session, number);
+        const bool keepAlive = serveRequest(framed, input, number);
         if (!endRequest() || !keepAlive) break;
         timeout = params.getKeepAliveTimeout();
     }
@@ -136,17 +138,37 @@ bool ApiConnection::endRequest() {
     return !_stopped;
 }
 
-bool ApiConnection::serveRequest(ApiSession& session, std::int64_t number) {
+bool ApiConnection::serveRequest(Poco::Net::StreamSocket& framed, FramedSocketImpl& input,
+                                 std::int64_t number) {
+    switch (input.readHead()) {
+        case FramedSocketImpl::HeadResult::Closed:
+            return false;
+        case FramedSocketImpl::HeadResult::Rejected:
+            if (_factory._config.logRequests && _factory._logger.information()) {
+                _factory._logger.information("request refused: %d %s", input.rejection().status,
+                                             escapeForLog(input.rejection().reason));
+            }
+            input.reject(input.rejection());
+            return false;
+        case FramedSocketImpl::HeadResult::Ready:
+            break;
+    }
+    const bool keepAlive = handleRequest(framed, number);
+    // Also when the handler did not read the body: the next request starts after it.
+    return input.finishRequest() && keepAlive;
+}
+
+bool ApiConnection::handleRequest(Poco::Net::StreamSocket& framed, std::int64_t number) {
     const auto& params = *_factory._params;
     // As POCO counts: with a limit of N requests per connection, the Nth answer says close.
     const int maxRequests = params.getMaxKeepAliveRequests();
     const bool mayKeepAlive = params.getKeepAlive() && (maxRequests <= 0 || number < maxRequests);
+    Poco::Net::HTTPServerSession session(framed, _factory._params);
     try {
         // Declared in this order, the response outlives the request and its destructor sends
         // what the handler left buffered (header and body in one write).
         Poco::Net::HTTPServerResponseImpl response(session);
-        // Reads the request line and header: throws NoMessageException when the client closed
-        // the connection instead of sending one, MessageException when it is malformed.
+        // Parses the canonical head the framing layer validated.
         Poco::Net::HTTPServerRequestImpl request(response, session, _factory._params.get());
         response.setDate(Poco::Timestamp());
         response.setVersion(request.getVersion());
@@ -164,7 +186,7 @@ bool ApiConnection::serveRequest(ApiSession& session, std::int64_t number) {
                 sendErrorResponse(session, Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
             }
             _factory._logger.error("request %s %s escaped the handler; closing the connection",
-                                   request.getMethod(), request.getURI());
+                                   request.getMethod(), escapeForLog(request.getURI()));
             return false;
         }
         return mayKeepAlive && response.getKeepAlive();
@@ -174,7 +196,7 @@ bool ApiConnection::serveRequest(ApiSession& session, std::int64_t number) {
         sendErrorResponse(session, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
         return false;
     } catch (const Poco::Exception&) {
-        // Reading the request timed out or the connection broke: nothing to answer.
+        // A send timed out or the connection broke: nothing to answer.
         return false;
     }
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "api_service.h"
+#include "framed_socket.h"
 #include "request_handler.h"
 #include "server_config.h"
 
@@ -26,7 +27,6 @@
 
 namespace sensorsys::server {
 
-class ApiSession;
 class ApiConnectionFactory;
 
 class ApiConnection : public Poco::Net::TCPServerConnection {
@@ -50,7 +50,10 @@ class ApiConnection : public Poco::Net::TCPServerConnection {
     bool endRequest();
     // Reads one request and answers it; true when the connection stays open for another.
     // number counts from 1; 64 bits: an unlimited keep-alive connection never wraps.
-    bool serveRequest(ApiSession& session, std::int64_t number);
+    bool serveRequest(Poco::Net::StreamSocket& framed, FramedSocketImpl& input,
+                      std::int64_t number);
+    // Hands a validated request to the handler; true when its answer keeps the connection.
+    bool handleRequest(Poco::Net::StreamSocket& framed, std::int64_t number);
     void shutdownSocket();
 
     ApiConnectionFactory& _factory;
@@ -101,6 +104,7 @@ class ApiConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
     ApiService& _service;
     Poco::Logger& _logger;
     const std::string _serverHeader;
+    FramingSettings _framing;
     std::mutex _mutex;  // guards _live and _stopped
     std::unordered_set<ApiConnection*> _live;
     bool _stopped = false;

@@ -21,6 +21,10 @@ const std::vector<ConfigKey>& configKeys() {
         {"http.max_keep_alive_requests", "0", "requests per connection, 0 = unlimited"},
         {"http.timeout", "30", "socket send/receive timeout in seconds"},
         {"http.drain_timeout", "10", "seconds SIGTERM waits for in-flight requests"},
+        {"http.header_timeout", "10", "seconds a request's whole header section may take (408)"},
+        {"http.min_body_rate", "1024",
+         "bytes/s a request body must keep up after http.header_timeout of grace, else cut"},
+        {"http.send_timeout", "30", "seconds each send of a response may take, else cut"},
         {"database.connection", "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys",
          "libpq connection string (key=value pairs separated by spaces; no URIs)"},
         {"database.pool_size", "8", "PostgreSQL connections at most"},
@@ -86,6 +90,9 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.maxKeepAliveRequests = intKey(c, "http.max_keep_alive_requests", 0, 1000000000);
     s.socketTimeoutSeconds = intKey(c, "http.timeout", 1, 3600);
     s.drainTimeoutSeconds = intKey(c, "http.drain_timeout", 0, 3600);
+    s.headerTimeoutSeconds = intKey(c, "http.header_timeout", 1, 3600);
+    s.minBodyRate = intKey(c, "http.min_body_rate", 1, 1000000000);
+    s.sendTimeoutSeconds = intKey(c, "http.send_timeout", 1, 3600);
     s.databaseConnection = raw(c, "database.connection");
     if (s.databaseConnection.empty())
         throw ConfigError(
