@@ -153,7 +153,17 @@ bool ApiConnection::serveRequest(Poco::Net::StreamSocket& framed, FramedSocketIm
         case FramedSocketImpl::HeadResult::Ready:
             break;
     }
-    const bool keepAlive = handleRequest(framed, number);
+    bool keepAlive = false;
+    if (input.head().target == "*") {
+        try {
+            input.answerServerOptions();
+            keepAlive = input.head().keepAlive;
+        } catch (const Poco::Exception&) {
+            return false;  // the client is gone
+        }
+    } else {
+        keepAlive = handleRequest(framed, number);
+    }
     // Also when the handler did not read the body: the next request starts after it.
     return input.finishRequest() && keepAlive;
 }

@@ -268,6 +268,15 @@ int FramedSocketImpl::readLinger(char* out, int length) {
     return 0;
 }
 
+void FramedSocketImpl::answerServerOptions() {
+    sendAll(std::string("HTTP/1.1 200 OK\r\nAllow: GET, HEAD, POST\r\nContent-Length: 0\r\n") +
+            (_head.keepAlive ? "\r\n" : "Connection: close\r\n\r\n"));
+}
+
+void FramedSocketImpl::sendAll(const std::string& bytes) {
+    sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+}
+
 void FramedSocketImpl::reject(const FramingError& error) {
     const std::string body = "{\"error\": " + jsonString(error.reason) + ", \"detail\": null}";
     const std::string response =

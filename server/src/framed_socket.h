@@ -50,6 +50,8 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     // After the handler: reads what it left of the body (a little at most) so the next request
     // starts at its first byte. False when the connection must close instead.
     bool finishRequest();
+    // Answers OPTIONS * (about the server as a whole, RFC 9110 §9.3.7); never reaches the API.
+    void answerServerOptions();
     // Answers a rejected request (JSON error, Connection: close) and closes lingeringly.
     void reject(const FramingError& error);
 
@@ -75,6 +77,7 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     Fill fill(Clock::time_point deadline);
     bool waitFor(short events, Clock::time_point deadline);
     HeadResult rejectHead(int status, std::string reason);
+    void sendAll(const std::string& bytes);
     void startBody();
     int readBody(char* out, int length);
     int readChunked(char* out, int length);

@@ -75,7 +75,7 @@ bool reduceAbsoluteForm(std::string& target, std::string& host) {
     auto end = target.find_first_of("/?", start);
     if (end == std::string::npos) end = target.size();
     host = target.substr(start, end - start);
-    if (host.empty() || host.find('@') != std::string::npos) return false;
+    if (host.empty() || !std::all_of(host.begin(), host.end(), isHostChar)) return false;
     std::string rest = target.substr(end);
     target = rest.empty() || rest.front() == '?' ? "/" + rest : rest;
     return true;
@@ -144,6 +144,8 @@ std::optional<FramingError> checkLineEnds(std::string_view data, std::size_t fro
 std::optional<FramingError> scanRequestLine(std::string_view data, std::size_t start,
                                             const HeadLimits& limits, std::size_t& lineEnd) {
     std::size_t j = start;
+    // A CR alone at the end may be the first half of one more empty line before the request.
+    if (j + 1 == data.size() && data[j] == '\r') return std::nullopt;
     while (j < data.size() && isTokenChar(data[j])) ++j;
     if (j < data.size() && (data[j] != ' ' || j == start))
         return error(400, "method is not a token");
