@@ -8,6 +8,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Timestamp.h>
 
+#include <malloc.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -19,6 +20,8 @@
 namespace sensorsys::server {
 
 namespace {
+
+constexpr std::int64_t kTrimAfterBodyBytes = 1024 * 1024;
 
 // Like POCO's: status line and Connection: close, no body; the connection ends after it.
 void sendErrorResponse(Poco::Net::HTTPServerSession& session,
@@ -165,7 +168,11 @@ bool ApiConnection::serveRequest(Poco::Net::StreamSocket& framed, FramedSocketIm
         keepAlive = handleRequest(framed, number);
     }
     // Also when the handler did not read the body: the next request starts after it.
-    return input.finishRequest() && keepAlive;
+    keepAlive = input.finishRequest() && keepAlive;
+    // A big body (and what was parsed from it) leaves glibc's heap grown; give it back so the
+    // resident size returns near where it was instead of staying at its peak.
+    if (input.bodyBytes() > kTrimAfterBodyBytes) ::malloc_trim(0);
+    return keepAlive;
 }
 
 bool ApiConnection::handleRequest(Poco::Net::StreamSocket& framed, std::int64_t number) {

@@ -136,6 +136,7 @@ void FramedSocketImpl::startBody() {
     _bodyFailed = false;
     _bodyStart = Clock::now();
     _bodyRaw = 0;
+    _bodyDelivered = 0;
 }
 
 void FramedSocketImpl::failBody(const std::string& why) {
@@ -162,7 +163,10 @@ int FramedSocketImpl::readChunked(char* out, int length) {
         if (!piece.data.empty()) std::memcpy(out, piece.data.data(), piece.data.size());
         consume(piece.consumed);
         if (_chunked.failed()) failBody(_chunked.error());
-        if (!piece.data.empty()) return static_cast<int>(piece.data.size());
+        if (!piece.data.empty()) {
+            _bodyDelivered += static_cast<std::int64_t>(piece.data.size());
+            return static_cast<int>(piece.data.size());
+        }
         if (!_chunked.done()) fillBody();
     }
 }
@@ -178,6 +182,7 @@ int FramedSocketImpl::readBody(char* out, int length) {
     std::memcpy(out, _in.data() + _pos, n);
     consume(n);
     _bodyLeft -= static_cast<std::int64_t>(n);
+    _bodyDelivered += static_cast<std::int64_t>(n);
     return static_cast<int>(n);
 }
 

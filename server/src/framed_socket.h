@@ -50,6 +50,8 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     // After the handler: reads what it left of the body (a little at most) so the next request
     // starts at its first byte. False when the connection must close instead.
     bool finishRequest();
+    // Body bytes the current request delivered so far (after de-chunking).
+    std::int64_t bodyBytes() const { return _bodyDelivered; }
     // Answers OPTIONS * (about the server as a whole, RFC 9110 §9.3.7); never reaches the API.
     void answerServerOptions();
     // Answers a rejected request (JSON error, Connection: close) and closes lingeringly.
@@ -103,6 +105,7 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     std::string _bodyError;
     Clock::time_point _bodyStart;
     std::int64_t _bodyRaw = 0;
+    std::int64_t _bodyDelivered = 0;
     Clock::time_point _lingerUntil;
     std::size_t _lingered = 0;
 };
