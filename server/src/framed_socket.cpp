@@ -89,6 +89,23 @@ FramedSocketImpl::Fill FramedSocketImpl::fill(Clock::time_point deadline) {
     }
 }
 
+bool FramedSocketImpl::pullAvailable() {
+    while (_in.size() - _pos <= _settings.limits.maxHeadBytes) {
+        const std::size_t old = _in.size();
+        _in.resize(old + kReadChunk);
+        const ssize_t n = ::recv(_fd, _in.data() + old, kReadChunk, MSG_DONTWAIT);
+        _in.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+    return true;
+}
+
+bool FramedSocketImpl::headReady() const {
+    return scanHead(unread(), _settings.limits).state != HeadState::NeedMore;
+}
+
 void FramedSocketImpl::consume(std::size_t n) {
     _pos += n;
     if (_pos == _in.size()) {

@@ -45,6 +45,11 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     HeadResult readHead();
     const RequestHead& head() const { return _head; }
     const FramingError& rejection() const { return _rejection; }
+    // Reads what the socket holds without waiting (at most a header section's worth more).
+    // False when the client closed or broke the connection.
+    bool pullAvailable();
+    // The buffered bytes hold a complete header section, or enough to refuse one.
+    bool headReady() const;
     // Bytes of a next (pipelined) request already read.
     bool hasBufferedInput() const { return _pos < _in.size(); }
     // After the handler: reads what it left of the body (a little at most) so the next request

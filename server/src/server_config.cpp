@@ -13,8 +13,8 @@ const std::vector<ConfigKey>& configKeys() {
         {"http.port", "8000", "TCP port; 0 picks a free one (logged at start-up)"},
         {"http.min_threads", "4", "request threads kept when idle"},
         {"http.max_threads", "1024",
-         "request threads at most; POCO holds one thread per connection for its whole life, "
-         "keep-alive included, so this bounds the concurrent connections served"},
+         "request threads at most: the requests served at once (waiting connections hold no "
+         "thread)"},
         {"http.backlog", "1024", "listen(2) backlog"},
         {"http.keep_alive", "true", "allow persistent connections"},
         {"http.keep_alive_timeout", "15", "seconds an idle keep-alive connection is kept"},
@@ -25,6 +25,8 @@ const std::vector<ConfigKey>& configKeys() {
         {"http.min_body_rate", "1024",
          "bytes/s a request body must keep up after http.header_timeout of grace, else cut"},
         {"http.send_timeout", "30", "seconds each send of a response may take, else cut"},
+        {"http.max_connections", "4096",
+         "open connections at most (idle ones wait without a thread); more are closed at once"},
         {"database.connection", "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys",
          "libpq connection string (key=value pairs separated by spaces; no URIs)"},
         {"database.pool_size", "8", "PostgreSQL connections at most"},
@@ -93,6 +95,7 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.headerTimeoutSeconds = intKey(c, "http.header_timeout", 1, 3600);
     s.minBodyRate = intKey(c, "http.min_body_rate", 1, 1000000000);
     s.sendTimeoutSeconds = intKey(c, "http.send_timeout", 1, 3600);
+    s.maxConnections = intKey(c, "http.max_connections", 1, 1000000);
     s.databaseConnection = raw(c, "database.connection");
     if (s.databaseConnection.empty())
         throw ConfigError(

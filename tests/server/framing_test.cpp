@@ -463,5 +463,69 @@ TEST(Framing, AClientThatStopsReadingIsCut) {
     EXPECT_EQ(call(s.port(), "GET", "/health").status, 200);
 }
 
+// Waiting clients hold no thread: with 4 request threads, 100 connections that sent half a
+// header section and 100 idle ones do not keep /health from being answered.
+TEST(Framing, SlowAndIdleConnectionsDoNotHoldRequestThreads) {
+    TestServer s([](ServerConfig& c) {
+        c.minThreads = 1;
+        c.maxThreads = 4;
+    });
+    std::vector<Poco::Net::StreamSocket> waiting;
+    for (int i = 0; i < 100; ++i) {
+        waiting.push_back(rawConnect(s.port()));
+        rawSend(waiting.back(), "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+        waiting.push_back(rawConnect(s.port()));
+    }
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(call(s.port(), "GET", "/health").status, 200);
+    // Each half-sent request is still served once its head is complete.
+    rawSend(waiting.front(), "1\r\n\r\n");
+    EXPECT_EQ(rawReceive(waiting.front()).status, 200);
+}
+
+// Above http.max_connections a new connection is closed at once; below it, served again.
+TEST(Framing, ConnectionsOverTheLimitAreClosedAtOnce) {
+    TestServer s([](ServerConfig& c) { c.maxConnections = 10; });
+    std::vector<Poco::Net::StreamSocket> idle;
+    for (int i = 0; i < 10; ++i) idle.push_back(rawConnect(s.port()));
+    // Let the server accept them all before the one over the limit.
+    rawSend(idle.back(), get("/health"));
+    EXPECT_EQ(rawReceive(idle.back()).status, 200);
+    auto over = rawConnect(s.port());
+    over.setReceiveTimeout(Poco::Timespan(5, 0));
+    char byte = 0;
+    int n = -1;
+    try {
+        rawSend(over, get("/health"));
+        n = over.receiveBytes(&byte, 1);
+    } catch (const Poco::Net::NetException&) {
+        n = 0;  // reset: closed too
+    }
+    EXPECT_EQ(n, 0);
+    idle.clear();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(call(s.port(), "GET", "/health").status, 200);
+}
+
+// After an early answer (413) the server reads what the client still sends for a bounded
+// time only: a client trickling its body forever is closed.
+TEST(Framing, TheLingeringCloseAfter413IsBounded) {
+    TestServer s([](ServerConfig& c) { c.maxBodyBytes = 1024; });
+    auto client = rawConnect(s.port());
+    client.setReceiveTimeout(Poco::Timespan(10, 0));
+    rawSend(client, post("Content-Length: 100000000\r\n", std::string(100, 'x')));
+    EXPECT_EQ(rawReceive(client).status, 413);
+    // The answer came with a FIN; once the server has closed for good, sending fails (reset).
+    bool closed = false;
+    for (int i = 0; i < 80 && !closed; ++i) {  // 8 s of one byte each 100 ms
+        try {
+            rawSend(client, "x");
+        } catch (const Poco::Exception&) {
+            closed = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(closed);
+}
+
 }  // namespace
 }  // namespace sensorsys::server::testing
