@@ -88,6 +88,8 @@ bool ApiConnection::serveRequest() {
         } catch (const Poco::Exception&) {
             return false;  // the client is gone
         }
+    } else if (refusedBeforeBody()) {
+        return false;
     } else {
         keepAlive = handleRequest();
     }
@@ -97,6 +99,32 @@ bool ApiConnection::serveRequest() {
     // resident size returns near where it was instead of staying at its peak.
     if (_input.bodyBytes() > kTrimAfterBodyBytes) ::malloc_trim(0);
     return keepAlive;
+}
+
+bool ApiConnection::refusedBeforeBody() {
+    const RequestHead& head = _input.head();
+    const auto& config = _owner._config;
+    const bool hasBody = head.framing == BodyFraming::Chunked ||
+                         (head.framing == BodyFraming::Length && head.contentLength > 0);
+    if (!config.authEnabled || !hasBody) return false;
+    const Headers headers(head.fields.begin(), head.fields.end());
+    const RequestLimits limits{config.maxBodyBytes, config.maxBatch, config.maxPageRows};
+    const ApiRequest request = parseRequest(head.method, head.target, headers, "", limits);
+    if (request.route == Route::Unknown) return false;  // 404/405 come from the handler
+    std::optional<ApiResponse> refusal;
+    try {
+        Principal principal{Scope::Admin, ""};
+        refusal = _owner._service.checkAccess(request, principal);
+    } catch (const std::exception&) {
+        return false;  // the token cannot be checked now: the handler answers 503
+    }
+    if (!refusal) return false;
+    if (config.logRequests && _owner._logger.information()) {
+        _owner._logger.information("%s %s %d before the body", head.method,
+                                   escapeForLog(head.target.substr(0, 300)), refusal->status);
+    }
+    _input.answerAndClose(refusal->status, refusal->headers, refusal->body);
+    return true;
 }
 
 bool ApiConnection::handleRequest() {

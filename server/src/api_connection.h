@@ -58,6 +58,8 @@ class ApiConnection {
 
   private:
     bool handleRequest();
+    // Authentication before the body: true when the request was refused (401/403) unread.
+    bool refusedBeforeBody();
 
     ApiConnections& _owner;
     Poco::Net::StreamSocket _socket;

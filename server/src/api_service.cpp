@@ -69,30 +69,34 @@ ApiService::ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics
       _readings(pool),
       _auth(pool, std::chrono::seconds(config.authCacheSeconds)) {}
 
+std::optional<ApiResponse> ApiService::checkAccess(const ApiRequest& request,
+                                                   Principal& principal) {
+    const bool open = request.route == Route::Health || request.route == Route::Metrics;
+    if (!_config.authEnabled || open) return std::nullopt;
+    if (request.authorizationMalformed)
+        return unauthorized("invalid_request", "Authorization must be 'Bearer <token>'");
+    if (!request.bearer) return unauthorized(nullptr, "authentication required");
+    auto p = retryOnce([&] { return _auth.authenticate(*request.bearer); });
+    if (!p) return unauthorized("invalid_token", "unknown or revoked token");
+    principal = *p;
+    const bool allowed = principal.scope == Scope::Admin || request.route == Route::AuthCheck ||
+                         (isWrite(request.route) && principal.scope == Scope::Device) ||
+                         (isRead(request.route) && principal.scope == Scope::Read);
+    if (!allowed) {
+        return errorResponse(simpleError(403, "this token may not use this route",
+                                         std::string("{\"scope\": \"") +
+                                             scopeName(principal.scope) + "\", \"route\": \"" +
+                                             routeName(request.route) + "\"}"));
+    }
+    return std::nullopt;
+}
+
 ApiResponse ApiService::handle(const ApiRequest& request) {
     try {
         if (request.error && (request.route == Route::Unknown))
             return errorResponse(*request.error);
         Principal principal{Scope::Admin, ""};
-        const bool open = request.route == Route::Health || request.route == Route::Metrics;
-        if (_config.authEnabled && !open) {
-            if (request.authorizationMalformed)
-                return unauthorized("invalid_request", "Authorization must be 'Bearer <token>'");
-            if (!request.bearer) return unauthorized(nullptr, "authentication required");
-            auto p = retryOnce([&] { return _auth.authenticate(*request.bearer); });
-            if (!p) return unauthorized("invalid_token", "unknown or revoked token");
-            principal = *p;
-            const bool allowed = principal.scope == Scope::Admin ||
-                                 request.route == Route::AuthCheck ||
-                                 (isWrite(request.route) && principal.scope == Scope::Device) ||
-                                 (isRead(request.route) && principal.scope == Scope::Read);
-            if (!allowed) {
-                return errorResponse(
-                    simpleError(403, "this token may not use this route",
-                                std::string("{\"scope\": \"") + scopeName(principal.scope) +
-                                    "\", \"route\": \"" + routeName(request.route) + "\"}"));
-            }
-        }
+        if (auto refusal = checkAccess(request, principal)) return *refusal;
         if (request.error) return errorResponse(*request.error);
         return dispatch(request, principal);
     } catch (const PoolTimeout& e) {

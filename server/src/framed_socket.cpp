@@ -300,13 +300,20 @@ void FramedSocketImpl::sendAll(const std::string& bytes) {
 }
 
 void FramedSocketImpl::reject(const FramingError& error) {
-    const std::string body = "{\"error\": " + jsonString(error.reason) + ", \"detail\": null}";
-    const std::string response =
-        "HTTP/1.1 " + std::to_string(error.status) + " " + reasonPhrase(error.status) +
-        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\nConnection: close\r\n\r\n" + body;
+    answerAndClose(error.status, {},
+                   "{\"error\": " + jsonString(error.reason) + ", \"detail\": null}");
+}
+
+void FramedSocketImpl::answerAndClose(
+    int status, const std::vector<std::pair<std::string, std::string>>& headers,
+    const std::string& body) {
+    std::string response = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) +
+                           "\r\nContent-Type: application/json\r\n";
+    for (const auto& [name, value] : headers) response += name + ": " + value + "\r\n";
+    response +=
+        "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     try {
-        sendBytes(response.data(), static_cast<int>(response.size()));
+        sendAll(response);
     } catch (const Poco::Exception&) {
         return;  // the client is gone
     }

@@ -18,6 +18,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sensorsys::server {
 
@@ -61,6 +63,9 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     void answerServerOptions();
     // Answers a rejected request (JSON error, Connection: close) and closes lingeringly.
     void reject(const FramingError& error);
+    // Sends a complete JSON answer with Connection: close, then closes lingeringly.
+    void answerAndClose(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                        const std::string& body);
 
     // StreamSocketImpl, as POCO's session and the request handler use it.
     using Poco::Net::StreamSocketImpl::receiveBytes;

@@ -5,6 +5,7 @@
 // when the framing of what came before is in doubt), and the database is asked afterwards.
 #include "raw_http.h"
 #include "server_fixture.h"
+#include "token_store.h"
 
 #include <Poco/Net/NetException.h>
 
@@ -525,6 +526,40 @@ TEST(Framing, TheLingeringCloseAfter413IsBounded) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     EXPECT_TRUE(closed);
+}
+
+// With authentication on, a request with a body and no valid token is answered 401 (403 for a
+// token of the wrong scope) from its head alone: the 15 MiB it announces are never read.
+TEST(Framing, AuthenticationComesBeforeTheBody) {
+    TestServer s([](ServerConfig& c) {
+        c.authEnabled = true;
+        c.authCacheSeconds = 0;
+    });
+    auto session = ConnectionPool::connect(s.db.connection(), 5);
+    TokenStore tokens(session);
+    const std::string reader = tokens.create(Scope::Read, "");
+    const std::string device = tokens.create(Scope::Device, "pi-1");
+    const std::string big = "Content-Length: " + std::to_string(15 * 1024 * 1024) + "\r\n";
+    const std::vector<std::pair<std::string, int>> cases = {
+        {big, 401},
+        {big + "Authorization: Bearer nope\r\n", 401},
+        {big + "Authorization: Basic eDp5\r\n", 401},
+        {big + "Authorization: Bearer " + reader + "\r\n", 403},
+        {"Transfer-Encoding: chunked\r\n", 401},
+    };
+    for (const auto& [fields, status] : cases) {
+        SCOPED_TRACE(fields);
+        auto client = rawConnect(s.port());
+        client.setReceiveTimeout(Poco::Timespan(5, 0));
+        rawSend(client, post(fields, ""));  // the head only
+        const RawReply r = rawReceive(client);
+        EXPECT_EQ(r.status, status);
+        EXPECT_NE(Poco::toLower(r.head).find("connection: close"), std::string::npos);
+    }
+    // With a valid token the body is read and stored as before.
+    const auto ok = call(s.port(), "POST", "/readings", readingJson("pi-1", 3),
+                         {{"Authorization", "Bearer " + device}});
+    EXPECT_EQ(ok.status, 201);
 }
 
 }  // namespace
