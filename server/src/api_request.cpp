@@ -296,6 +296,23 @@ std::optional<Target> splitTarget(std::string_view target) {
     return t;
 }
 
+// A parameter given twice is refused rather than "the first one wins": a proxy or cache in
+// front may have taken the other one.
+const std::string* repeatedParam(const Target& t) {
+    for (std::size_t i = 0; i < t.query.size(); ++i) {
+        for (std::size_t j = i + 1; j < t.query.size(); ++j) {
+            if (t.query[i].first == t.query[j].first) return &t.query[i].first;
+        }
+    }
+    return nullptr;
+}
+
+// Only the canonical decimal form: no sign, no leading zero, no blanks ("+5", "05" refused).
+bool isCanonicalPositive(const std::string& text) {
+    return !text.empty() && text.size() <= 9 && text.front() != '0' &&
+           text.find_first_not_of("0123456789") == std::string::npos;
+}
+
 const std::string* queryParam(const Target& t, std::string_view name) {
     for (const auto& [k, v] : t.query) {
         if (k == name) return &v;
@@ -376,7 +393,27 @@ ApiError syntaxError(const JsonSyntaxError& e) {
                          ", \"problem\": " + jsonString(e.what()) + "}");
 }
 
+bool refuseRepeatedParam(const Target& target, ApiRequest& req) {
+    const std::string* repeated = repeatedParam(target);
+    if (repeated) {
+        req.error = makeError(422, "invalid query", "[" + fieldDetail(*repeated, "repeated") + "]");
+    }
+    return repeated != nullptr;
+}
+
+void parseLatestRoute(const Target& target, ApiRequest& req) {
+    if (refuseRepeatedParam(target, req)) return;
+    if (const std::string* device = queryParam(target, "device_id")) {
+        if (auto p = deviceIdProblem(*device)) {
+            req.error = makeError(422, "invalid query", "[" + fieldDetail("device_id", *p) + "]");
+        } else {
+            req.deviceId = *device;
+        }
+    }
+}
+
 void parseQueryRoute(const Target& target, const RequestLimits& limits, ApiRequest& req) {
+    if (refuseRepeatedParam(target, req)) return;
     std::vector<FieldProblem> problems;
     auto timeParam = [&](const char* name, Timestamp& out) {
         const std::string* v = queryParam(target, name);
@@ -399,7 +436,8 @@ void parseQueryRoute(const Target& target, const RequestLimits& limits, ApiReque
     }
     if (const std::string* limit = queryParam(target, "limit")) {
         int n = 0;
-        if (!Poco::NumberParser::tryParse(*limit, n) || n < 1 || n > limits.maxPageRows) {
+        if (!isCanonicalPositive(*limit) || !Poco::NumberParser::tryParse(*limit, n) ||
+            n > limits.maxPageRows) {
             problems.push_back(
                 {"limit", "an integer from 1 to " + std::to_string(limits.maxPageRows)});
         } else {
@@ -616,14 +654,7 @@ ApiRequest parseRequest(std::string_view method, std::string_view target, const 
             parseQueryRoute(*parsed, limits, req);
             break;
         case Route::ReadingsLatest:
-            if (const std::string* device = queryParam(*parsed, "device_id")) {
-                if (auto p = deviceIdProblem(*device)) {
-                    req.error =
-                        makeError(422, "invalid query", "[" + fieldDetail("device_id", *p) + "]");
-                } else {
-                    req.deviceId = *device;
-                }
-            }
+            parseLatestRoute(*parsed, req);
             break;
         default:
             break;
