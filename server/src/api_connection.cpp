@@ -67,6 +67,10 @@ void ApiConnection::abort() {
 
 bool ApiConnection::serveRequest() {
     ++_served;
+    const auto started = std::chrono::steady_clock::now();
+    const auto seconds = [&started] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
     switch (_input.readHead()) {
         case FramedSocketImpl::HeadResult::Closed:
             return false;
@@ -76,6 +80,8 @@ bool ApiConnection::serveRequest() {
                                            escapeForLog(_input.rejection().reason));
             }
             _input.reject(_input.rejection());
+            _owner._service.metrics().recordRequest(Route::Unknown, _input.rejection().status,
+                                                    seconds());
             return false;
         case FramedSocketImpl::HeadResult::Ready:
             break;
@@ -119,6 +125,7 @@ bool ApiConnection::refusedBeforeBody() {
         return false;  // the token cannot be checked now: the handler answers 503
     }
     if (!refusal) return false;
+    _owner._service.metrics().recordRequest(request.route, refusal->status, 0.0);
     if (config.logRequests && _owner._logger.information()) {
         _owner._logger.information("%s %s %d before the body", head.method,
                                    escapeForLog(head.target.substr(0, 300)), refusal->status);

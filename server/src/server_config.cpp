@@ -19,7 +19,7 @@ const std::vector<ConfigKey>& configKeys() {
         {"http.keep_alive", "true", "allow persistent connections"},
         {"http.keep_alive_timeout", "15", "seconds an idle keep-alive connection is kept"},
         {"http.max_keep_alive_requests", "0", "requests per connection, 0 = unlimited"},
-        {"http.timeout", "30", "socket send/receive timeout in seconds"},
+        {"http.timeout", "30", "seconds a new connection may take to start its first request"},
         {"http.drain_timeout", "10", "seconds SIGTERM waits for in-flight requests"},
         {"http.header_timeout", "10", "seconds a request's whole header section may take (408)"},
         {"http.min_body_rate", "1024",
