@@ -6,28 +6,31 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Timestamp.h>
 
-#include <poll.h>
+#include <malloc.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <system_error>
 
 namespace sensorsys::server {
 
-// POCO's session, plus whether the next request has already been read into its buffer
-// (pipelining): such a request must not wait for the socket to become readable again.
-class ApiSession : public Poco::Net::HTTPServerSession {
-  public:
-    using HTTPServerSession::buffered;
-    using HTTPServerSession::HTTPServerSession;
-};
-
 namespace {
 
+constexpr std::int64_t kTrimAfterBodyBytes = 1024 * 1024;
+// How often the poller looks for connections past their deadline.
+constexpr int kSweepMillis = 100;
+constexpr int kMaxEvents = 256;
+
 // Like POCO's: status line and Connection: close, no body; the connection ends after it.
-void sendErrorResponse(ApiSession& session, Poco::Net::HTTPResponse::HTTPStatus status) {
+void sendErrorResponse(Poco::Net::HTTPServerSession& session,
+                       Poco::Net::HTTPResponse::HTTPStatus status) {
     try {
         Poco::Net::HTTPServerResponseImpl response(session);
         response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
@@ -39,119 +42,114 @@ void sendErrorResponse(ApiSession& session, Poco::Net::HTTPResponse::HTTPStatus 
     }
 }
 
+std::chrono::steady_clock::duration toDuration(const Poco::Timespan& span) {
+    return std::chrono::microseconds(span.totalMicroseconds());
+}
+
 }  // namespace
 
-ApiConnectionFactory::ApiConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
-                                           const ServerConfig& config, ApiService& service,
-                                           Poco::Logger& logger)
-    : _params(std::move(params)),
-      _config(config),
-      _service(service),
-      _logger(logger),
-      _serverHeader(_params->getSoftwareVersion()) {}
+ApiConnection::ApiConnection(const Poco::Net::StreamSocket& socket, ApiConnections& owner)
+    : _owner(owner),
+      _socket(socket),
+      _fd(socket.impl()->sockfd()),
+      // The socket handle owns the implementation (POCO's interface takes it as a pointer).
+      _framed(std::make_unique<FramedSocketImpl>(socket, owner._framing).release()),
+      _input(static_cast<FramedSocketImpl&>(*_framed.impl())),
+      _handler(owner._config, owner._service, owner._logger) {}
 
-Poco::Net::TCPServerConnection* ApiConnectionFactory::createConnection(
-    const Poco::Net::StreamSocket& socket) {
-    // TCPServer takes ownership of the raw pointer (POCO's interface).
-    return std::make_unique<ApiConnection>(socket, *this).release();
-}
-
-void ApiConnectionFactory::stopAll(bool abortCurrent) {
-    std::lock_guard lock(_mutex);
-    _stopped = true;
-    for (ApiConnection* connection : _live) connection->stop(abortCurrent);
-}
-
-ApiConnectionFactory::Registration::Registration(ApiConnectionFactory& factory,
-                                                 ApiConnection& connection)
-    : _factory(factory), _connection(connection) {
-    std::lock_guard lock(_factory._mutex);
-    _accepted = !_factory._stopped;
-    if (_accepted) _factory._live.insert(&_connection);
-}
-
-ApiConnectionFactory::Registration::~Registration() {
-    std::lock_guard lock(_factory._mutex);
-    _factory._live.erase(&_connection);
-}
-
-ApiConnection::ApiConnection(const Poco::Net::StreamSocket& socket, ApiConnectionFactory& factory)
-    : TCPServerConnection(socket),
-      _factory(factory),
-      _handler(factory._config, factory._service, factory._logger) {}
-
-void ApiConnection::run() {
-    const auto& params = *_factory._params;
-    // Keep-alive clients must never wait for a delayed ACK (Nagle) on a second write, e.g.
-    // chunked streaming. Once per connection: the option stays set on the socket.
+void ApiConnection::abort() {
     try {
-        socket().setNoDelay(true);
+        _socket.shutdown();
     } catch (const Poco::Exception&) {
-        return;  // the client is already gone
-    }
-    ApiSession session(socket(), _factory._params);
-    // After the session: unregistered before the session's destructor closes the socket.
-    const ApiConnectionFactory::Registration registration(_factory, *this);
-    if (!registration.accepted()) return;  // the server stopped before this connection started
-    // The first request may take the session timeout to arrive, later ones the keep-alive one.
-    Poco::Timespan timeout = params.getTimeout();
-    for (std::int64_t number = 1;; ++number) {
-        // A pipelined request may already sit in the session's buffer with nothing more to come
-        // on the socket: waiting for the socket would stall it until the timeout.
-        if (session.buffered() == 0 && !waitForRequest(timeout)) break;
-        if (!beginRequest()) break;
-        const bool keepAlive = serveRequest(session, number);
-        if (!endRequest() || !keepAlive) break;
-        timeout = params.getKeepAliveTimeout();
+        // not connected any more: nothing to wake
     }
 }
 
-bool ApiConnection::waitForRequest(const Poco::Timespan& timeout) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::microseconds(timeout.totalMicroseconds());
-    pollfd fd{};
-    fd.fd = socket().impl()->sockfd();
-    fd.events = POLLIN;
-    for (;;) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        const int rc = ::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
-        // Readable, or hung up: reading the request then finds the end of the connection.
-        if (rc > 0) return (fd.revents & (POLLERR | POLLNVAL)) == 0;
-        if (rc == 0) return false;
-        if (errno != EINTR) return false;
+bool ApiConnection::serveRequest() {
+    ++_served;
+    const auto started = std::chrono::steady_clock::now();
+    const auto seconds = [&started] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    switch (_input.readHead()) {
+        case FramedSocketImpl::HeadResult::Closed:
+            return false;
+        case FramedSocketImpl::HeadResult::Rejected:
+            if (_owner._config.logRequests && _owner._logger.information()) {
+                _owner._logger.information("request refused: %d %s", _input.rejection().status,
+                                           escapeForLog(_input.rejection().reason));
+            }
+            _input.reject(_input.rejection());
+            _owner._service.metrics().recordRequest(Route::Unknown, _input.rejection().status,
+                                                    seconds());
+            return false;
+        case FramedSocketImpl::HeadResult::Ready:
+            break;
     }
+    bool keepAlive = false;
+    if (_input.head().target == "*") {
+        try {
+            _input.answerServerOptions();
+            keepAlive = _input.head().keepAlive;
+        } catch (const Poco::Exception&) {
+            return false;  // the client is gone
+        }
+    } else if (refusedBeforeBody()) {
+        return false;
+    } else {
+        keepAlive = handleRequest();
+    }
+    // Also when the handler did not read the body: the next request starts after it.
+    keepAlive = _input.finishRequest() && keepAlive;
+    // A big body (and what was parsed from it) leaves glibc's heap grown; give it back so the
+    // resident size returns near where it was instead of staying at its peak.
+    if (_input.bodyBytes() > kTrimAfterBodyBytes) ::malloc_trim(0);
+    return keepAlive;
 }
 
-bool ApiConnection::beginRequest() {
-    std::lock_guard lock(_mutex);
-    if (_stopped) return false;
-    _busy = true;
+bool ApiConnection::refusedBeforeBody() {
+    const RequestHead& head = _input.head();
+    const auto& config = _owner._config;
+    const bool hasBody = head.framing == BodyFraming::Chunked ||
+                         (head.framing == BodyFraming::Length && head.contentLength > 0);
+    if (!config.authEnabled || !hasBody) return false;
+    const Headers headers(head.fields.begin(), head.fields.end());
+    const RequestLimits limits{config.maxBodyBytes, config.maxBatch, config.maxPageRows};
+    const ApiRequest request = parseRequest(head.method, head.target, headers, "", limits);
+    if (!request.entry) return false;  // 400/404/405 come from the handler
+    std::optional<ApiResponse> refusal;
+    try {
+        Principal principal{Scope::Admin, ""};
+        refusal = _owner._service.checkAccess(request, principal);
+    } catch (const std::exception&) {
+        return false;  // the token cannot be checked now: the handler answers 503
+    }
+    if (!refusal) return false;
+    _owner._service.metrics().recordRequest(request.route, refusal->status, 0.0);
+    if (config.logRequests && _owner._logger.information()) {
+        _owner._logger.information("%s %s %d before the body", head.method,
+                                   escapeForLog(head.target.substr(0, 300)), refusal->status);
+    }
+    _input.answerAndClose(refusal->status, refusal->headers, refusal->body);
     return true;
 }
 
-bool ApiConnection::endRequest() {
-    std::lock_guard lock(_mutex);
-    _busy = false;
-    return !_stopped;
-}
-
-bool ApiConnection::serveRequest(ApiSession& session, std::int64_t number) {
-    const auto& params = *_factory._params;
+bool ApiConnection::handleRequest() {
+    const auto& params = *_owner._params;
     // As POCO counts: with a limit of N requests per connection, the Nth answer says close.
     const int maxRequests = params.getMaxKeepAliveRequests();
-    const bool mayKeepAlive = params.getKeepAlive() && (maxRequests <= 0 || number < maxRequests);
+    const bool mayKeepAlive = params.getKeepAlive() && (maxRequests <= 0 || _served < maxRequests);
+    Poco::Net::HTTPServerSession session(_framed, _owner._params);
     try {
         // Declared in this order, the response outlives the request and its destructor sends
         // what the handler left buffered (header and body in one write).
         Poco::Net::HTTPServerResponseImpl response(session);
-        // Reads the request line and header: throws NoMessageException when the client closed
-        // the connection instead of sending one, MessageException when it is malformed.
-        Poco::Net::HTTPServerRequestImpl request(response, session, _factory._params.get());
+        // Parses the canonical head the framing layer validated.
+        Poco::Net::HTTPServerRequestImpl request(response, session, _owner._params.get());
         response.setDate(Poco::Timestamp());
         response.setVersion(request.getVersion());
         response.setKeepAlive(mayKeepAlive && request.getKeepAlive());
-        if (!_factory._serverHeader.empty()) response.set("Server", _factory._serverHeader);
+        if (!_owner._serverHeader.empty()) response.set("Server", _owner._serverHeader);
         if (request.getExpectContinue() &&
             response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK) {
             response.sendContinue();
@@ -163,36 +161,265 @@ bool ApiConnection::serveRequest(ApiSession& session, std::int64_t number) {
             if (!response.sent()) {
                 sendErrorResponse(session, Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
             }
-            _factory._logger.error("request %s %s escaped the handler; closing the connection",
-                                   request.getMethod(), request.getURI());
+            _owner._logger.error("request %s %s escaped the handler; closing the connection",
+                                 request.getMethod(), escapeForLog(request.getURI()));
             return false;
         }
         return mayKeepAlive && response.getKeepAlive();
-    } catch (const Poco::Net::NoMessageException&) {
-        return false;
     } catch (const Poco::Net::MessageException&) {
         sendErrorResponse(session, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
         return false;
     } catch (const Poco::Exception&) {
-        // Reading the request timed out or the connection broke: nothing to answer.
+        // A send timed out or the connection broke: nothing to answer.
         return false;
     }
 }
 
-void ApiConnection::stop(bool abortCurrent) {
-    std::lock_guard lock(_mutex);
-    _stopped = true;
-    // Idle: waiting for the next request (or about to). Shutting the socket down wakes the
-    // wait; a request in progress is left to finish unless the server is aborting.
-    if (abortCurrent || !_busy) shutdownSocket();
+ApiConnections::ApiConnections(const Poco::Net::ServerSocket& listening,
+                               Poco::Net::HTTPServerParams::Ptr params, const ServerConfig& config,
+                               ApiService& service, Poco::Logger& logger)
+    : _listening(listening),
+      _params(std::move(params)),
+      _config(config),
+      _service(service),
+      _logger(logger),
+      _serverHeader(_params->getSoftwareVersion()) {
+    _framing.headerTimeout = std::chrono::seconds(config.headerTimeoutSeconds);
+    _framing.minBodyRate = config.minBodyRate;
+    _framing.sendTimeout = std::chrono::seconds(config.sendTimeoutSeconds);
+    _epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    _wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (_epoll < 0 || _wake < 0) {
+        throw std::system_error(errno, std::generic_category(), "epoll/eventfd");
+    }
 }
 
-void ApiConnection::shutdownSocket() {
-    try {
-        socket().shutdown();
-    } catch (const Poco::Exception&) {
-        // not connected any more: nothing to wake
+ApiConnections::~ApiConnections() {
+    stop(std::chrono::seconds(0));
+    ::close(_epoll);
+    ::close(_wake);
+}
+
+void ApiConnections::start() {
+    _listening.setBlocking(false);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = _listening.impl()->sockfd();
+    ::epoll_ctl(_epoll, EPOLL_CTL_ADD, ev.data.fd, &ev);
+    ev.data.fd = _wake;
+    ::epoll_ctl(_epoll, EPOLL_CTL_ADD, _wake, &ev);
+    {
+        std::lock_guard lock(_mutex);
+        for (int i = 0; i < _config.minThreads; ++i) _workers.emplace_back([this] { work(); });
     }
+    _poller = std::thread([this] { pollLoop(); });
+}
+
+void ApiConnections::pollLoop() {
+    const int listeningFd = _listening.impl()->sockfd();
+    epoll_event events[kMaxEvents];
+    auto nextSweep = std::chrono::steady_clock::now();
+    for (;;) {
+        const int n = ::epoll_wait(_epoll, events, kMaxEvents, kSweepMillis);
+        {
+            std::lock_guard lock(_mutex);
+            if (_stopping) break;
+        }
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[i].data.fd;
+            if (fd == listeningFd) {
+                acceptAll();
+            } else if (fd != _wake) {
+                onReadable(fd);
+            }
+        }
+        if (std::chrono::steady_clock::now() >= nextSweep) {
+            sweep();
+            nextSweep = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSweepMillis);
+        }
+    }
+    closeAllWaiting();
+}
+
+void ApiConnections::acceptAll() {
+    for (;;) {
+        Poco::Net::StreamSocket socket;
+        try {
+            // Non-blocking listening socket: throws once every pending connection is taken
+            // (or on EMFILE and the like: tried again on the next event).
+            socket = _listening.acceptConnection();
+        } catch (const Poco::Exception&) {
+            return;
+        }
+        {
+            std::lock_guard lock(_mutex);
+            if (_live >= static_cast<std::size_t>(_config.maxConnections)) continue;  // closed
+            ++_live;
+        }
+        try {
+            // Keep-alive clients must never wait for a delayed ACK (Nagle) on a second write.
+            socket.setNoDelay(true);
+        } catch (const Poco::Exception&) {
+            // the client is already gone; the first read finds out
+        }
+        park(std::make_shared<ApiConnection>(socket, *this), toDuration(_params->getTimeout()));
+    }
+}
+
+void ApiConnections::park(Ptr connection, std::chrono::steady_clock::duration idle) {
+    const bool partial = connection->input().hasBufferedInput();
+    connection->waitUntil =
+        std::chrono::steady_clock::now() +
+        (partial ? std::chrono::steady_clock::duration(_framing.headerTimeout) : idle);
+    std::lock_guard lock(_mutex);
+    if (_stopping) {
+        --_live;
+        _drained.notify_all();
+        return;  // closed as the last reference goes
+    }
+    const int fd = connection->fd();
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd;
+    _waiting.emplace(fd, std::move(connection));
+    ::epoll_ctl(_epoll, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void ApiConnections::onReadable(int fd) {
+    Ptr connection;
+    {
+        std::lock_guard lock(_mutex);
+        const auto it = _waiting.find(fd);
+        if (it == _waiting.end()) return;
+        connection = it->second;
+    }
+    FramedSocketImpl& input = connection->input();
+    const bool hadBytes = input.hasBufferedInput();
+    const bool open = input.pullAvailable();
+    // The header-section deadline runs from its first byte.
+    if (!hadBytes && input.hasBufferedInput())
+        connection->waitUntil = std::chrono::steady_clock::now() + _framing.headerTimeout;
+    if (!input.headReady() && open) return;
+    std::lock_guard lock(_mutex);
+    ::epoll_ctl(_epoll, EPOLL_CTL_DEL, fd, nullptr);
+    _waiting.erase(fd);
+    if (!open && !input.hasBufferedInput()) {
+        --_live;  // closed by the client between requests
+        return;
+    }
+    _queue.push_back(std::move(connection));
+    if (_idleWorkers == 0 && _workers.size() < static_cast<std::size_t>(_config.maxThreads)) {
+        _workers.emplace_back([this] { work(); });
+    }
+    _workReady.notify_one();
+}
+
+void ApiConnections::sweep() {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(_mutex);
+    for (auto it = _waiting.begin(); it != _waiting.end();) {
+        ApiConnection& c = *it->second;
+        if (c.waitUntil > now) {
+            ++it;
+            continue;
+        }
+        ::epoll_ctl(_epoll, EPOLL_CTL_DEL, it->first, nullptr);
+        if (c.input().hasBufferedInput()) {
+            c.timedOut = true;  // a worker answers 408
+            _queue.push_back(it->second);
+            if (_idleWorkers == 0 && _workers.size() < static_cast<std::size_t>(_config.maxThreads))
+                _workers.emplace_back([this] { work(); });
+            _workReady.notify_one();
+        } else {
+            --_live;
+        }
+        it = _waiting.erase(it);
+    }
+    _drained.notify_all();
+}
+
+void ApiConnections::work() {
+    for (;;) {
+        Ptr connection;
+        {
+            std::unique_lock lock(_mutex);
+            ++_idleWorkers;
+            _workReady.wait(lock, [this] { return _quit || !_queue.empty(); });
+            --_idleWorkers;
+            if (_queue.empty()) return;  // _quit
+            connection = std::move(_queue.front());
+            _queue.pop_front();
+            _busy.insert(connection.get());
+        }
+        serve(connection);
+    }
+}
+
+void ApiConnections::serve(Ptr connection) {
+    bool keepAlive = false;
+    {
+        std::unique_lock lock(_mutex);
+        const bool stopping = _stopping;
+        lock.unlock();
+        if (connection->timedOut) {
+            connection->input().reject(FramingError{408, "header section not received in time"});
+        } else if (!stopping) {
+            do {
+                keepAlive = connection->serveRequest();
+            } while (keepAlive && connection->input().headReady());
+        }
+    }
+    release(*connection);
+    if (keepAlive) {
+        {
+            std::lock_guard lock(_mutex);
+            ++_live;  // release counted it as gone; park takes it back
+        }
+        park(std::move(connection), toDuration(_params->getKeepAliveTimeout()));
+    }
+}
+
+void ApiConnections::release(ApiConnection& connection) {
+    std::lock_guard lock(_mutex);
+    _busy.erase(&connection);
+    --_live;
+    _drained.notify_all();
+}
+
+void ApiConnections::closeAllWaiting() {
+    std::lock_guard lock(_mutex);
+    for (const auto& [fd, connection] : _waiting) ::epoll_ctl(_epoll, EPOLL_CTL_DEL, fd, nullptr);
+    _live -= _waiting.size();
+    _waiting.clear();
+    _listening.close();
+    _drained.notify_all();
+}
+
+void ApiConnections::stop(std::chrono::seconds drain) {
+    {
+        std::lock_guard lock(_mutex);
+        if (_stopping && _workers.empty()) return;
+        _stopping = true;
+    }
+    const std::uint64_t one = 1;
+    if (::write(_wake, &one, sizeof one) < 0) {
+        // the poller also sees _stopping on its next sweep
+    }
+    if (_poller.joinable()) _poller.join();
+    std::unique_lock lock(_mutex);
+    const auto idle = [this] { return _busy.empty() && _queue.empty(); };
+    if (!_drained.wait_for(lock, drain, idle)) {
+        _logger.warning("closing %d connection(s) still open after %d s",
+                        static_cast<int>(_busy.size()), static_cast<int>(drain.count()));
+        for (ApiConnection* c : _busy) c->abort();
+        _drained.wait(lock, idle);
+    }
+    _quit = true;
+    _workReady.notify_all();
+    std::vector<std::thread> workers = std::move(_workers);
+    _workers.clear();
+    lock.unlock();
+    for (auto& t : workers) t.join();
 }
 
 }  // namespace sensorsys::server

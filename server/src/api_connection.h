@@ -1,109 +1,125 @@
-// One keep-alive HTTP connection on POCO's TCPServer, served by our own loop instead of POCO's
-// HTTPServerConnection. POCO 1.11 waits for each keep-alive request with Socket::poll, which
-// creates, arms, waits on and closes an epoll instance: four syscalls per request. The loop here
-// waits with one poll(2), and only when no pipelined request is already buffered.
+// The API's connections. One poller thread accepts them and watches every connection that is
+// waiting (idle between keep-alive requests, or still sending its header section) with epoll;
+// a worker thread is taken only once a complete header section is there (or the connection
+// must be refused or has timed out), and given back when the request is answered. So slow or
+// idle clients cost a file descriptor and a small buffer, not a thread: http.max_connections
+// bounds them (above it a new connection is closed at once), http.max_threads bounds the
+// requests served at once.
 //
-// Stopping: the factory knows the live connections. stopAll(false) lets each finish the request
-// it is serving and ends idle ones at once (their socket is shut down, which wakes the wait);
-// stopAll(true) also cuts the ones still in a request.
+// Stopping: stop() stops accepting, closes the waiting connections at once, lets the workers
+// finish the requests they serve for up to the drain time, then cuts what is left.
+// Thread-safe: the poller and the workers share the connection sets under one mutex.
 #pragma once
 
 #include "api_service.h"
+#include "framed_socket.h"
 #include "request_handler.h"
 #include "server_config.h"
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
-#include <Poco/Timespan.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace sensorsys::server {
 
-class ApiSession;
-class ApiConnectionFactory;
+class ApiConnections;
 
-class ApiConnection : public Poco::Net::TCPServerConnection {
+// One client connection: its socket, the framing layer over it, and what the poller needs.
+class ApiConnection {
   public:
-    ApiConnection(const Poco::Net::StreamSocket& socket, ApiConnectionFactory& factory);
+    using Clock = std::chrono::steady_clock;
 
-    // The keep-alive loop: one request after the other until the client or a limit ends it,
-    // or the server stops.
-    void run() override;
+    ApiConnection(const Poco::Net::StreamSocket& socket, ApiConnections& owner);
+
+    int fd() const { return _fd; }
+    FramedSocketImpl& input() { return _input; }
+    // Reads one request (its head is in the input, or it must be refused) and answers it;
+    // true when the connection stays open for another.
+    bool serveRequest();
+    // Cuts the connection: wakes a worker blocked on it.
+    void abort();
+
+    // Owned by whoever holds the connection (the poller while it waits).
+    Clock::time_point waitUntil;  // idle or header-section deadline
+    bool timedOut = false;        // the header section did not arrive in time: answer 408
 
   private:
-    friend class ApiConnectionFactory;
+    bool handleRequest();
+    // Authentication before the body: true when the request was refused (401/403) unread.
+    bool refusedBeforeBody();
 
-    // Called by the factory (under its lock) when the server stops.
-    void stop(bool abortCurrent);
-    // Waits up to timeout for the next request's first bytes; false on timeout or error.
-    bool waitForRequest(const Poco::Timespan& timeout);
-    // False when the server has stopped: the connection ends without reading the request.
-    bool beginRequest();
-    // False when the server stopped while the request was served.
-    bool endRequest();
-    // Reads one request and answers it; true when the connection stays open for another.
-    // number counts from 1; 64 bits: an unlimited keep-alive connection never wraps.
-    bool serveRequest(ApiSession& session, std::int64_t number);
-    void shutdownSocket();
-
-    ApiConnectionFactory& _factory;
+    ApiConnections& _owner;
+    Poco::Net::StreamSocket _socket;
+    int _fd;
+    Poco::Net::StreamSocket _framed;  // POCO's view of the client: through the framing layer
+    FramedSocketImpl& _input;
     ApiRequestHandler _handler;
-    // Guards _stopped and _busy against stop() from the stopping thread, and keeps it from
-    // cutting a request it should let finish.
-    std::mutex _mutex;
-    bool _stopped = false;
-    bool _busy = false;
+    std::int64_t _served = 0;
 };
 
-class ApiConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+class ApiConnections {
   public:
-    ApiConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, const ServerConfig& config,
-                         ApiService& service, Poco::Logger& logger);
+    ApiConnections(const Poco::Net::ServerSocket& listening,
+                   Poco::Net::HTTPServerParams::Ptr params, const ServerConfig& config,
+                   ApiService& service, Poco::Logger& logger);
+    ~ApiConnections();
+    ApiConnections(const ApiConnections&) = delete;
+    ApiConnections& operator=(const ApiConnections&) = delete;
 
-    // POCO's API: the TCPServer's dispatcher takes ownership of the returned connection.
-    Poco::Net::TCPServerConnection* createConnection(
-        const Poco::Net::StreamSocket& socket) override;
-
-    // Every connection ends after the request it is serving (idle ones at once); with
-    // abortCurrent, the ones in a request are cut too. Connections that start later end at once.
-    void stopAll(bool abortCurrent);
+    void start();
+    void stop(std::chrono::seconds drain);
 
   private:
     friend class ApiConnection;
+    using Ptr = std::shared_ptr<ApiConnection>;
 
-    // A connection is in _live while its socket is open, so stopAll never shuts down a closed
-    // (possibly reused) descriptor. After stopAll, connections are not accepted any more.
-    class Registration {
-      public:
-        Registration(ApiConnectionFactory& factory, ApiConnection& connection);
-        ~Registration();
-        Registration(const Registration&) = delete;
-        Registration& operator=(const Registration&) = delete;
+    void pollLoop();
+    void acceptAll();
+    void onReadable(int fd);
+    void sweep();
+    void dispatch(Ptr connection);
+    void park(Ptr connection, std::chrono::steady_clock::duration idle);
+    void closeAllWaiting();
+    void work();
+    void serve(Ptr connection);
+    void release(ApiConnection& connection);
 
-        bool accepted() const { return _accepted; }
-
-      private:
-        ApiConnectionFactory& _factory;
-        ApiConnection& _connection;
-        bool _accepted = false;
-    };
-
+    Poco::Net::ServerSocket _listening;
     // Not const: POCO takes the request's parameters as a non-const pointer.
     Poco::Net::HTTPServerParams::Ptr _params;
     const ServerConfig& _config;
     ApiService& _service;
     Poco::Logger& _logger;
     const std::string _serverHeader;
-    std::mutex _mutex;  // guards _live and _stopped
-    std::unordered_set<ApiConnection*> _live;
-    bool _stopped = false;
+    FramingSettings _framing;
+    int _epoll = -1;
+    int _wake = -1;  // eventfd: wakes the poller to stop
+
+    std::mutex _mutex;                         // guards everything below
+    std::unordered_map<int, Ptr> _waiting;     // in epoll, by descriptor
+    std::unordered_set<ApiConnection*> _busy;  // served by a worker now
+    std::deque<Ptr> _queue;                    // ready for a worker
+    std::size_t _live = 0;                     // open connections
+    std::size_t _idleWorkers = 0;
+    bool _stopping = false;
+    bool _quit = false;
+    std::condition_variable _workReady;
+    std::condition_variable _drained;
+    std::vector<std::thread> _workers;
+    std::thread _poller;
 };
 
 }  // namespace sensorsys::server

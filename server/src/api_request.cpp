@@ -58,11 +58,26 @@ void timeParam(const RequestTarget& target, const char* name, Timestamp& out,
     }
 }
 
+// Only the canonical decimal form: no sign, no leading zero, no blanks ("+5", "05" refused).
+bool isCanonicalPositive(const std::string& text) {
+    return !text.empty() && text.size() <= 9 && text.front() != '0' &&
+           text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+bool refuseRepeatedParam(const RequestTarget& target, ApiRequest& req) {
+    const std::string* repeated = target.repeated();
+    if (repeated) {
+        req.error = apiError(422, "invalid query", jsonArray({fieldDetail(*repeated, "repeated")}));
+    }
+    return repeated != nullptr;
+}
+
 void pagingParams(const RequestTarget& target, const RequestLimits& limits, RangeQuery& range,
                   std::vector<FieldProblem>& problems) {
     if (const std::string* limit = target.param("limit")) {
         int n = 0;
-        if (!Poco::NumberParser::tryParse(*limit, n) || n < 1 || n > limits.maxPageRows) {
+        if (!isCanonicalPositive(*limit) || !Poco::NumberParser::tryParse(*limit, n) ||
+            n > limits.maxPageRows) {
             problems.push_back(
                 {"limit", "an integer from 1 to " + std::to_string(limits.maxPageRows)});
         } else {
@@ -82,6 +97,7 @@ void pagingParams(const RequestTarget& target, const RequestLimits& limits, Rang
 
 void readRangeQuery(const RequestTarget& target, const Headers&, std::string_view,
                     const RequestLimits& limits, ApiRequest& req) {
+    if (refuseRepeatedParam(target, req)) return;
     std::vector<FieldProblem> problems;
     timeParam(target, "start_date", req.range.start, problems);
     timeParam(target, "end_date", req.range.end, problems);
@@ -98,6 +114,7 @@ void readRangeQuery(const RequestTarget& target, const Headers&, std::string_vie
 
 void readLatestQuery(const RequestTarget& target, const Headers&, std::string_view,
                      const RequestLimits&, ApiRequest& req) {
+    if (refuseRepeatedParam(target, req)) return;
     const std::string* device = target.param("device_id");
     if (!device) return;
     if (auto p = deviceIdProblem(*device)) {

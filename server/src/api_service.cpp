@@ -98,14 +98,16 @@ ApiResponse ApiService::authorizeAndRun(const ApiRequest& request) {
     if (!request.entry)
         return errorResponse(request.error ? *request.error : apiError(404, "not found"));
     Principal principal{Scope::Admin, ""};
-    if (_config.authEnabled && request.entry->access != Access::Open) {
-        if (auto refusal = authorize(request, principal)) return *refusal;
-    }
+    if (auto refusal = checkAccess(request, principal)) return *refusal;
     if (request.error) return errorResponse(*request.error);
     return request.entry->handler(*this, request, principal);
 }
 
-std::optional<ApiResponse> ApiService::authorize(const ApiRequest& request, Principal& principal) {
+std::optional<ApiResponse> ApiService::checkAccess(const ApiRequest& request,
+                                                   Principal& principal) {
+    if (!_config.authEnabled || !request.entry || request.entry->access == Access::Open) {
+        return std::nullopt;
+    }
     if (request.authorizationMalformed)
         return unauthorized("invalid_request", "Authorization must be 'Bearer <token>'");
     if (!request.bearer) return unauthorized(nullptr, "authentication required");

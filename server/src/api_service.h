@@ -37,6 +37,12 @@ class ApiService {
 
     ApiResponse handle(const ApiRequest& request);
 
+    // The 401/403 answer when the request may not use its route (nothing when auth is off or the
+    // route is open); principal receives who it is. Called by handle(), and before
+    // a body is read, so an unauthenticated client cannot make the server hold its body.
+    // Throws PoolTimeout / DatabaseUnavailable when the token cannot be checked.
+    std::optional<ApiResponse> checkAccess(const ApiRequest& request, Principal& principal);
+
     // Writes the remaining rows of a streamed range (",row" ...) and the closing "]".
     // Returns false if the database failed part-way (the response cannot be completed).
     bool streamRest(const RangeQuery& range, Cursor after, std::ostream& out);
@@ -56,8 +62,6 @@ class ApiService {
 
   private:
     ApiResponse authorizeAndRun(const ApiRequest& request);
-    // The principal of the request's token, or the 401/403 that answers it.
-    std::optional<ApiResponse> authorize(const ApiRequest& request, Principal& principal);
 
     const ServerConfig& _config;
     ConnectionPool& _pool;

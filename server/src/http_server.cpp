@@ -5,7 +5,6 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
-#include <Poco/Thread.h>
 
 #include <chrono>
 
@@ -20,7 +19,7 @@ ApiServer::ApiServer(const ServerConfig& config, Poco::Logger& logger, RouteTabl
       _service(_config, _pool, _metrics, std::move(routes)) {}
 
 ApiServer::~ApiServer() {
-    if (_server) stop();
+    if (_connections) stop();
 }
 
 void ApiServer::start() {
@@ -30,13 +29,7 @@ void ApiServer::start() {
         const auto applied = migrate(session);
         for (int v : applied) _logger.information("applied migration V%03d", v);
     }
-    // One thread per connection for its whole life (keep-alive included): the pool's size is
-    // the number of connections served at once; small stacks keep that affordable.
-    _threads =
-        std::make_unique<Poco::ThreadPool>(_config.minThreads, _config.maxThreads, 60, 512 * 1024);
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(_config.maxThreads);
-    params->setMaxQueued(_config.maxThreads);
     params->setKeepAlive(_config.keepAlive);
     params->setKeepAliveTimeout(Poco::Timespan(_config.keepAliveTimeoutSeconds, 0));
     params->setMaxKeepAliveRequests(_config.maxKeepAliveRequests);
@@ -47,33 +40,18 @@ void ApiServer::start() {
         Poco::Net::SocketAddress(_config.bind, static_cast<Poco::UInt16>(_config.port)),
         _config.backlog);
     _port = socket.address().port();
-    _connections = Poco::makeShared<ApiConnectionFactory>(params, _config, _service, _logger);
-    _server = std::make_unique<Poco::Net::TCPServer>(_connections, *_threads, socket, params);
-    _server->start();
+    _connections = std::make_unique<ApiConnections>(socket, params, _config, _service, _logger);
+    _connections->start();
     _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
                         _config.maxThreads, _config.poolSize);
 }
 
 void ApiServer::stop() {
-    if (!_server) return;
-    // Stop accepting (accepted connections still queued are closed unserved); connections end
-    // after the request they are serving, idle keep-alive ones at once.
-    _server->stop();
-    _connections->stopAll(false);
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(_config.drainTimeoutSeconds);
-    while (_server->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
-        Poco::Thread::sleep(20);
-    }
-    if (_server->currentConnections() > 0) {
-        _logger.warning("closing %d connection(s) still open after %d s",
-                        _server->currentConnections(), _config.drainTimeoutSeconds);
-        _connections->stopAll(true);
-    }
-    _threads->joinAll();
-    _server.reset();
+    if (!_connections) return;
+    // Stop accepting; idle connections end at once, the others after the request they are
+    // serving (cut after http.drain_timeout).
+    _connections->stop(std::chrono::seconds(_config.drainTimeoutSeconds));
     _connections.reset();
-    _threads.reset();
 }
 
 }  // namespace sensorsys::server

@@ -1,5 +1,5 @@
-// The running API: pool, service, metrics and POCO's TCPServer serving our keep-alive
-// connections (api_connection.h) on its own thread pool. start() once, stop() once; port() is
+// The running API: pool, service, metrics and the connections (api_connection.h: one poller
+// thread, request threads only while a request is served). start() once, stop() once; port() is
 // valid after start(). Used by main and by the tests.
 #pragma once
 
@@ -11,9 +11,6 @@
 #include "server_config.h"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/SharedPtr.h>
-#include <Poco/ThreadPool.h>
 
 #include <memory>
 
@@ -43,10 +40,7 @@ class ApiServer {
     Metrics _metrics;
     ConnectionPool _pool;
     ApiService _service;
-    std::unique_ptr<Poco::ThreadPool> _threads;
-    // Shared with the TCPServer, which owns it through POCO's SharedPtr; kept for stopAll().
-    Poco::SharedPtr<ApiConnectionFactory> _connections;
-    std::unique_ptr<Poco::Net::TCPServer> _server;
+    std::unique_ptr<ApiConnections> _connections;
     int _port = 0;
 };
 

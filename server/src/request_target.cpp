@@ -14,6 +14,15 @@ const std::string* RequestTarget::param(std::string_view name) const {
     return nullptr;
 }
 
+const std::string* RequestTarget::repeated() const {
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        for (std::size_t j = i + 1; j < query.size(); ++j) {
+            if (query[i].first == query[j].first) return &query[i].first;
+        }
+    }
+    return nullptr;
+}
+
 std::optional<RequestTarget> parseTarget(std::string_view target) {
     RequestTarget t;
     const auto q = target.find('?');

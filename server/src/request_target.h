@@ -17,6 +17,10 @@ struct RequestTarget {
 
     // The first value of the query parameter name; nullptr when absent.
     const std::string* param(std::string_view name) const;
+    // The name of the first parameter given more than once; nullptr when none is. Routes whose
+    // parameters are single-valued refuse a repeat rather than let "the first one win" (a proxy
+    // or cache in front may have taken the other one).
+    const std::string* repeated() const;
 };
 
 // The path (everything before '?', percent-decoded) and the query (up to a '#'); nothing when

@@ -41,8 +41,20 @@ constexpr ConfigKey kKeys[] = {
                3600),
     integerKey("http.max_keep_alive_requests", "0", "requests per connection, 0 = unlimited", 0,
                1000000000),
-    integerKey("http.timeout", "30", "socket send/receive timeout in seconds", 1, 3600),
+    integerKey("http.timeout", "30", "seconds a new connection may take to start its first request",
+               1, 3600),
     integerKey("http.drain_timeout", "10", "seconds SIGTERM waits for in-flight requests", 0, 3600),
+    integerKey("http.header_timeout", "10",
+               "seconds a request's whole header section may take (408)", 1, 3600),
+    integerKey("http.min_body_rate", "1024",
+               "bytes/s a request body must keep up after http.header_timeout of grace, else cut",
+               1, 1000000000),
+    integerKey("http.send_timeout", "30", "seconds each send of a response may take, else cut", 1,
+               3600),
+    integerKey(
+        "http.max_connections", "4096",
+        "open connections at most (idle ones wait without a thread); more are closed at once", 1,
+        1000000),
     stringKey("database.connection", "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys",
               "libpq connection string (key=value pairs separated by spaces; no URIs)", true),
     integerKey("database.pool_size", "8", "PostgreSQL connections at most", 1, 1000),
@@ -100,6 +112,10 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.maxKeepAliveRequests = intKey(c, "http.max_keep_alive_requests");
     s.socketTimeoutSeconds = intKey(c, "http.timeout");
     s.drainTimeoutSeconds = intKey(c, "http.drain_timeout");
+    s.headerTimeoutSeconds = intKey(c, "http.header_timeout");
+    s.minBodyRate = intKey(c, "http.min_body_rate");
+    s.sendTimeoutSeconds = intKey(c, "http.send_timeout");
+    s.maxConnections = intKey(c, "http.max_connections");
     s.databaseConnection = keys.text(c, "database.connection");
     s.poolSize = intKey(c, "database.pool_size");
     s.poolWaitMillis = intKey(c, "database.pool_wait_ms");

@@ -30,6 +30,10 @@ struct ServerConfig {
     int maxKeepAliveRequests = 0;
     int socketTimeoutSeconds = 30;
     int drainTimeoutSeconds = 10;
+    int headerTimeoutSeconds = 10;
+    int minBodyRate = 1024;  // bytes/s
+    int sendTimeoutSeconds = 30;
+    int maxConnections = 4096;
 
     std::string databaseConnection = "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys";
     int poolSize = 8;

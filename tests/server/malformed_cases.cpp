@@ -173,6 +173,24 @@ std::vector<MalformedCase> malformedCases() {
     c.push_back({"range limit not a number", "GET", q + "&limit=ten", {}, "", 422, "limit"});
     c.push_back({"range limit over 10000", "GET", q + "&limit=10001", {}, "", 422, "limit"});
     c.push_back({"range bad cursor", "GET", q + "&limit=5&after=xyz", {}, "", 422, "after"});
+    c.push_back({"range limit %2B5", "GET", q + "&limit=%2B5", {}, "", 422, "limit"});
+    c.push_back({"range limit +5", "GET", q + "&limit=+5", {}, "", 422, "limit"});
+    c.push_back({"range limit 05", "GET", q + "&limit=05", {}, "", 422, "limit"});
+    c.push_back({"range limit twice", "GET", q + "&limit=5&limit=6", {}, "", 422, "limit"});
+    c.push_back({"range start_date twice",
+                 "GET",
+                 q + "&start_date=2026-11-27T01:00:00Z",
+                 {},
+                 "",
+                 422,
+                 "start_date"});
+    c.push_back({"latest device_id twice",
+                 "GET",
+                 "/readings/latest?device_id=a&device_id=b",
+                 {},
+                 "",
+                 422,
+                 "device_id"});
     c.push_back({"range empty device_id", "GET", q + "&device_id=", {}, "", 422, "device_id"});
     c.push_back(
         {"bad percent escape", "GET", "/readings?start_date=%zz", {}, "", 400, "request target"});

@@ -1,0 +1,113 @@
+// Fuzz target: the server's strict HTTP/1.1 framing (server/src/http_framing.*), fed the raw
+// bytes a client sends on a connection. Besides "no crash, no leak, no undefined behaviour" it
+// checks the properties request smuggling would break:
+//  - scanHead is consistent as bytes arrive: a prefix found invalid stays invalid, a prefix
+//    found complete ends at the same byte in the whole input;
+//  - an accepted head's canonical form (what POCO parses) is accepted again with the same
+//    method, target, version, host, keep-alive and Content-Length, and holds no CR or LF
+//    other than its line ends;
+//  - a chunked body decodes the same whole and in small pieces, and ends at the same byte.
+#include "fuzz_check.hpp"
+#include "http_framing.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using namespace sensorsys::server;
+using sensorsys::fuzz::require;
+
+struct Decoded {
+    std::string body;
+    std::size_t consumed = 0;
+    bool done = false;
+    bool failed = false;
+};
+
+// Pieces of 1 to 8 bytes chosen by the input itself (step 0: all at once).
+Decoded decode(std::string_view in, bool small) {
+    ChunkedDecoder d;
+    Decoded out;
+    std::size_t i = 0;
+    while (i < in.size() && !d.done() && !d.failed()) {
+        const std::size_t piece = small ? 1 + static_cast<unsigned char>(in[i]) % 8 : in.size();
+        const auto window = in.substr(i, piece);
+        const auto p = d.next(window, small ? 3 : window.size());
+        out.body += p.data;
+        i += p.consumed;
+        if (p.consumed == 0 && p.data.empty()) break;
+    }
+    out.consumed = i;
+    out.done = d.done();
+    out.failed = d.failed();
+    return out;
+}
+
+void checkCanonical(const RequestHead& head, HeadLimits limits) {
+    // The canonical head states Host and Connection even when the request did not.
+    limits.maxFields += 2;
+    limits.maxHeadBytes += 64;
+    const std::string canonical = head.canonical();
+    for (std::size_t i = 0; i < canonical.size(); ++i) {
+        if (canonical[i] == '\n' || canonical[i] == '\r') {
+            const bool lineEnd = canonical[i] == '\r'
+                                     ? i + 1 < canonical.size() && canonical[i + 1] == '\n'
+                                     : i > 0 && canonical[i - 1] == '\r';
+            require(lineEnd, "bare CR or LF in the canonical head", canonical);
+        }
+    }
+    const HeadScan scan = scanHead(canonical, limits);
+    require(scan.state == HeadState::Complete && scan.headBytes == canonical.size(),
+            "the canonical head does not scan as one complete head", canonical);
+    const HeadParse again = parseHead(canonical, limits);
+    require(again.ok, "the canonical head is refused", again.error.reason + "\n" + canonical);
+    const auto& h = again.head;
+    require(h.method == head.method && h.target == head.target &&
+                h.minorVersion == head.minorVersion && h.host == head.host &&
+                h.keepAlive == head.keepAlive,
+            "the canonical head means something else", canonical);
+    if (head.framing == BodyFraming::Length) {
+        require(h.framing == BodyFraming::Length && h.contentLength == head.contentLength,
+                "the canonical head lost its Content-Length", canonical);
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    const HeadLimits limits;
+    const HeadScan whole = scanHead(input, limits);
+    for (std::size_t cut = 0; cut < size; cut += 1 + cut / 4) {
+        const HeadScan prefix = scanHead(input.substr(0, cut), limits);
+        if (prefix.state == HeadState::Invalid) {
+            require(whole.state == HeadState::Invalid, "an invalid prefix became valid");
+        }
+        if (prefix.state == HeadState::Complete) {
+            require(whole.state == HeadState::Complete && whole.headBytes == prefix.headBytes,
+                    "a complete head ended elsewhere with more bytes");
+        }
+    }
+    if (whole.state == HeadState::Invalid) {
+        const int s = whole.error.status;
+        require(s == 400 || s == 414 || s == 431 || s == 501 || s == 505, "unexpected status");
+    }
+    if (whole.state != HeadState::Complete) return 0;
+    const HeadParse parsed = parseHead(input.substr(0, whole.headBytes), limits);
+    if (!parsed.ok) return 0;
+    checkCanonical(parsed.head, limits);
+    if (parsed.head.framing == BodyFraming::Chunked) {
+        const auto body = input.substr(whole.headBytes);
+        const Decoded a = decode(body, false);
+        const Decoded b = decode(body, true);
+        require(a.done == b.done && a.failed == b.failed, "chunked: pieces change the outcome");
+        if (a.done) {
+            require(a.body == b.body && a.consumed == b.consumed,
+                    "chunked: pieces change the body or where it ends");
+        }
+    }
+    return 0;
+}
