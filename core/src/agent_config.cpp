@@ -253,6 +253,8 @@ std::vector<SensorSpec> sensorSpecs(const AbstractConfiguration& config,
             spec.enabled = enabled == "true";
         }
         spec.configJson = pluginJson(config, prefix, pluginNamed(plugins, spec.plugin));
+        spec.implicit =
+            settings.sensors.empty() && spec.configJson == "{}" && !spec.interval && spec.enabled;
         specs.push_back(std::move(spec));
     }
     return specs;

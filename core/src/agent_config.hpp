@@ -40,6 +40,10 @@ struct SensorSpec {
     std::optional<std::chrono::milliseconds> interval;  // sensor.NAME.interval
     bool enabled = true;                                // sensor.NAME.enabled
     std::string configJson = "{}";                      // every other sensor.NAME.KEY
+    // Made only because its plugin was found (no `sensors` list, no sensor.NAME.* key): a
+    // plugin that cannot run without settings (motion needs its GPIO line) is then skipped
+    // with a warning instead of stopping the agent.
+    bool implicit = false;
 };
 
 struct AgentSettings {

@@ -26,8 +26,14 @@ Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& s
                 slot.instance =
                     std::make_shared<SensorInstance>(spec.name, *plugin, spec.configJson);
             } catch (const SensorConfigError& e) {
-                throw ConfigError(std::string("invalid configuration: sensor.") + spec.name +
-                                  ".*: " + e.what());
+                if (!spec.implicit) {
+                    throw ConfigError(std::string("invalid configuration: sensor.") + spec.name +
+                                      ".*: " + e.what());
+                }
+                _logger.warning("sensor '" + spec.name + "' is not started: its plugin needs " +
+                                "settings (" + e.what() + "); list it in `sensors` with its " +
+                                "sensor." + spec.name + ".* keys (see --list-plugins)");
+                continue;
             }
         }
         _slots.push_back(std::move(slot));

@@ -286,5 +286,27 @@ TEST(AgentCliPlugins, OnceReadsThisMachinesRealDiskThroughTheBuiltPlugins) {
     EXPECT_GE(disk->getValue<long long>("free_mb"), 0);
 }
 
+// motion cannot run without its GPIO line: found in the plugin folder with nothing configured,
+// it is skipped with a warning (installing the plugins package never stops an agent); named in
+// `sensors`, the missing setting is a configuration error like any other.
+TEST(AgentCliPlugins, APluginThatNeedsSettingsIsSkippedUnlessConfigured) {
+    if (!fs::exists(fs::path(SENSORSYS_PLUGIN_BUILD_DIR) / "motion.so")) {
+        GTEST_SKIP() << "motion plugin not built";
+    }
+    const std::string dir = std::string("plugins.dir=") + SENSORSYS_PLUGIN_BUILD_DIR;
+    const auto found = run({SENSORSYS_AGENT_BINARY, "--once", "--define", dir});
+    ASSERT_EQ(found.exit_code, 0) << found.err;
+    const auto payload = parseObject(found.out)->getObject("payload");
+    EXPECT_FALSE(payload->has("motion"));
+    EXPECT_TRUE(payload->has("disk"));
+    EXPECT_THAT(found.err, HasSubstr("sensor 'motion' is not started"));
+    EXPECT_THAT(found.err, HasSubstr("key 'line' is required"));
+
+    const auto named = run(
+        {SENSORSYS_AGENT_BINARY, "--once", "--define", dir, "--define", "sensors=disk, motion"});
+    EXPECT_EQ(named.exit_code, 78);
+    EXPECT_THAT(named.err, HasSubstr("sensor.motion.*"));
+}
+
 }  // namespace
 }  // namespace sensorsys::test
