@@ -1,4 +1,4 @@
-# Installed layout (CONTRACT §1) and the CMake package plugin authors use:
+# Installed layout (docs/contract.md §1) and the CMake package plugin authors use:
 #   find_package(sensorsys) ; target_link_libraries(myplugin PRIVATE sensorsys::plugin)
 include(CMakePackageConfigHelpers)
 

@@ -8,7 +8,7 @@
 //    other than its line ends;
 //  - a chunked body decodes the same whole and in small pieces, and ends at the same byte.
 #include "fuzz_check.hpp"
-#include "http_framing.h"
+#include "http_framing.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -4,7 +4,7 @@
 // (errorObject), and the server's bulk request parser with the input as one sensor's value in a
 // reading's payload. Input: the bytes a plugin wrote into its output buffer.
 //
-// CONTRACT §2: an output is either kept or becomes {"error": ...} for that plugin; it never
+// docs/contract.md §2: an output is either kept or becomes {"error": ...} for that plugin; it never
 // crashes the agent. Checked here beyond that: the agent keeps an output exactly when the server
 // stores it (but for the agent's own cap and its numbers-fit-a-double rule); an accepted output
 // is its own trimmed text and is accepted again; and whatever the agent puts into a reading (the
@@ -15,7 +15,7 @@
 #include "plugin_output.hpp"
 #include "reading.hpp"
 
-#include "api_request.h"
+#include "api_request.hpp"
 
 #include <sensorsys/common/json_cursor.hpp>
 #include <sensorsys/common/json_text.hpp>
@@ -58,7 +58,7 @@ void requireStoredByServer(const std::string& sensorJson, std::string_view what)
 
 // The server's verdict on the input as one sensor's value of a reading (the server's own
 // reading-payload path), for an input that is one object: a plugin's output must be one
-// (CONTRACT §2) while the server stores any value, and spliced into the body, text such as
+// (docs/contract.md §2) while the server stores any value, and spliced into the body, text such as
 // `{}, "b": {}` would be read as more than one value.
 bool serverStoresAsSensorValue(std::string_view text) {
     try {

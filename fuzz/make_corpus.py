@@ -2,7 +2,7 @@
 """Writes the seed corpora under fuzz/corpus/ (run it after changing the seeds or the vectors).
 
 server_request: valid requests from tests/server (and a few refused ones), as raw HTTP/1.1.
-json_layer:     the three plugins' outputs as CONTRACT §3 shows them, plus refused outputs.
+json_layer:     the three plugins' outputs as docs/contract.md §3 shows them, plus refused outputs.
 bme280:         every vector of tests/data/bme280_vectors.json in the bme280 target's layout
                 (chip id, calibration blocks, data registers), the first few with status bytes.
 Existing files are overwritten; files libFuzzer added are left alone.

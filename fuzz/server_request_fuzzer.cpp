@@ -9,10 +9,10 @@
 // an error is a 4xx whose body is valid UTF-8 JSON; an accepted request holds only values the
 // database and the JSON writers take (valid UTF-8, canonical UUIDs, timestamps that format and
 // parse back to themselves), and the Link URL of a page parses back to the same query.
-#include "api_request.h"
-#include "body_limits.h"
+#include "api_request.hpp"
+#include "body_limits.hpp"
 #include "fuzz_check.hpp"
-#include "timestamp.h"
+#include "timestamp.hpp"
 
 #include <sensorsys/common/json_cursor.hpp>
 #include <sensorsys/common/json_text.hpp>

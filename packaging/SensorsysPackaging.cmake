@@ -1,4 +1,4 @@
-# Debian packages (CONTRACT §6), one per install component:
+# Debian packages (docs/contract.md §6), one per install component:
 #   agent -> sensorsys-agent     plugins -> sensorsys-plugins
 #   server -> sensorsys-server   dev -> sensorsys-dev
 # Included from the top-level CMakeLists.txt after cmake/SensorsysInstall.cmake. Adds the

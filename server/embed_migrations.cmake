@@ -1,7 +1,7 @@
 # Writes OUT: a C++ table of the migrations in DIR (named V<version>__<name>.sql).
 file(GLOB FILES "${DIR}/V*.sql")
 list(SORT FILES)
-set(body "// Generated from sql/server by embed_migrations.cmake; do not edit.\n#include \"migrator.h\"\n\nnamespace sensorsys::server {\n\nconst std::vector<Migration>& embeddedMigrations() {\n    static const std::vector<Migration> migrations = {\n")
+set(body "// Generated from sql/server by embed_migrations.cmake; do not edit.\n#include \"migrator.hpp\"\n\nnamespace sensorsys::server {\n\nconst std::vector<Migration>& embeddedMigrations() {\n    static const std::vector<Migration> migrations = {\n")
 foreach(f IN LISTS FILES)
   get_filename_component(name "${f}" NAME_WE)
   string(REGEX MATCH "^V([0-9]+)__(.*)$" _ "${name}")

@@ -33,7 +33,7 @@ struct PluginKeys {
     std::optional<std::vector<PluginConfigKey>> declared;
 };
 
-// One configured sensor instance (CONTRACT §8 "Sensor instances").
+// One configured sensor instance (docs/contract.md §8 "Sensor instances").
 struct SensorSpec {
     std::string name;                                   // payload key
     std::string plugin;                                 // sensor.NAME.plugin, default NAME

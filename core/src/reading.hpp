@@ -1,5 +1,5 @@
-// A reading as CONTRACT §3 defines it: one tick's sensor results with the device's identity,
-// a time-ordered reading_id and both timestamps. Plain value type.
+// A reading as docs/contract.md §3 defines it: one tick's sensor results with the device's
+// identity, a time-ordered reading_id and both timestamps. Plain value type.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// Retention (CONTRACT §4): when the filesystem holding the store is above
+// Retention (docs/contract.md §4): when the filesystem holding the store is above
 // retention.disk_threshold, delete just enough readings to get under it - synced (and
 // quarantined) ones first, stratified over time; unsynced ones only when none of those are left
 // AND the store itself is over retention.min_store_mb (something else filling the card must
@@ -17,7 +17,7 @@
 
 namespace sensorsys::agent {
 
-// Figures of one filesystem, as Python's shutil.disk_usage gives them (CONTRACT §3).
+// Figures of one filesystem, as Python's shutil.disk_usage gives them (docs/contract.md §3).
 struct DiskUsage {
     std::uint64_t totalBytes = 0;  // f_blocks * f_frsize
     std::uint64_t usedBytes = 0;   // (f_blocks - f_bfree) * f_frsize

@@ -5,7 +5,7 @@
 # Leaves DIR/sysroot (headers, libraries, relative symlinks, and DIR/sysroot/DEBIAN/shlibs and
 # symbols so dpkg-shlibdeps computes Depends for the cross-built binaries) and DIR/debs.
 # Multiarch (:arm64 -dev packages) cannot be used here: libpq-dev and libmariadb-dev are
-# Multi-Arch: no, so installing the :arm64 ones would remove the amd64 ones (STACK_NOTES).
+# Multi-Arch: no, so installing the :arm64 ones would remove the amd64 ones (docs/stack-notes.md).
 # Re-running with a complete sysroot for the same package list does nothing.
 set -euo pipefail
 

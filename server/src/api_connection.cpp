@@ -1,4 +1,4 @@
-#include "api_connection.h"
+#include "api_connection.hpp"
 
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponseImpl.h>

@@ -1,8 +1,8 @@
-#include "api_request.h"
+#include "api_request.hpp"
 
-#include "json_answer.h"
-#include "reading_validation.h"
-#include "route_table.h"
+#include "json_answer.hpp"
+#include "reading_validation.hpp"
+#include "route_table.hpp"
 
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>

@@ -1,7 +1,7 @@
 // The API's routes: one entry per route. Adding a route is one entry here plus its handler.
-#include "api_service.h"
-#include "reading_validation.h"
-#include "route_table.h"
+#include "api_service.hpp"
+#include "reading_validation.hpp"
+#include "route_table.hpp"
 
 namespace sensorsys::server {
 

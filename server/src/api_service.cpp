@@ -1,6 +1,6 @@
-#include "api_service.h"
+#include "api_service.hpp"
 
-#include "json_answer.h"
+#include "json_answer.hpp"
 
 #include <sensorsys/common/json_text.hpp>
 

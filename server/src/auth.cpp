@@ -1,4 +1,4 @@
-#include "auth.h"
+#include "auth.hpp"
 
 namespace sensorsys::server {
 

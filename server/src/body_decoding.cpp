@@ -1,7 +1,7 @@
-#include "body_decoding.h"
+#include "body_decoding.hpp"
 
 #include <sensorsys/common/json_text.hpp>
-#include "json_answer.h"
+#include "json_answer.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>

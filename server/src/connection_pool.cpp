@@ -1,4 +1,4 @@
-#include "connection_pool.h"
+#include "connection_pool.hpp"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Exception.h>
@@ -39,7 +39,7 @@ Poco::Data::Session ConnectionPool::connect(const std::string& connectionString,
         Poco::Data::Session session("PostgreSQL", connectionString,
                                     static_cast<std::size_t>(connectTimeoutSeconds));
         // Poco splits the connection string on spaces, so options='-c TimeZone=UTC' cannot be
-        // passed there (STACK_NOTES): set the session time zone explicitly.
+        // passed there (docs/stack-notes.md): set the session time zone explicitly.
         session << "SET TIME ZONE 'UTC'", now;
         session << "SET client_min_messages = warning", now;  // no NOTICEs on stderr
         return session;

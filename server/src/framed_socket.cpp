@@ -1,4 +1,4 @@
-#include "framed_socket.h"
+#include "framed_socket.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>

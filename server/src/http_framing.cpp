@@ -1,4 +1,4 @@
-#include "http_framing.h"
+#include "http_framing.hpp"
 
 #include <algorithm>
 #include <array>

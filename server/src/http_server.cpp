@@ -1,6 +1,6 @@
-#include "http_server.h"
+#include "http_server.hpp"
 
-#include "migrator.h"
+#include "migrator.hpp"
 
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>

@@ -1,4 +1,4 @@
-#include "json_answer.h"
+#include "json_answer.hpp"
 
 #include <sensorsys/common/json_text.hpp>
 

@@ -1,9 +1,9 @@
 // sensorsys-server: serve the API, or with --migrate / `token ...` manage the database.
-#include "connection_pool.h"
-#include "http_server.h"
-#include "migrator.h"
-#include "server_config.h"
-#include "token_store.h"
+#include "connection_pool.hpp"
+#include "http_server.hpp"
+#include "migrator.hpp"
+#include "server_config.hpp"
+#include "token_store.hpp"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
@@ -62,8 +62,8 @@ class ServerApp : public Poco::Util::ServerApplication {
     void initialize(Application& self) override {
         if (!_configFile.empty()) loadConfiguration(_configFile, PRIO_APPLICATION);
         ServerApplication::initialize(self);
-        // --define wins over the file (CONTRACT §8): a layer of its own above the file's, since
-        // setString() would write to the first writeable layer - below a loaded file.
+        // --define wins over the file (docs/contract.md §8): a layer of its own above the file's,
+        // since setString() would write to the first writeable layer - below a loaded file.
         Poco::AutoPtr<Poco::Util::MapConfiguration> defined(new Poco::Util::MapConfiguration);
         for (const auto& [key, value] : _defines) defined->setString(key, value);
         config().add(defined, PRIO_APPLICATION - 1, false);

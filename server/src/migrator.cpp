@@ -1,4 +1,4 @@
-#include "migrator.h"
+#include "migrator.hpp"
 
 namespace sensorsys::server {
 

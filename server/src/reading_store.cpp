@@ -1,4 +1,4 @@
-#include "reading_store.h"
+#include "reading_store.hpp"
 
 #include <sensorsys/common/json_text.hpp>
 

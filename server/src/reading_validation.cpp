@@ -1,6 +1,6 @@
-#include "reading_validation.h"
+#include "reading_validation.hpp"
 
-#include "body_decoding.h"
+#include "body_decoding.hpp"
 
 #include <sensorsys/common/json_cursor.hpp>
 #include <sensorsys/common/json_text.hpp>

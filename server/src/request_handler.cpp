@@ -1,6 +1,6 @@
-#include "request_handler.h"
+#include "request_handler.hpp"
 
-#include "json_answer.h"
+#include "json_answer.hpp"
 
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>

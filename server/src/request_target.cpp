@@ -1,4 +1,4 @@
-#include "request_target.h"
+#include "request_target.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/URI.h>

@@ -1,6 +1,6 @@
-#include "route_table.h"
+#include "route_table.hpp"
 
-#include "json_answer.h"
+#include "json_answer.hpp"
 
 #include <set>
 

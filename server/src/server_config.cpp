@@ -1,4 +1,4 @@
-#include "server_config.h"
+#include "server_config.hpp"
 
 #include <Poco/String.h>
 

@@ -1,4 +1,4 @@
-#include "timestamp.h"
+#include "timestamp.hpp"
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-#include "token_store.h"
+#include "token_store.hpp"
 
 #include <Poco/Data/Statement.h>
 #include <Poco/DigestEngine.h>

@@ -18,7 +18,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pg_test_cluster.h"
+#include "pg_test_cluster.hpp"
 #include "scripted_http_server.hpp"
 #include "test_support.hpp"
 

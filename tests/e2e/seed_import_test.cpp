@@ -11,7 +11,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include "pg_test_cluster.h"
+#include "pg_test_cluster.hpp"
 #include "test_support.hpp"
 
 namespace sensorsys::test {

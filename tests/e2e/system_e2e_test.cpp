@@ -22,7 +22,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pg_test_cluster.h"
+#include "pg_test_cluster.hpp"
 #include "test_support.hpp"
 
 namespace sensorsys::test {

@@ -1,5 +1,5 @@
 // The loader against real .so files built by tests/fixtures/plugins: every refusal of
-// CONTRACT §2 with its precise message, and the good plugins loading beside them.
+// docs/contract.md §2 with its precise message, and the good plugins loading beside them.
 #include "plugin_loader.hpp"
 
 #include <sys/stat.h>

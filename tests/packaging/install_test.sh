@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The packages as a user gets them: dpkg -i all four, every file where CONTRACT §1 says, the
+# The packages as a user gets them: dpkg -i all four, every file where docs/contract.md §1 says, the
 # installed programs run as the sensorsys user (agent --version, --list-plugins, --once and a
 # short run storing readings; server --migrate on a throwaway PostgreSQL and /health), then
 # `dpkg -r` keeps data and configuration and `dpkg --purge` leaves nothing behind.
@@ -59,7 +59,7 @@ for package in "${packages[@]}"; do
     test "$(dpkg-query -W -f='${db:Status-Status}' "$package")" = installed
 done
 
-echo "== layout (CONTRACT §1)"
+echo "== layout (docs/contract.md §1)"
 mode_is() {  # mode_is PATH MODE OWNER:GROUP [TYPE]
   [[ -e "$1" ]] || { echo "  missing: $1" >&2; return 1; }
   local got
@@ -86,13 +86,13 @@ check "plugin header" mode_is /usr/include/sensorsys/plugin.h 644 root:root
 check "CMake package" test -f "/usr/lib/$multiarch/cmake/sensorsys/sensorsysConfig.cmake"
 check "data folder" mode_is /var/lib/sensorsys 750 sensorsys:sensorsys
 check "log folder" mode_is /var/log/sensorsys 750 sensorsys:sensorsys
-# Nothing outside the places CONTRACT §1 names (plus docs and the unit/nginx folders).
+# Nothing outside the places docs/contract.md §1 names (plus docs and the unit/nginx folders).
 allowed="^(/usr/bin/sensorsys-(agent|server)|/usr/lib/sensorsys(/.*)?|/etc/sensorsys(/.*)?|/etc/nginx/sites-available/sensorsys|/lib/systemd/system/sensorsys-(agent|server)\.service|/usr/share/sensorsys(/.*)?|/usr/include/sensorsys(/.*)?|/usr/lib/$multiarch/cmake/sensorsys(/.*)?|/usr/share/doc/sensorsys-[a-z]+(/(copyright|changelog\.Debian\.gz))?|/usr/share/man/man1/sensorsys-(agent|server)\.1\.gz)$"
 stray=$(dpkg -L "${packages[@]}" | while read -r path; do
   [[ -d "$path" && ! "$path" =~ sensorsys ]] && continue  # shared parents: /usr, /etc/nginx, ...
   [[ "$path" =~ $allowed ]] || echo "$path"
 done)
-check "every packaged file in a CONTRACT §1 place${stray:+ (stray: $stray)}" test -z "$stray"
+check "every packaged file in a docs/contract.md §1 place${stray:+ (stray: $stray)}" test -z "$stray"
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' "${packages[@]}" | awk 'NF { print $1 }' | sort | tr '\n' ' ')
 check "conffiles: $conffiles" test "$conffiles" = \
   "/etc/nginx/sites-available/sensorsys /etc/sensorsys/agent.properties /etc/sensorsys/server.properties "

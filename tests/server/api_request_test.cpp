@@ -1,6 +1,6 @@
 // parseRequest without a socket: the malformed-request table, and what valid requests yield.
-#include "api_request.h"
-#include "malformed_cases.h"
+#include "api_request.hpp"
+#include "malformed_cases.hpp"
 
 #include <sensorsys/common/json_text.hpp>
 

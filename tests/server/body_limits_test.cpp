@@ -1,4 +1,4 @@
-#include "body_limits.h"
+#include "body_limits.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The sensorsys-server binary as an operator runs it: --migrate, token create/list/revoke,
 // configuration errors, and serving until SIGTERM.
-#include "pg_test_cluster.h"
-#include "server_fixture.h"
+#include "pg_test_cluster.hpp"
+#include "server_fixture.hpp"
 #include "test_support.hpp"
 
 #include <Poco/PipeStream.h>
@@ -90,8 +90,8 @@ TEST(CliHelp, ListsEveryConfigurationKeyWithItsDefault) {
 }
 
 TEST_F(Cli, DefineWinsOverTheConfigurationFile) {
-    // CONTRACT §8: --define key=value overrides the file, as the packaged service's drop-ins
-    // and scripts rely on.
+    // docs/contract.md §8: --define key=value overrides the file, as the packaged service's
+    // drop-ins and scripts rely on.
     const sensorsys::test::TempDir dir;
     sensorsys::test::writeFile(dir / "server.properties",
                                "database.connection = host=127.0.0.1 port=1 dbname=nowhere\n"

@@ -1,4 +1,4 @@
-#include "server_config.h"
+#include "server_config.hpp"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/MapConfiguration.h>

@@ -1,9 +1,9 @@
 // Migrations, the seed upgrade, the connection pool and the reading store against a real
 // PostgreSQL (a fresh database of the fixture's throwaway cluster per test).
-#include "connection_pool.h"
-#include "migrator.h"
-#include "pg_test_cluster.h"
-#include "reading_store.h"
+#include "connection_pool.hpp"
+#include "migrator.hpp"
+#include "pg_test_cluster.hpp"
+#include "reading_store.hpp"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 

@@ -3,9 +3,9 @@
 // were answered with 500. Each case sends its bytes followed by a hidden probe request that
 // stores a reading of its own device; the case says whether the probe may run (it must not
 // when the framing of what came before is in doubt), and the database is asked afterwards.
-#include "raw_http.h"
-#include "server_fixture.h"
-#include "token_store.h"
+#include "raw_http.hpp"
+#include "server_fixture.hpp"
+#include "token_store.hpp"
 
 #include <Poco/Net/NetException.h>
 

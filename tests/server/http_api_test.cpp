@@ -1,10 +1,10 @@
 // The API over real HTTP on loopback against a real PostgreSQL: routes, idempotency, streaming,
 // pagination, the malformed-request table, limits, auth, 503 on an exhausted pool, metrics and
 // 500 concurrent keep-alive clients.
-#include "malformed_cases.h"
-#include "raw_http.h"
-#include "server_fixture.h"
-#include "token_store.h"
+#include "malformed_cases.hpp"
+#include "raw_http.hpp"
+#include "server_fixture.hpp"
+#include "token_store.hpp"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>

@@ -1,6 +1,6 @@
 // The framing parser without a socket: where a header section ends, how the body is framed,
 // and how a chunked body decodes, byte by byte as a slow client sends it.
-#include "http_framing.h"
+#include "http_framing.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Cold-path answers are built as Poco::JSON values but keep the text clients have always
 // received: the expected bodies below are what the hand-concatenating code answered.
-#include "json_answer.h"
-#include "api_request.h"
+#include "json_answer.hpp"
+#include "api_request.hpp"
 
 #include <gtest/gtest.h>
 

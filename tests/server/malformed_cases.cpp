@@ -1,4 +1,4 @@
-#include "malformed_cases.h"
+#include "malformed_cases.hpp"
 
 #include <Poco/DeflatingStream.h>
 

@@ -1,6 +1,6 @@
 // etc/nginx/sensorsys.conf in front of a real server: a real nginx on loopback (TLS with a
 // throwaway certificate), the API round trip through it with curl.
-#include "server_fixture.h"
+#include "server_fixture.hpp"
 
 #include <Poco/File.h>
 #include <Poco/Net/ServerSocket.h>

@@ -1,6 +1,6 @@
 // PostgreSQL goes away and comes back: the server answers 503 meanwhile and recovers without a
 // restart. Uses a cluster of its own so the shared one keeps serving the other tests.
-#include "server_fixture.h"
+#include "server_fixture.hpp"
 
 #include <Poco/Thread.h>
 

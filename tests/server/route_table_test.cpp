@@ -1,9 +1,9 @@
 // A new route is one table entry plus its handler: a table with one extra entry gets routing,
 // 404/405 with Allow, HEAD, the auth scope check, the metric label and the name in the error
 // log from that entry alone.
-#include "route_table.h"
-#include "server_fixture.h"
-#include "token_store.h"
+#include "route_table.hpp"
+#include "server_fixture.hpp"
+#include "token_store.hpp"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>

@@ -1,7 +1,7 @@
-#include "timestamp.h"
+#include "timestamp.hpp"
 #include <chrono>
 #include <sensorsys/common/uuid_v7.hpp>
-#include "api_request.h"
+#include "api_request.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "pg_test_cluster.h"
+#include "pg_test_cluster.hpp"
 #include "store/postgres_store.hpp"
 #include "store_test_support.hpp"
 

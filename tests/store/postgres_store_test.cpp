@@ -14,7 +14,7 @@
 #include <set>
 #include <thread>
 
-#include "pg_test_cluster.h"
+#include "pg_test_cluster.hpp"
 #include "retention.hpp"
 #include "store/migrations.hpp"
 #include "store/postgres_store.hpp"

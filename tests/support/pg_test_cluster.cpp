@@ -1,4 +1,4 @@
-#include "pg_test_cluster.h"
+#include "pg_test_cluster.hpp"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/Session.h>

@@ -1,4 +1,4 @@
-// How the agent reads each answer to POST /readings/bulk (CONTRACT §5 table).
+// How the agent reads each answer to POST /readings/bulk (docs/contract.md §5 table).
 #include <string>
 #include <vector>
 

@@ -3,7 +3,7 @@
 // output as a sensor's value) are accepted by both or refused by both.
 #include "plugin_output.hpp"
 
-#include "api_request.h"
+#include "api_request.hpp"
 
 #include <gtest/gtest.h>
 

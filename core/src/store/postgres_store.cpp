@@ -123,7 +123,7 @@ Poco::Data::Session& PostgresStore::connectLocked() {
     try {
         auto session = std::make_unique<Poco::Data::Session>("PostgreSQL", _connection);
         // UTC sessions: timestamps are written and formatted the same whatever the server's
-        // TimeZone (Poco's connection string cannot carry options=-c, STACK_NOTES).
+        // TimeZone (Poco's connection string cannot carry options=-c, docs/stack-notes.md).
         *session << "SET TIME ZONE 'UTC'", now;
         *session << "SET client_min_messages = warning", now;
         // A reading is committed once add() returns, even on a server configured otherwise.

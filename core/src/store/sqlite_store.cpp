@@ -84,7 +84,7 @@ Poco::Data::Session& SqliteStore::openLocked() {
         // Must precede the first table: incremental vacuum is what lets retention hand freed
         // pages back to the filesystem (a plain DELETE only grows the free list).
         *session << "PRAGMA auto_vacuum = INCREMENTAL", now;
-        // Durability (CONTRACT §7). WAL: a commit appends to the log and readers (the sync
+        // Durability (docs/contract.md §7). WAL: a commit appends to the log and readers (the sync
         // thread, --status) never block the writer. synchronous=FULL: the log is fsync'ed at
         // every commit, so a reading is on stable storage before add() returns. NORMAL would
         // survive kill -9 (the log is in the page cache) but not power loss: the last commits

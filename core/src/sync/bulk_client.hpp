@@ -1,5 +1,5 @@
 // Sends one batch of readings to POST {sync.url}/readings/bulk and says what the answer means
-// for the agent, following the table in CONTRACT §5. Keeps keep-alive connections (HTTP or
+// for the agent, following the table in docs/contract.md §5. Keeps keep-alive connections (HTTP or
 // HTTPS with CA verification) for reuse: one per request in flight at the same time.
 // Thread-safety: post(), send() and get() may run concurrently, each on its own connection.
 #pragma once

@@ -1,6 +1,6 @@
 // Moves readings from the store to the server: oldest unsynced first, in batches, marking
 // them synced only after the server confirmed them, and answering every kind of reply as
-// CONTRACT §5's table says (quarantine, bisect, plain bodies, Retry-After, backoff).
+// docs/contract.md §5's table says (quarantine, bisect, plain bodies, Retry-After, backoff).
 // Thread-safety: drain() runs on one thread (the sync thread); state() from any thread.
 #pragma once
 

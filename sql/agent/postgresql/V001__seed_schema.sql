@@ -1,4 +1,4 @@
--- The seed agent's local table, exactly as ../shared/seed-reference/sql/agent_schema.sql made
+-- The seed agent's local table, exactly as the seed's agent_schema.sql (same table as tests/data/seed_agent_schema.sql) made
 -- it: a fresh database gets the same starting point as a Pi moving over from the seed.
 CREATE SCHEMA IF NOT EXISTS sensor_project;
 CREATE TABLE IF NOT EXISTS sensor_project.readings (

@@ -1,5 +1,5 @@
-// Fault injection (issue #5 §3, CONTRACT §7): the real agent reads a deterministic counter 10
-// times a second for over a minute while a fixed schedule SIGKILLs and restarts the server,
+// Fault injection (issue #5 §3, docs/contract.md §7): the real agent reads a deterministic counter
+// 10 times a second for over a minute while a fixed schedule SIGKILLs and restarts the server,
 // restarts PostgreSQL, has a proxy between agent and server reset connections after the server
 // committed, hold answers past the agent's timeout and refuse connections, and kill -9s the
 // agent. After the backlog drained, the server holds exactly the reading_ids the agent
@@ -30,7 +30,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pg_test_cluster.h"
+#include "pg_test_cluster.hpp"
 #include "tcp_proxy.hpp"
 #include "test_support.hpp"
 

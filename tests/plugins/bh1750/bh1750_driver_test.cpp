@@ -81,7 +81,7 @@ double measure(std::uint16_t raw, int mtreg) {
     return driver.measureLux();
 }
 
-TEST(bh1750_driver, DefaultMtregSendsOnlyTheOneTimeHighResOpcode) {
+TEST(Bh1750Driver, DefaultMtregSendsOnlyTheOneTimeHighResOpcode) {
     EmulatedBh1750 chip(kAddressLow, 375);
     Waits waits;
     Bh1750Driver driver(chip, kAddressLow, 69, waits.sleep());
@@ -90,7 +90,7 @@ TEST(bh1750_driver, DefaultMtregSendsOnlyTheOneTimeHighResOpcode) {
     EXPECT_THAT(waits.seen, ElementsAre(std::chrono::milliseconds(180)));
 }
 
-TEST(bh1750_driver, OtherMtregIsSetByItsTwoOpcodesBeforeMeasuring) {
+TEST(Bh1750Driver, OtherMtregIsSetByItsTwoOpcodesBeforeMeasuring) {
     EmulatedBh1750 chip(kAddressLow, 1000);
     Waits waits;
     Bh1750Driver driver(chip, kAddressLow, 138, waits.sleep());
@@ -100,7 +100,7 @@ TEST(bh1750_driver, OtherMtregIsSetByItsTwoOpcodesBeforeMeasuring) {
     EXPECT_THAT(waits.seen, ElementsAre(std::chrono::milliseconds(360)));
 }
 
-TEST(bh1750_driver, ExtremeMtregsReachTheChipAndScaleTheWait) {
+TEST(Bh1750Driver, ExtremeMtregsReachTheChipAndScaleTheWait) {
     EmulatedBh1750 chip(kAddressHigh, 65535);
     Waits waits;
     Bh1750Driver low(chip, kAddressHigh, 31, waits.sleep());
@@ -114,7 +114,7 @@ TEST(bh1750_driver, ExtremeMtregsReachTheChipAndScaleTheWait) {
                 ElementsAre(std::chrono::milliseconds(81), std::chrono::milliseconds(663)));
 }
 
-TEST(bh1750_driver, LuxForSeveralRawCounts) {
+TEST(Bh1750Driver, LuxForSeveralRawCounts) {
     EXPECT_DOUBLE_EQ(measure(0, 69), 0.0);
     EXPECT_DOUBLE_EQ(measure(1, 69), 0.83);
     EXPECT_DOUBLE_EQ(measure(12, 69), 10.0);
@@ -122,7 +122,7 @@ TEST(bh1750_driver, LuxForSeveralRawCounts) {
     EXPECT_DOUBLE_EQ(measure(100, 100), 57.5);  // 100 / 1.2 * 0.69
 }
 
-TEST(bh1750_driver, MissingDeviceNamesBusAddressAndErrnoAndClosesTheBus) {
+TEST(Bh1750Driver, MissingDeviceNamesBusAddressAndErrnoAndClosesTheBus) {
     EmulatedBh1750 chip(kAddressHigh, 1);  // answers at 0x5C only
     Waits waits;
     Bh1750Driver driver(chip, kAddressLow, 69, waits.sleep());
@@ -137,12 +137,12 @@ TEST(bh1750_driver, MissingDeviceNamesBusAddressAndErrnoAndClosesTheBus) {
     EXPECT_TRUE(waits.seen.empty());
 }
 
-TEST(bh1750_driver, FormatsTheReading) {
+TEST(Bh1750Driver, FormatsTheReading) {
     EXPECT_EQ(formatReading(312.5), R"({"lux": 312.5})");
     EXPECT_EQ(formatReading(0.0), R"({"lux": 0.0})");
 }
 
-TEST(bh1750_driver, ConversionTimeFollowsTheDatasheetWorstCase) {
+TEST(Bh1750Driver, ConversionTimeFollowsTheDatasheetWorstCase) {
     EXPECT_EQ(conversionTime(69), std::chrono::milliseconds(180));
     EXPECT_EQ(conversionTime(31), std::chrono::milliseconds(81));
     EXPECT_EQ(conversionTime(254), std::chrono::milliseconds(663));

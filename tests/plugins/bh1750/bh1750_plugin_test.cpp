@@ -17,7 +17,7 @@ using sensorsys::test::PluginInstance;
 using sensorsys::test::tryCreate;
 using testing::HasSubstr;
 
-TEST(bh1750_module, DescribesItselfAndDeclaresItsKeys) {
+TEST(Bh1750Module, DescribesItselfAndDeclaresItsKeys) {
     const BuiltPlugin module(SENSORSYS_PLUGIN_BUILD_DIR, "bh1750.so");
     const auto& plugin = module.descriptor();
     EXPECT_STREQ(plugin.name, "bh1750");
@@ -31,7 +31,7 @@ TEST(bh1750_module, DescribesItselfAndDeclaresItsKeys) {
     EXPECT_EQ(plugin.config_keys[3].name, nullptr);
 }
 
-TEST(bh1750_module, RefusesBadMtregAndUnknownKeys) {
+TEST(Bh1750Module, RefusesBadMtregAndUnknownKeys) {
     const BuiltPlugin module(SENSORSYS_PLUGIN_BUILD_DIR, "bh1750.so");
     auto refused = tryCreate(module.descriptor(), R"({"mtreg": 300})");
     EXPECT_EQ(refused.status, SENSORSYS_INVALID_CONFIG);
@@ -41,7 +41,7 @@ TEST(bh1750_module, RefusesBadMtregAndUnknownKeys) {
     EXPECT_THAT(refused.text, HasSubstr("unknown key 'mode' (allowed: bus, address, mtreg)"));
 }
 
-TEST(bh1750_module, ReadOnMissingBusNamesBusAddressAndErrno) {
+TEST(Bh1750Module, ReadOnMissingBusNamesBusAddressAndErrno) {
     const BuiltPlugin module(SENSORSYS_PLUGIN_BUILD_DIR, "bh1750.so");
     PluginInstance instance(module.descriptor(),
                             R"({"bus": "/nonexistent/i2c-1", "address": 92, "mtreg": 100})");

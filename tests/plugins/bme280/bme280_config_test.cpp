@@ -27,13 +27,13 @@ std::string refusal(const char* json) {
     return {};
 }
 
-TEST(bme280_config, DefaultsToBus1AndAutoAddress) {
+TEST(Bme280Config, DefaultsToBus1AndAutoAddress) {
     const Settings settings = parseSettings(Config("{}", kConfigKeys));
     EXPECT_EQ(settings.bus, "/dev/i2c-1");
     EXPECT_EQ(settings.addresses, (Addresses{0x77, 0x76}));
 }
 
-TEST(bme280_config, AcceptsAddressStrings) {
+TEST(Bme280Config, AcceptsAddressStrings) {
     EXPECT_EQ(parseSettings(Config(R"({"address": "auto"})", kConfigKeys)).addresses,
               (Addresses{0x77, 0x76}));
     EXPECT_EQ(parseSettings(Config(R"({"address": "0x76"})", kConfigKeys)).addresses,
@@ -44,24 +44,24 @@ TEST(bme280_config, AcceptsAddressStrings) {
               Addresses{0x77});
 }
 
-TEST(bme280_config, AcceptsDecimalAddressStringsAsAnAbi11HostSendsThem) {
+TEST(Bme280Config, AcceptsDecimalAddressStringsAsAnAbi11HostSendsThem) {
     EXPECT_EQ(parseSettings(Config(R"({"address": "118"})", kConfigKeys)).addresses,
               Addresses{0x76});
     EXPECT_EQ(parseSettings(Config(R"({"address": "119"})", kConfigKeys)).addresses,
               Addresses{0x77});
 }
 
-TEST(bme280_config, AcceptsAddressNumbersAsTheHostSendsThem) {
+TEST(Bme280Config, AcceptsAddressNumbersAsTheHostSendsThem) {
     EXPECT_EQ(parseSettings(Config(R"({"address": 118})", kConfigKeys)).addresses, Addresses{0x76});
     EXPECT_EQ(parseSettings(Config(R"({"address": 119})", kConfigKeys)).addresses, Addresses{0x77});
 }
 
-TEST(bme280_config, AcceptsAnotherBus) {
+TEST(Bme280Config, AcceptsAnotherBus) {
     EXPECT_EQ(parseSettings(Config(R"({"bus": "/dev/i2c-0", "address": 118})", kConfigKeys)).bus,
               "/dev/i2c-0");
 }
 
-TEST(bme280_config, RefusesOtherAddresses) {
+TEST(Bme280Config, RefusesOtherAddresses) {
     for (const char* json :
          {R"({"address": 80})", R"({"address": "0x78"})", R"({"address": ""})",
           R"({"address": "120"})", R"({"address": true})", R"({"address": 118.5})",
@@ -74,7 +74,7 @@ TEST(bme280_config, RefusesOtherAddresses) {
     EXPECT_THAT(refusal(R"({"address": "0x78"})"), HasSubstr(R"(got "0x78")"));
 }
 
-TEST(bme280_config, RefusesBadBus) {
+TEST(Bme280Config, RefusesBadBus) {
     for (const char* json :
          {R"({"bus": ""})", R"({"bus": "i2c-1"})", R"({"bus": 1})", R"({"bus": null})"}) {
         EXPECT_THAT(refusal(json), HasSubstr("'bus'")) << json;
@@ -82,7 +82,7 @@ TEST(bme280_config, RefusesBadBus) {
     EXPECT_THAT(refusal(R"({"bus": "i2c-1"})"), HasSubstr("absolute path"));
 }
 
-TEST(bme280_config, RefusesUnknownKeys) {
+TEST(Bme280Config, RefusesUnknownKeys) {
     const std::string message = refusal(R"({"bus": "/dev/i2c-1", "interval": 5})");
     EXPECT_THAT(message, HasSubstr("'interval'"));
     EXPECT_THAT(message, HasSubstr("bus, address"));

@@ -485,7 +485,7 @@ INSTANTIATE_TEST_SUITE_P(bme280, Bme280VectorTest, ::testing::ValuesIn(vectors()
                              return info.param.id;
                          });
 
-TEST(bme280_vectors, FileHoldsNineVectors) {
+TEST(Bme280Vectors, FileHoldsNineVectors) {
     EXPECT_EQ(vectors().size(), 9u);
 }
 
@@ -545,7 +545,7 @@ INSTANTIATE_TEST_SUITE_P(
 // ---------------------------------------------------------------------------------------------
 // Chip identification and address selection
 
-TEST(bme280_driver, RejectsChipIdZero) {
+TEST(Bme280Driver, RejectsChipIdZero) {
     FakeBus bus;
     bus.add(kAt76, FakeBus::chipWithId(0x00));
     SleepLog sleep;
@@ -556,7 +556,7 @@ TEST(bme280_driver, RejectsChipIdZero) {
     EXPECT_TRUE(bus.writes().empty()) << "nothing is written to an unknown chip";
 }
 
-TEST(bme280_driver, RejectsChipIdFF) {
+TEST(Bme280Driver, RejectsChipIdFF) {
     FakeBus bus;
     bus.add(kAt77, FakeBus::chipWithId(0xFF));
     SleepLog sleep;
@@ -564,7 +564,7 @@ TEST(bme280_driver, RejectsChipIdFF) {
     EXPECT_THAT(errorOf(driver), StartsWith("unexpected chip id 0xFF at 0x77 on /dev/i2c-1"));
 }
 
-TEST(bme280_driver, AcceptsBmp280SampleChipIds) {
+TEST(Bme280Driver, AcceptsBmp280SampleChipIds) {
     for (const std::uint8_t id : {0x56, 0x57, 0x58}) {
         EXPECT_EQ(chipFromId(id), Chip::Bmp280) << hexByte(id);
     }
@@ -572,7 +572,7 @@ TEST(bme280_driver, AcceptsBmp280SampleChipIds) {
     EXPECT_EQ(chipFromId(0x55), std::nullopt) << "BMP180";
 }
 
-TEST(bme280_driver, AutoTries77Then76) {
+TEST(Bme280Driver, AutoTries77Then76) {
     FakeBus bus;
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector()));
     SleepLog sleep;
@@ -585,7 +585,7 @@ TEST(bme280_driver, AutoTries77Then76) {
     for (const auto& write : bus.writes()) EXPECT_EQ(write.address, kAt76);
 }
 
-TEST(bme280_driver, AutoPrefers77) {
+TEST(Bme280Driver, AutoPrefers77) {
     FakeBus bus;
     bus.add(kAt76, FakeBus::chipFrom(vectors().at(2)));
     bus.add(kAt77, FakeBus::chipFrom(bme280Vector()));
@@ -596,7 +596,7 @@ TEST(bme280_driver, AutoPrefers77) {
     EXPECT_EQ(bus.reads().front().address, kAt77);
 }
 
-TEST(bme280_driver, AutoWithNothingNamesBothAddresses) {
+TEST(Bme280Driver, AutoWithNothingNamesBothAddresses) {
     FakeBus bus;
     SleepLog sleep;
     Bme280Driver driver(bus, kAuto, sleep.sleeper());
@@ -604,7 +604,7 @@ TEST(bme280_driver, AutoWithNothingNamesBothAddresses) {
               "no device at 0x77 or 0x76 on /dev/i2c-1 (ENXIO: No such device or address)");
 }
 
-TEST(bme280_driver, AutoSkipsAForeignChip) {
+TEST(Bme280Driver, AutoSkipsAForeignChip) {
     FakeBus bus;
     bus.add(kAt77, FakeBus::chipWithId(0x55));  // a BMP180 lives at 0x77 too
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector()));
@@ -614,7 +614,7 @@ TEST(bme280_driver, AutoSkipsAForeignChip) {
     EXPECT_EQ(driver.address(), kAt76);
 }
 
-TEST(bme280_driver, AutoReportsWhatEachAddressHad) {
+TEST(Bme280Driver, AutoReportsWhatEachAddressHad) {
     FakeBus bus;
     bus.add(kAt77, FakeBus::chipWithId(0x55));
     SleepLog sleep;
@@ -625,7 +625,7 @@ TEST(bme280_driver, AutoReportsWhatEachAddressHad) {
     EXPECT_THAT(message, HasSubstr("no device at 0x76 on /dev/i2c-1 (ENXIO"));
 }
 
-TEST(bme280_driver, AutoStopsAtAnUnusableBus) {
+TEST(Bme280Driver, AutoStopsAtAnUnusableBus) {
     FakeBus bus;
     bus.failBus(ENOENT);
     SleepLog sleep;
@@ -634,7 +634,7 @@ TEST(bme280_driver, AutoStopsAtAnUnusableBus) {
                                             "ENOENT: No such file or directory"));
 }
 
-TEST(bme280_driver, AutoTriesNextAddressWhenOneIsClaimed) {
+TEST(Bme280Driver, AutoTriesNextAddressWhenOneIsClaimed) {
     FakeBus bus;
     bus.failAddress(kAt77, I2cOperation::SelectDevice, EBUSY);
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector()));
@@ -647,7 +647,7 @@ TEST(bme280_driver, AutoTriesNextAddressWhenOneIsClaimed) {
 // ---------------------------------------------------------------------------------------------
 // Caching, recovery, waiting
 
-TEST(bme280_driver, ReadsCalibrationOncePerConnection) {
+TEST(Bme280Driver, ReadsCalibrationOncePerConnection) {
     FakeBus bus;
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector()));
     SleepLog sleep;
@@ -661,7 +661,7 @@ TEST(bme280_driver, ReadsCalibrationOncePerConnection) {
     EXPECT_EQ(bus.writesOf(0xF4), 2u) << "one forced measurement per read";
 }
 
-TEST(bme280_driver, RecoversAfterTheSensorComesBack) {
+TEST(Bme280Driver, RecoversAfterTheSensorComesBack) {
     FakeBus bus;
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector()));
     SleepLog sleep;
@@ -682,7 +682,7 @@ TEST(bme280_driver, RecoversAfterTheSensorComesBack) {
     EXPECT_EQ(bus.readsOf(0x88), 2u);
 }
 
-TEST(bme280_driver, PollsStatusUntilTheMeasurementEnds) {
+TEST(Bme280Driver, PollsStatusUntilTheMeasurementEnds) {
     FakeBus bus;
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector())).measuringReads = 3;
     SleepLog sleep;
@@ -693,7 +693,7 @@ TEST(bme280_driver, PollsStatusUntilTheMeasurementEnds) {
     EXPECT_EQ(sleep.waits[1], std::chrono::microseconds(9300));
 }
 
-TEST(bme280_driver, GivesUpOnAMeasurementThatNeverEnds) {
+TEST(Bme280Driver, GivesUpOnAMeasurementThatNeverEnds) {
     FakeBus bus;
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector())).measuringReads = -1;
     SleepLog sleep;
@@ -704,7 +704,7 @@ TEST(bme280_driver, GivesUpOnAMeasurementThatNeverEnds) {
     EXPECT_EQ(bus.readsOf(0xF7), 0u);
 }
 
-TEST(bme280_driver, WaitsForTheCalibrationCopyAfterReset) {
+TEST(Bme280Driver, WaitsForTheCalibrationCopyAfterReset) {
     FakeBus bus;
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector())).nvmBusyReads = 2;
     SleepLog sleep;
@@ -713,7 +713,7 @@ TEST(bme280_driver, WaitsForTheCalibrationCopyAfterReset) {
     EXPECT_EQ(sleep.waits.front(), std::chrono::microseconds(2000));
 }
 
-TEST(bme280_driver, GivesUpOnACalibrationCopyThatNeverEnds) {
+TEST(Bme280Driver, GivesUpOnACalibrationCopyThatNeverEnds) {
     FakeBus bus;
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector())).nvmBusyReads = -1;
     SleepLog sleep;
@@ -723,14 +723,14 @@ TEST(bme280_driver, GivesUpOnACalibrationCopyThatNeverEnds) {
     EXPECT_EQ(bus.readsOf(0x88), 0u);
 }
 
-TEST(bme280_driver, RefusesDataFromAMeasurementThatDidNotRun) {
+TEST(Bme280Driver, RefusesDataFromAMeasurementThatDidNotRun) {
     FakeBus::Chip chip = FakeBus::chipFrom(bme280Vector());
     chip.ignoresForcedMode = true;
     EXPECT_EQ(errorOfChip(chip),
               "BME280 at 0x76 on /dev/i2c-1 returned no data: the measurement did not run");
 }
 
-TEST(bme280_driver, RefusesBlankCalibration) {
+TEST(Bme280Driver, RefusesBlankCalibration) {
     FakeBus::Chip chip = FakeBus::chipFrom(bme280Vector());
     std::fill(chip.registers.begin() + 0x88, chip.registers.begin() + 0xA2, 0);
     EXPECT_EQ(errorOfChip(chip),
@@ -738,7 +738,7 @@ TEST(bme280_driver, RefusesBlankCalibration) {
               "dig_P1 = 0)");
 }
 
-TEST(bme280_driver, NamesTheSensorWhenItsCalibrationWouldDivideByZero) {
+TEST(Bme280Driver, NamesTheSensorWhenItsCalibrationWouldDivideByZero) {
     // Trim values that pass the dig_T1/dig_P1 check but zero the pressure formula's divisor:
     // dig_T1 8192, dig_T2 32767, dig_T3 8002 and adc_T 0xA0000 give t_fine 1,176,576 exactly,
     // then dig_P2 -32768 with dig_P3 0 makes var1 = (1 - 32768 / 32768) * dig_P1 = 0.
@@ -759,7 +759,7 @@ TEST(bme280_driver, NamesTheSensorWhenItsCalibrationWouldDivideByZero) {
 // ---------------------------------------------------------------------------------------------
 // Decoding and compensation details
 
-TEST(bme280_driver, DecodesNegativeH4AndH5) {
+TEST(Bme280Driver, DecodesNegativeH4AndH5) {
     std::array<std::uint8_t, kCalibrationBlock1Size> block1{};
     // E4=0xF0 E5=0x9A E6=0xF1: H4 = 0xF0<<4 | 0xA = -246, H5 = 0xF1<<4 | 0x9 = -231.
     const std::array<std::uint8_t, kCalibrationBlock2Size> block2 = {0x00, 0x80, 0xFF, 0xF0,
@@ -774,7 +774,7 @@ TEST(bme280_driver, DecodesNegativeH4AndH5) {
     EXPECT_EQ(c.h6, -128);
 }
 
-TEST(bme280_driver, ClampsHumidity) {
+TEST(Bme280Driver, ClampsHumidity) {
     const Vector& v = bme280Vector();
     const Calibration c = parseCalibration(v.calibration1, v.calibration2);
     RawSample raw = parseSample(v.data);
@@ -784,7 +784,7 @@ TEST(bme280_driver, ClampsHumidity) {
     EXPECT_EQ(compensate(c, raw).humidity_rh, 100.0);
 }
 
-TEST(bme280_driver, SixByteSampleHasNoHumidity) {
+TEST(Bme280Driver, SixByteSampleHasNoHumidity) {
     const std::array<std::uint8_t, 6> data = {0x65, 0x5A, 0xC0, 0x7E, 0xED, 0x00};
     const RawSample raw = parseSample(data);
     EXPECT_EQ(raw.pressure, 415148);

@@ -48,7 +48,7 @@ class Module {
     std::array<char, 512> _error{};
 };
 
-TEST(bme280_module, DescribesItself) {
+TEST(Bme280Module, DescribesItself) {
     Module module;
     EXPECT_STREQ(module.plugin->name, "bme280");
     EXPECT_EQ(module.plugin->struct_size, sizeof(sensorsys_plugin_descriptor));
@@ -58,7 +58,7 @@ TEST(bme280_module, DescribesItself) {
     EXPECT_EQ(module.entry(SENSORSYS_ABI_MAJOR + 1, 0), nullptr);
 }
 
-TEST(bme280_module, CreatesWithoutTouchingHardware) {
+TEST(Bme280Module, CreatesWithoutTouchingHardware) {
     Module module;
     sensorsys_instance* instance = nullptr;
     ASSERT_EQ(module.create(R"({"bus": "/nonexistent/i2c-1", "address": 118})", &instance),
@@ -69,7 +69,7 @@ TEST(bme280_module, CreatesWithoutTouchingHardware) {
     module.plugin->destroy(nullptr);
 }
 
-TEST(bme280_module, RefusesBadConfiguration) {
+TEST(Bme280Module, RefusesBadConfiguration) {
     Module module;
     sensorsys_instance* instance = nullptr;
     EXPECT_EQ(module.create(R"({"address": 80})", &instance), SENSORSYS_INVALID_CONFIG);
@@ -82,7 +82,7 @@ TEST(bme280_module, RefusesBadConfiguration) {
     EXPECT_EQ(instance, nullptr);
 }
 
-TEST(bme280_module, ReadOnMissingBusFailsWithItsPathAndErrno) {
+TEST(Bme280Module, ReadOnMissingBusFailsWithItsPathAndErrno) {
     Module module;
     sensorsys_instance* instance = nullptr;
     ASSERT_EQ(module.create(R"({"bus": "/nonexistent/i2c-1"})", &instance), SENSORSYS_OK);

@@ -47,7 +47,7 @@ class TempDir {
     std::filesystem::path _path;
 };
 
-TEST(bme280_linux_i2c_bus, MissingBusNamesPathAndEnoent) {
+TEST(Bme280LinuxI2cBus, MissingBusNamesPathAndEnoent) {
     TempDir dir;
     const std::string path = dir.file("i2c-99");
     LinuxI2cBus bus(path);
@@ -65,7 +65,7 @@ TEST(bme280_linux_i2c_bus, MissingBusNamesPathAndEnoent) {
     }
 }
 
-TEST(bme280_linux_i2c_bus, RegularFileFailsAtIoctlWithEnotty) {
+TEST(Bme280LinuxI2cBus, RegularFileFailsAtIoctlWithEnotty) {
     TempDir dir;
     const std::string path = dir.file("not-a-bus");
     std::ofstream(path) << "plain file\n";
@@ -87,7 +87,7 @@ TEST(bme280_linux_i2c_bus, RegularFileFailsAtIoctlWithEnotty) {
     EXPECT_EQ(content, "plain file\n");
 }
 
-TEST(bme280_linux_i2c_bus, ReopensAfterClose) {
+TEST(Bme280LinuxI2cBus, ReopensAfterClose) {
     TempDir dir;
     const std::string path = dir.file("i2c-7");
     LinuxI2cBus bus(path);
@@ -104,7 +104,7 @@ TEST(bme280_linux_i2c_bus, ReopensAfterClose) {
     }
 }
 
-TEST(bme280_linux_i2c_bus, DriverReportsTheMissingBusNotMissingDevices) {
+TEST(Bme280LinuxI2cBus, DriverReportsTheMissingBusNotMissingDevices) {
     TempDir dir;
     const std::string path = dir.file("i2c-99");
     LinuxI2cBus bus(path);
@@ -118,7 +118,7 @@ TEST(bme280_linux_i2c_bus, DriverReportsTheMissingBusNotMissingDevices) {
     }
 }
 
-TEST(bme280_linux_i2c_bus, UniqueFdClosesOnce) {
+TEST(Bme280LinuxI2cBus, UniqueFdClosesOnce) {
     const int raw = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     ASSERT_GE(raw, 0);
     {

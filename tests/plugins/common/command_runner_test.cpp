@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 
 const std::string kDataDir = std::string(SENSORSYS_TEST_DATA_DIR) + "/cputemp";
 
-TEST(commandRunner, CapturesOutputAndExitStatus) {
+TEST(CommandRunner, CapturesOutputAndExitStatus) {
     const CommandResult result =
         SpawnCommandRunner().run({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, 5s);
     EXPECT_EQ(result.out, "out\n");
@@ -40,25 +40,25 @@ TEST(commandRunner, CapturesOutputAndExitStatus) {
     EXPECT_FALSE(result.succeeded());
 }
 
-TEST(commandRunner, PassesArgumentsWithoutAShell) {
+TEST(CommandRunner, PassesArgumentsWithoutAShell) {
     // A shell would expand the $ and split on the space.
     const CommandResult result = SpawnCommandRunner().run({"/bin/echo", "$HOME and; more"}, 5s);
     EXPECT_TRUE(result.succeeded());
     EXPECT_EQ(result.out, "$HOME and; more\n");
 }
 
-TEST(commandRunner, MissingProgramIsENOENT) {
+TEST(CommandRunner, MissingProgramIsENOENT) {
     EXPECT_EQ(errorOf<ReadError>([] { SpawnCommandRunner().run({"/nonexistent/vcgencmd"}, 5s); }),
               "/nonexistent/vcgencmd not found (ENOENT)");
 }
 
-TEST(commandRunner, NonExecutableFileNamesErrno) {
+TEST(CommandRunner, NonExecutableFileNamesErrno) {
     const std::string fixture = kDataDir + "/thermal_zone0_temp";
     EXPECT_EQ(errorOf<ReadError>([&] { SpawnCommandRunner().run({fixture}, 5s); }),
               "cannot run " + fixture + ": EACCES: Permission denied");
 }
 
-TEST(commandRunner, TimeoutKillsTheWholeProcessGroup) {
+TEST(CommandRunner, TimeoutKillsTheWholeProcessGroup) {
     const std::string pidFile = testing::TempDir() + "sensorsys-cputemp-hang.pid";
     std::remove(pidFile.c_str());
     const auto start = std::chrono::steady_clock::now();
@@ -77,7 +77,7 @@ TEST(commandRunner, TimeoutKillsTheWholeProcessGroup) {
     std::remove(pidFile.c_str());
 }
 
-TEST(commandRunner, DescribesExitStatusWithFirstStderrLine) {
+TEST(CommandRunner, DescribesExitStatusWithFirstStderrLine) {
     CommandResult result;
     result.waitStatus = 1 << 8;  // exited with status 1
     result.err = "\nVCHI initialization failed\nmore\n";
@@ -85,7 +85,7 @@ TEST(commandRunner, DescribesExitStatusWithFirstStderrLine) {
               "/usr/bin/vcgencmd exited with status 1: \"VCHI initialization failed\"");
 }
 
-TEST(commandRunner, KeepsTheHeadOfALargeStdoutAndSaysItWasCut) {
+TEST(CommandRunner, KeepsTheHeadOfALargeStdoutAndSaysItWasCut) {
     const CommandResult result =
         SpawnCommandRunner().run({"/bin/sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x"}, 10s);
     EXPECT_TRUE(result.succeeded());
@@ -93,7 +93,7 @@ TEST(commandRunner, KeepsTheHeadOfALargeStdoutAndSaysItWasCut) {
     EXPECT_EQ(result.out, std::string(sensorsys::plugin::kOutputCap, 'x'));
 }
 
-TEST(commandRunner, OutputAtTheCapIsNotCut) {
+TEST(CommandRunner, OutputAtTheCapIsNotCut) {
     const CommandResult result = SpawnCommandRunner().run(
         {"/bin/sh", "-c",
          "head -c " + std::to_string(sensorsys::plugin::kOutputCap) + " /dev/zero"},
@@ -102,7 +102,7 @@ TEST(commandRunner, OutputAtTheCapIsNotCut) {
     EXPECT_EQ(result.out.size(), sensorsys::plugin::kOutputCap);
 }
 
-TEST(commandRunner, KeepsTheTailOfALargeStderr) {
+TEST(CommandRunner, KeepsTheTailOfALargeStderr) {
     const CommandResult result = SpawnCommandRunner().run(
         {"/bin/sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x >&2; echo >&2; echo last >&2"},
         10s);
@@ -110,7 +110,7 @@ TEST(commandRunner, KeepsTheTailOfALargeStderr) {
     EXPECT_THAT(result.err, testing::EndsWith("xx\nlast\n"));
 }
 
-TEST(commandRunner, DescribesExitStatusWithLastStderrLineOnRequest) {
+TEST(CommandRunner, DescribesExitStatusWithLastStderrLineOnRequest) {
     CommandResult result;
     result.waitStatus = 1 << 8;
     result.err = "warming up\nsensor not found\n\n";
@@ -118,26 +118,26 @@ TEST(commandRunner, DescribesExitStatusWithLastStderrLineOnRequest) {
               "read.sh exited with status 1: \"sensor not found\"");
 }
 
-TEST(commandRunner, DescribesDeathBySignal) {
+TEST(CommandRunner, DescribesDeathBySignal) {
     const CommandResult result = SpawnCommandRunner().run({"/bin/sh", "-c", "kill -TERM $$"}, 5s);
     EXPECT_EQ(describeFailure("/bin/sh", result), "/bin/sh was killed by signal 15 (SIGTERM)");
 }
 
-TEST(commandResolve, FindsBareNameInPath) {
+TEST(CommandResolve, FindsBareNameInPath) {
     EXPECT_EQ(resolveCommand("vcgencmd-ok", "/nonexistent::" + kDataDir),
               kDataDir + "/vcgencmd-ok");
 }
 
-TEST(commandResolve, SkipsNonExecutableMatches) {
+TEST(CommandResolve, SkipsNonExecutableMatches) {
     EXPECT_EQ(resolveCommand("thermal_zone0_temp", kDataDir), "/usr/bin/thermal_zone0_temp");
 }
 
-TEST(commandResolve, FallsBackToUsrBin) {
+TEST(CommandResolve, FallsBackToUsrBin) {
     EXPECT_EQ(resolveCommand("vcgencmd", "/nonexistent"), "/usr/bin/vcgencmd");
     EXPECT_EQ(resolveCommand("vcgencmd", ""), "/usr/bin/vcgencmd");
 }
 
-TEST(commandResolve, UsesNamesWithSlashAsGiven) {
+TEST(CommandResolve, UsesNamesWithSlashAsGiven) {
     EXPECT_EQ(resolveCommand("./vcgencmd", kDataDir), "./vcgencmd");
     EXPECT_EQ(resolveCommand("/opt/vc/bin/vcgencmd", kDataDir), "/opt/vc/bin/vcgencmd");
 }

@@ -55,13 +55,13 @@ Settings settings(Source source, const std::string& vcgencmd, const std::string&
 
 // --- parsing and output --------------------------------------------------------------------
 
-TEST(cputempParse, MeasureTempToleratesSurroundingWhitespace) {
+TEST(CpuTempParse, MeasureTempToleratesSurroundingWhitespace) {
     EXPECT_DOUBLE_EQ(parseMeasureTemp("temp=55.8'C\n"), 55.8);
     EXPECT_DOUBLE_EQ(parseMeasureTemp("temp=48.3'C"), 48.3);
     EXPECT_DOUBLE_EQ(parseMeasureTemp("  temp=-4.0'C\r\n"), -4.0);
 }
 
-TEST(cputempParse, MeasureTempRefusesAnythingElseQuotingIt) {
+TEST(CpuTempParse, MeasureTempRefusesAnythingElseQuotingIt) {
     EXPECT_EQ(errorOf<ReadError>([] { parseMeasureTemp("throttled=0x0\n"); }),
               "unexpected output \"throttled=0x0\\n\" (expected temp=<number>'C)");
     for (const char* bad : {"", "temp='C", "temp=55.8", "temp=55.8'F", "temp=55.8'C extra",
@@ -70,13 +70,13 @@ TEST(cputempParse, MeasureTempRefusesAnythingElseQuotingIt) {
     }
 }
 
-TEST(cputempParse, Millidegrees) {
+TEST(CpuTempParse, Millidegrees) {
     EXPECT_DOUBLE_EQ(parseMillidegrees("48312\n"), 48.312);
     EXPECT_DOUBLE_EQ(parseMillidegrees("0"), 0.0);
     EXPECT_DOUBLE_EQ(parseMillidegrees("-5500\n"), -5.5);
 }
 
-TEST(cputempParse, MillidegreesRefusesGarbageQuotingIt) {
+TEST(CpuTempParse, MillidegreesRefusesGarbageQuotingIt) {
     EXPECT_EQ(errorOf<ReadError>([] { parseMillidegrees("n/a\n"); }),
               "unexpected content \"n/a\\n\" (expected millidegrees Celsius)");
     for (const char* bad : {"", "\n", "48.3", "48312 12", "0x10", "99999999999999999999"}) {
@@ -84,21 +84,21 @@ TEST(cputempParse, MillidegreesRefusesGarbageQuotingIt) {
     }
 }
 
-TEST(cputempFormat, RoundsBothFromUnroundedCelsius) {
+TEST(CpuTempFormat, RoundsBothFromUnroundedCelsius) {
     EXPECT_EQ(formatReading(48.312), R"({"c": 48.31, "f": 118.96})");
     // f from the rounded c (48.31) would be 118.958 -> 118.96; from the real one 118.9652.
     EXPECT_EQ(formatReading(48.314), R"({"c": 48.31, "f": 118.97})");
     EXPECT_EQ(formatReading(55.8), R"({"c": 55.8, "f": 132.44})");
 }
 
-TEST(cputempFormat, WholeNumbersStayFloats) {
+TEST(CpuTempFormat, WholeNumbersStayFloats) {
     EXPECT_EQ(formatReading(50.0), R"({"c": 50.0, "f": 122.0})");
     EXPECT_EQ(formatReading(-40.0), R"({"c": -40.0, "f": -40.0})");
 }
 
 // --- configuration -------------------------------------------------------------------------
 
-TEST(cputempConfig, Defaults) {
+TEST(CpuTempConfig, Defaults) {
     const Settings defaults = Settings::fromConfig(Config("{}", kConfigKeys));
     EXPECT_EQ(defaults.source, Source::automatic);
     EXPECT_EQ(defaults.sysfsPath, "/sys/class/thermal/thermal_zone0/temp");
@@ -106,7 +106,7 @@ TEST(cputempConfig, Defaults) {
     EXPECT_EQ(defaults.timeout, 2s);
 }
 
-TEST(cputempConfig, AcceptsEveryKey) {
+TEST(CpuTempConfig, AcceptsEveryKey) {
     const Settings s = Settings::fromConfig(
         Config(R"({"source": "sysfs", "vcgencmd": "/opt/vc/bin/vcgencmd", "sysfs_path": "/tmp/t"})",
                kConfigKeys));
@@ -119,17 +119,17 @@ TEST(cputempConfig, AcceptsEveryKey) {
               Source::automatic);
 }
 
-TEST(cputempConfig, RefusesUnknownKeyNamingIt) {
+TEST(CpuTempConfig, RefusesUnknownKeyNamingIt) {
     EXPECT_THAT(configError(R"({"sorce": "sysfs"})"),
                 AllOf(HasSubstr("'sorce'"), HasSubstr("source, vcgencmd, sysfs_path")));
 }
 
-TEST(cputempConfig, RefusesBadSourceListingAllowedValues) {
+TEST(CpuTempConfig, RefusesBadSourceListingAllowedValues) {
     EXPECT_EQ(configError(R"({"source": "i2c"})"),
               "key 'source' must be one of auto, vcgencmd, sysfs, got \"i2c\"");
 }
 
-TEST(cputempConfig, RefusesWrongTypesAndEmptyPaths) {
+TEST(CpuTempConfig, RefusesWrongTypesAndEmptyPaths) {
     EXPECT_THAT(configError(R"({"sysfs_path": 5})"), HasSubstr("'sysfs_path'"));
     EXPECT_THAT(configError(R"({"source": true})"), HasSubstr("'source'"));
     EXPECT_THAT(configError(R"({"vcgencmd": ""})"), HasSubstr("'vcgencmd'"));
@@ -138,54 +138,54 @@ TEST(cputempConfig, RefusesWrongTypesAndEmptyPaths) {
 
 // --- sysfs against fixture files -----------------------------------------------------------
 
-TEST(cputempSysfs, ReadsFixture) {
+TEST(CpuTempSysfs, ReadsFixture) {
     EXPECT_DOUBLE_EQ(CpuThermometer(settings(Source::sysfs, kMissing, kSysfsFixture)).celsius(),
                      48.312);
 }
 
-TEST(cputempSysfs, MissingFileNamesSourcePathAndErrno) {
+TEST(CpuTempSysfs, MissingFileNamesSourcePathAndErrno) {
     EXPECT_EQ(readError(CpuThermometer(settings(Source::sysfs, kMissing, kMissing))),
               "sysfs: cannot read " + kMissing + ": ENOENT: No such file or directory");
 }
 
-TEST(cputempSysfs, GarbageNamesFileAndQuotesContent) {
+TEST(CpuTempSysfs, GarbageNamesFileAndQuotesContent) {
     const std::string garbage = kDataDir + "/temp-garbage";
     EXPECT_EQ(
         readError(CpuThermometer(settings(Source::sysfs, kMissing, garbage))),
         "sysfs: " + garbage + ": unexpected content \"n/a\\n\" (expected millidegrees Celsius)");
 }
 
-TEST(cputempSysfs, DirectoryIsAReadError) {
+TEST(CpuTempSysfs, DirectoryIsAReadError) {
     EXPECT_EQ(readError(CpuThermometer(settings(Source::sysfs, kMissing, kDataDir))),
               "sysfs: cannot read " + kDataDir + ": EISDIR: Is a directory");
 }
 
 // --- vcgencmd against fake scripts ---------------------------------------------------------
 
-TEST(cputempVcgencmd, ParsesFakeOutput) {
+TEST(CpuTempVcgencmd, ParsesFakeOutput) {
     const CpuThermometer thermometer(
         settings(Source::vcgencmd, kDataDir + "/vcgencmd-ok", kSysfsFixture));
     EXPECT_DOUBLE_EQ(thermometer.celsius(), 55.8);
 }
 
-TEST(cputempVcgencmd, GarbageIsQuoted) {
+TEST(CpuTempVcgencmd, GarbageIsQuoted) {
     EXPECT_EQ(readError(CpuThermometer(
                   settings(Source::vcgencmd, kDataDir + "/vcgencmd-garbage", kSysfsFixture))),
               "vcgencmd: unexpected output \"throttled=0x0\\n\" (expected temp=<number>'C)");
 }
 
-TEST(cputempVcgencmd, FailureNamesStatusAndStderr) {
+TEST(CpuTempVcgencmd, FailureNamesStatusAndStderr) {
     const std::string fake = kDataDir + "/vcgencmd-fail";
     EXPECT_EQ(readError(CpuThermometer(settings(Source::vcgencmd, fake, kSysfsFixture))),
               "vcgencmd: " + fake + " exited with status 1: \"VCHI initialization failed\"");
 }
 
-TEST(cputempVcgencmd, MissingCommandIsENOENT) {
+TEST(CpuTempVcgencmd, MissingCommandIsENOENT) {
     EXPECT_EQ(readError(CpuThermometer(settings(Source::vcgencmd, kMissing, kSysfsFixture))),
               "vcgencmd: " + kMissing + " not found (ENOENT)");
 }
 
-TEST(cputempVcgencmd, HungCommandIsKilledAtTheTimeout) {
+TEST(CpuTempVcgencmd, HungCommandIsKilledAtTheTimeout) {
     const std::string fake = kDataDir + "/vcgencmd-hang";
     const CpuThermometer thermometer(settings(Source::vcgencmd, fake, kSysfsFixture));
     const auto start = std::chrono::steady_clock::now();
@@ -195,24 +195,24 @@ TEST(cputempVcgencmd, HungCommandIsKilledAtTheTimeout) {
 
 // --- auto ----------------------------------------------------------------------------------
 
-TEST(cputempAuto, PrefersVcgencmd) {
+TEST(CpuTempAuto, PrefersVcgencmd) {
     const CpuThermometer thermometer(
         settings(Source::automatic, kDataDir + "/vcgencmd-ok", kSysfsFixture));
     EXPECT_DOUBLE_EQ(thermometer.celsius(), 55.8);
 }
 
-TEST(cputempAuto, FallsBackToSysfsWhenVcgencmdIsMissing) {
+TEST(CpuTempAuto, FallsBackToSysfsWhenVcgencmdIsMissing) {
     EXPECT_DOUBLE_EQ(CpuThermometer(settings(Source::automatic, kMissing, kSysfsFixture)).celsius(),
                      48.312);
 }
 
-TEST(cputempAuto, FallsBackToSysfsWhenVcgencmdFails) {
+TEST(CpuTempAuto, FallsBackToSysfsWhenVcgencmdFails) {
     const CpuThermometer thermometer(
         settings(Source::automatic, kDataDir + "/vcgencmd-fail", kSysfsFixture));
     EXPECT_DOUBLE_EQ(thermometer.celsius(), 48.312);
 }
 
-TEST(cputempAuto, ReportsBothCausesWhenNeitherWorks) {
+TEST(CpuTempAuto, ReportsBothCausesWhenNeitherWorks) {
     EXPECT_EQ(readError(CpuThermometer(settings(Source::automatic, kMissing, kMissing))),
               "no CPU temperature source worked: vcgencmd: " + kMissing +
                   " not found (ENOENT); sysfs: cannot read " + kMissing +
@@ -246,7 +246,7 @@ class FailingReader final : public FileReader {
     }
 };
 
-TEST(cputempSeams, RunsMeasureTempWithTheTimeout) {
+TEST(CpuTempSeams, RunsMeasureTempWithTheTimeout) {
     std::vector<std::string> argv;
     std::chrono::milliseconds timeout{};
     const CpuThermometer thermometer(settings(Source::vcgencmd, "/usr/bin/vcgencmd", kMissing),
@@ -257,7 +257,7 @@ TEST(cputempSeams, RunsMeasureTempWithTheTimeout) {
     EXPECT_EQ(timeout, 2s);
 }
 
-TEST(cputempSeams, ReaderErrorIsPrefixedWithTheSource) {
+TEST(CpuTempSeams, ReaderErrorIsPrefixedWithTheSource) {
     const CpuThermometer thermometer(settings(Source::sysfs, kMissing, "/sys/x/temp"),
                                      std::make_unique<RecordingRunner>(nullptr, nullptr),
                                      std::make_unique<FailingReader>());

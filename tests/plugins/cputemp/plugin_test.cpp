@@ -16,7 +16,7 @@ using testing::HasSubstr;
 
 const std::string kDataDir = std::string(SENSORSYS_TEST_DATA_DIR) + "/cputemp";
 
-class cputempPlugin : public testing::Test {
+class CpuTempPlugin : public testing::Test {
   protected:
     void SetUp() override {
         _module = std::make_unique<sensorsys::test::BuiltPlugin>(SENSORSYS_PLUGIN_BUILD_DIR,
@@ -31,12 +31,12 @@ class cputempPlugin : public testing::Test {
     std::unique_ptr<sensorsys::test::BuiltPlugin> _module;
 };
 
-TEST_F(cputempPlugin, Describes) {
+TEST_F(CpuTempPlugin, Describes) {
     EXPECT_STREQ(plugin->name, "cpu_temp");
     EXPECT_EQ(plugin->struct_size, sizeof(sensorsys_plugin_descriptor));
 }
 
-TEST_F(cputempPlugin, ReadsSysfsFixture) {
+TEST_F(CpuTempPlugin, ReadsSysfsFixture) {
     const std::string config =
         R"({"source": "sysfs", "sysfs_path": ")" + kDataDir + R"(/thermal_zone0_temp"})";
     sensorsys_instance* instance = nullptr;
@@ -51,7 +51,7 @@ TEST_F(cputempPlugin, ReadsSysfsFixture) {
     EXPECT_EQ(std::string(buffer.data(), length), R"({"c": 48.31, "f": 118.96})");
 }
 
-TEST_F(cputempPlugin, ReportsReadFailure) {
+TEST_F(CpuTempPlugin, ReportsReadFailure) {
     const std::string config = R"({"source": "sysfs", "sysfs_path": "/nonexistent/temp"})";
     sensorsys_instance* instance = nullptr;
     ASSERT_EQ(plugin->create(config.c_str(), &instance, error.data(), error.size()), SENSORSYS_OK)
@@ -66,7 +66,7 @@ TEST_F(cputempPlugin, ReportsReadFailure) {
                  "sysfs: cannot read /nonexistent/temp: ENOENT: No such file or directory");
 }
 
-TEST_F(cputempPlugin, RefusesBadConfig) {
+TEST_F(CpuTempPlugin, RefusesBadConfig) {
     sensorsys_instance* instance = nullptr;
     EXPECT_EQ(plugin->create(R"({"source": "sensors"})", &instance, error.data(), error.size()),
               SENSORSYS_INVALID_CONFIG);

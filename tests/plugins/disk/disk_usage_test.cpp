@@ -81,7 +81,7 @@ void expectMatchesPython(const std::string& path) {
     EXPECT_LE(python->freeMb, std::max(before.freeMb, after.freeMb) + kSlackMb);
 }
 
-TEST(diskUsage, SeedArithmeticFromStatvfs) {
+TEST(DiskUsage, SeedArithmeticFromStatvfs) {
     // 1000 blocks of 4 KiB: total 3.9 MiB, used 700 blocks = 2.7 MiB, available 250 = 0.98 MiB.
     EXPECT_EQ(usageFromStatvfs(makeStats(4096, 1000, 300, 250)), (Usage{3, 2, 0}));
     // A 64 GB card: 15,000,000 blocks of 4 KiB, whose byte count overflows 32 bits.
@@ -89,41 +89,41 @@ TEST(diskUsage, SeedArithmeticFromStatvfs) {
               (Usage{58593, 23437, 31250}));
 }
 
-TEST(diskUsage, NegativeUsedFloorsLikePython) {
+TEST(DiskUsage, NegativeUsedFloorsLikePython) {
     // More free than total blocks (seen on some FUSE file systems): Python's // floors, giving
     // (10 - 300) * 4096 // 2**20 == -2, where C++ division would give -1.
     EXPECT_EQ(usageFromStatvfs(makeStats(4096, 10, 300, 300)).usedMb, -2);
 }
 
-TEST(diskUsage, MatchesPythonForRoot) {
+TEST(DiskUsage, MatchesPythonForRoot) {
     expectMatchesPython("/");
 }
 
-TEST(diskUsage, MatchesPythonForTestData) {
+TEST(DiskUsage, MatchesPythonForTestData) {
     expectMatchesPython(SENSORSYS_TEST_DATA_DIR);
 }
 
-TEST(diskUsage, MissingPathNamesPathAndErrno) {
+TEST(DiskUsage, MissingPathNamesPathAndErrno) {
     EXPECT_EQ(errorOf<ReadError>([] { measure("/nonexistent/sensorsys"); }),
               "statvfs /nonexistent/sensorsys: ENOENT: No such file or directory");
 }
 
-TEST(diskUsage, FormatsIntegers) {
+TEST(DiskUsage, FormatsIntegers) {
     EXPECT_EQ(formatUsage(Usage{29800, 8123, 20401}),
               R"({"total_mb": 29800, "used_mb": 8123, "free_mb": 20401})");
 }
 
-TEST(diskConfig, DefaultsToRoot) {
+TEST(DiskConfig, DefaultsToRoot) {
     EXPECT_EQ(Settings::fromConfig(Config("{}", kConfigKeys)).path, "/");
     EXPECT_EQ(Settings::fromConfig(Config(R"({"path": "/var/lib"})", kConfigKeys)).path,
               "/var/lib");
 }
 
-TEST(diskConfig, RefusesUnknownKeyNamingIt) {
+TEST(DiskConfig, RefusesUnknownKeyNamingIt) {
     EXPECT_THAT(configError(R"({"mount": "/"})"), AllOf(HasSubstr("'mount'"), HasSubstr("path")));
 }
 
-TEST(diskConfig, RefusesRelativeEmptyAndNonStringPaths) {
+TEST(DiskConfig, RefusesRelativeEmptyAndNonStringPaths) {
     EXPECT_EQ(configError(R"({"path": "var"})"), "key 'path' must be an absolute path, got 'var'");
     EXPECT_THAT(configError(R"({"path": ""})"), HasSubstr("'path'"));
     EXPECT_THAT(configError(R"({"path": 1})"), HasSubstr("'path'"));

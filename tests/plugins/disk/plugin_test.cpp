@@ -15,7 +15,7 @@ namespace {
 using testing::HasSubstr;
 using testing::MatchesRegex;
 
-class diskPlugin : public testing::Test {
+class DiskPlugin : public testing::Test {
   protected:
     void SetUp() override {
         _module =
@@ -44,25 +44,25 @@ class diskPlugin : public testing::Test {
     std::unique_ptr<sensorsys::test::BuiltPlugin> _module;
 };
 
-TEST_F(diskPlugin, Describes) {
+TEST_F(DiskPlugin, Describes) {
     EXPECT_STREQ(plugin->name, "disk");
     EXPECT_EQ(plugin->struct_size, sizeof(sensorsys_plugin_descriptor));
 }
 
-TEST_F(diskPlugin, ReadsRootByDefault) {
+TEST_F(DiskPlugin, ReadsRootByDefault) {
     std::string output;
     ASSERT_EQ(readOnce("{}", output), SENSORSYS_OK) << error.data();
     EXPECT_THAT(output,
                 MatchesRegex(R"(\{"total_mb": [0-9]+, "used_mb": [0-9]+, "free_mb": [0-9]+\})"));
 }
 
-TEST_F(diskPlugin, ReportsReadFailureNamingThePath) {
+TEST_F(DiskPlugin, ReportsReadFailureNamingThePath) {
     std::string output;
     EXPECT_EQ(readOnce(R"({"path": "/nope"})", output), SENSORSYS_READ_FAILED);
     EXPECT_STREQ(error.data(), "statvfs /nope: ENOENT: No such file or directory");
 }
 
-TEST_F(diskPlugin, RefusesBadConfig) {
+TEST_F(DiskPlugin, RefusesBadConfig) {
     std::string output;
     EXPECT_EQ(readOnce(R"({"paths": "/"})", output), SENSORSYS_INVALID_CONFIG);
     EXPECT_THAT(std::string(error.data()), HasSubstr("'paths'"));

@@ -38,7 +38,7 @@ Poco::JSON::Object::Ptr parse(const std::string& json) {
     return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
 }
 
-class ds18b20Plugin : public testing::Test {
+class Ds18b20Plugin : public testing::Test {
   protected:
     void SetUp() override {
         _module = std::make_unique<sensorsys::test::BuiltPlugin>(SENSORSYS_PLUGIN_BUILD_DIR,
@@ -64,7 +64,7 @@ class ds18b20Plugin : public testing::Test {
     std::unique_ptr<sensorsys::test::BuiltPlugin> _module;
 };
 
-TEST_F(ds18b20Plugin, DescribesItselfAndDeclaresItsKeys) {
+TEST_F(Ds18b20Plugin, DescribesItselfAndDeclaresItsKeys) {
     EXPECT_STREQ(plugin->name, "ds18b20");
     EXPECT_EQ(plugin->abi_minor, SENSORSYS_ABI_MINOR);
     ASSERT_NE(plugin->config_keys, nullptr);
@@ -75,7 +75,7 @@ TEST_F(ds18b20Plugin, DescribesItselfAndDeclaresItsKeys) {
     EXPECT_EQ(plugin->config_keys[2].name, nullptr);
 }
 
-TEST_F(ds18b20Plugin, ReadsEveryProbeOneKeyEachWithFailuresInTheirKeys) {
+TEST_F(Ds18b20Plugin, ReadsEveryProbeOneKeyEachWithFailuresInTheirKeys) {
     addProbe(kGood, w1Slave(true, 21562));
     addProbe(kCrcFails, w1Slave(false, 21562));
     addProbe(kPowerOn, w1Slave(true, 85000));
@@ -95,7 +95,7 @@ TEST_F(ds18b20Plugin, ReadsEveryProbeOneKeyEachWithFailuresInTheirKeys) {
     EXPECT_THAT(powerOn, HasSubstr(kPowerOn));
 }
 
-TEST_F(ds18b20Plugin, WithAnIdReadsThatProbeOnlyAsAFlatObject) {
+TEST_F(Ds18b20Plugin, WithAnIdReadsThatProbeOnlyAsAFlatObject) {
     addProbe(kGood, w1Slave(true, 21562));
     addProbe("28-000000000001", w1Slave(true, 30000));
     PluginInstance instance(*plugin, config(R"(, "id": ")" + std::string(kGood) + "\""));
@@ -104,7 +104,7 @@ TEST_F(ds18b20Plugin, WithAnIdReadsThatProbeOnlyAsAFlatObject) {
     EXPECT_EQ(reading.text, R"({"c": 21.56, "f": 70.81})");
 }
 
-TEST_F(ds18b20Plugin, RoundsHalfAwayFromZeroAndKeepsADecimalPoint) {
+TEST_F(Ds18b20Plugin, RoundsHalfAwayFromZeroAndKeepsADecimalPoint) {
     addProbe(kGood, w1Slave(true, -10125));
     addProbe("28-000000000001", w1Slave(true, 25000));
     PluginInstance instance(*plugin, config());
@@ -116,7 +116,7 @@ TEST_F(ds18b20Plugin, RoundsHalfAwayFromZeroAndKeepsADecimalPoint) {
         R"({"28-000000000001": {"c": 25.0, "f": 77.0}, "28-0316a2794dff": {"c": -10.13, "f": 13.78}})");
 }
 
-TEST_F(ds18b20Plugin, CrcFailureOfTheChosenProbeIsAReadErrorSayingCrc) {
+TEST_F(Ds18b20Plugin, CrcFailureOfTheChosenProbeIsAReadErrorSayingCrc) {
     addProbe(kCrcFails, w1Slave(false, 20000));
     PluginInstance instance(*plugin, config(R"(, "id": ")" + std::string(kCrcFails) + "\""));
     const auto reading = instance.read();
@@ -124,7 +124,7 @@ TEST_F(ds18b20Plugin, CrcFailureOfTheChosenProbeIsAReadErrorSayingCrc) {
     EXPECT_THAT(reading.text, StartsWith(std::string("probe ") + kCrcFails + ": CRC check failed"));
 }
 
-TEST_F(ds18b20Plugin, ProbeWhoseFileDisappearedReportsThePathAndErrno) {
+TEST_F(Ds18b20Plugin, ProbeWhoseFileDisappearedReportsThePathAndErrno) {
     addProbe(kGood, w1Slave(true, 21562));
     addProbe(kCrcFails, w1Slave(true, 20000));
     PluginInstance instance(*plugin, config());
@@ -138,7 +138,7 @@ TEST_F(ds18b20Plugin, ProbeWhoseFileDisappearedReportsThePathAndErrno) {
                 HasSubstr((dir / kCrcFails / "w1_slave").string() + ": ENOENT"));
 }
 
-TEST_F(ds18b20Plugin, EveryProbeFailingIsAReadError) {
+TEST_F(Ds18b20Plugin, EveryProbeFailingIsAReadError) {
     addProbe(kPowerOn, w1Slave(true, 85000));
     PluginInstance instance(*plugin, config());
     const auto reading = instance.read();
@@ -147,7 +147,7 @@ TEST_F(ds18b20Plugin, EveryProbeFailingIsAReadError) {
     EXPECT_THAT(reading.text, HasSubstr("power-on"));
 }
 
-TEST_F(ds18b20Plugin, MissingFolderIsAReadErrorNamingItAndErrno) {
+TEST_F(Ds18b20Plugin, MissingFolderIsAReadErrorNamingItAndErrno) {
     PluginInstance instance(*plugin, R"({"w1_path": "/nonexistent/w1/devices"})");
     const auto reading = instance.read();
     EXPECT_EQ(reading.status, SENSORSYS_READ_FAILED);
@@ -156,14 +156,14 @@ TEST_F(ds18b20Plugin, MissingFolderIsAReadErrorNamingItAndErrno) {
     EXPECT_THAT(reading.text, HasSubstr("dtoverlay=w1-gpio"));
 }
 
-TEST_F(ds18b20Plugin, FolderWithoutProbesIsAReadErrorNamingIt) {
+TEST_F(Ds18b20Plugin, FolderWithoutProbesIsAReadErrorNamingIt) {
     PluginInstance instance(*plugin, config());
     const auto reading = instance.read();
     EXPECT_EQ(reading.status, SENSORSYS_READ_FAILED);
     EXPECT_EQ(reading.text, "no DS18B20 probe (28-*) in " + dir.path().string());
 }
 
-TEST_F(ds18b20Plugin, TooSmallBufferGetsTheSameReadingOnTheRetry) {
+TEST_F(Ds18b20Plugin, TooSmallBufferGetsTheSameReadingOnTheRetry) {
     addProbe(kGood, w1Slave(true, 21562));
     PluginInstance instance(*plugin, config());
     std::size_t needed = 0;
@@ -176,7 +176,7 @@ TEST_F(ds18b20Plugin, TooSmallBufferGetsTheSameReadingOnTheRetry) {
     EXPECT_THAT(reading.text, HasSubstr(R"("c": 21.56)"));
 }
 
-TEST_F(ds18b20Plugin, RefusesUnknownKeysNonStringsAndBadValues) {
+TEST_F(Ds18b20Plugin, RefusesUnknownKeysNonStringsAndBadValues) {
     auto refused = tryCreate(*plugin, R"({"pin": "4"})");
     EXPECT_EQ(refused.status, SENSORSYS_INVALID_CONFIG);
     EXPECT_EQ(refused.text, "unknown key 'pin' (allowed: w1_path, id)");
@@ -193,7 +193,7 @@ TEST_F(ds18b20Plugin, RefusesUnknownKeysNonStringsAndBadValues) {
     EXPECT_EQ(tryCreate(*plugin, R"({"id": ""} x)").status, SENSORSYS_INVALID_CONFIG);
 }
 
-TEST_F(ds18b20Plugin, AcceptsEmptyAndEscapedConfigurations) {
+TEST_F(Ds18b20Plugin, AcceptsEmptyAndEscapedConfigurations) {
     EXPECT_EQ(tryCreate(*plugin, "{}").status, SENSORSYS_OK);
     EXPECT_EQ(tryCreate(*plugin, " { \"w1_path\" : \"\\/sys\\/bus\" , \"id\":\"\" } ").status,
               SENSORSYS_OK);

@@ -18,7 +18,7 @@ using sensorsys::test::PluginInstance;
 using sensorsys::test::tryCreate;
 using testing::HasSubstr;
 
-TEST(exec_module, DescribesItselfAndDeclaresItsKeys) {
+TEST(ExecModule, DescribesItselfAndDeclaresItsKeys) {
     const BuiltPlugin module(SENSORSYS_PLUGIN_BUILD_DIR, "exec.so");
     const auto& plugin = module.descriptor();
     EXPECT_STREQ(plugin.name, "exec");
@@ -32,7 +32,7 @@ TEST(exec_module, DescribesItselfAndDeclaresItsKeys) {
     EXPECT_EQ(plugin.config_keys[3].name, nullptr);
 }
 
-TEST(exec_module, ReadsACommandsJsonThroughTheAbi) {
+TEST(ExecModule, ReadsACommandsJsonThroughTheAbi) {
     const BuiltPlugin module(SENSORSYS_PLUGIN_BUILD_DIR, "exec.so");
     PluginInstance instance(module.descriptor(),
                             R"({"command": "printf '{\"level\": %d}' 7", "timeout": 5})");
@@ -41,7 +41,7 @@ TEST(exec_module, ReadsACommandsJsonThroughTheAbi) {
     EXPECT_EQ(reading.text, R"({"level": 7})");
 }
 
-TEST(exec_module, FailureCrossesTheAbiAsAMessageNamingTheCommand) {
+TEST(ExecModule, FailureCrossesTheAbiAsAMessageNamingTheCommand) {
     const BuiltPlugin module(SENSORSYS_PLUGIN_BUILD_DIR, "exec.so");
     PluginInstance instance(module.descriptor(),
                             R"({"command": "echo oops >&2; exit 3", "shell": true})");
@@ -50,7 +50,7 @@ TEST(exec_module, FailureCrossesTheAbiAsAMessageNamingTheCommand) {
     EXPECT_EQ(reading.text, R"(command "echo oops >&2; exit 3" exited with status 3: "oops")");
 }
 
-TEST(exec_module, UnconfiguredInstanceCreatesAndReportsOnRead) {
+TEST(ExecModule, UnconfiguredInstanceCreatesAndReportsOnRead) {
     const BuiltPlugin module(SENSORSYS_PLUGIN_BUILD_DIR, "exec.so");
     PluginInstance instance(module.descriptor(), "{}");
     const auto reading = instance.read();
@@ -58,7 +58,7 @@ TEST(exec_module, UnconfiguredInstanceCreatesAndReportsOnRead) {
     EXPECT_THAT(reading.text, HasSubstr("no command configured"));
 }
 
-TEST(exec_module, RefusesUnknownKeysAndBadValues) {
+TEST(ExecModule, RefusesUnknownKeysAndBadValues) {
     const BuiltPlugin module(SENSORSYS_PLUGIN_BUILD_DIR, "exec.so");
     auto refused = tryCreate(module.descriptor(), R"({"cmd": "true"})");
     EXPECT_EQ(refused.status, SENSORSYS_INVALID_CONFIG);

@@ -39,7 +39,7 @@ std::string jsonString(const std::string& text) {
     return out + "\"";
 }
 
-class execSensor : public testing::Test {
+class ExecSensorTest : public testing::Test {
   protected:
     // An executable shell script in the temp folder; returns its path.
     std::string script(const std::string& name, const std::string& body) {
@@ -61,55 +61,55 @@ class execSensor : public testing::Test {
     TempDir dir;
 };
 
-TEST_F(execSensor, ReturnsTheJsonObjectTheScriptPrints) {
+TEST_F(ExecSensorTest, ReturnsTheJsonObjectTheScriptPrints) {
     auto good = sensor(script("good.sh", R"(echo '  {"co2": 412, "unit": "ppm"}')"
                                          "\necho"));
     EXPECT_EQ(good.read(), R"({"co2": 412, "unit": "ppm"})");
 }
 
-TEST_F(execSensor, PassesQuotedArgumentsUnexpanded) {
+TEST_F(ExecSensorTest, PassesQuotedArgumentsUnexpanded) {
     const std::string path = script("args.sh", R"(printf '{"a": "%s", "b": "%s"}' "$1" "$2")");
     auto args = sensor(path + R"( '$HOME' "x  y")");
     EXPECT_EQ(args.read(), R"({"a": "$HOME", "b": "x  y"})");
 }
 
-TEST_F(execSensor, FindsABareProgramNameInPath) {
+TEST_F(ExecSensorTest, FindsABareProgramNameInPath) {
     auto printf = sensor(R"(printf '{"n": 1}')");
     EXPECT_EQ(printf.read(), R"({"n": 1})");
 }
 
-TEST_F(execSensor, ShellTrueRunsTheCommandThroughBinSh) {
+TEST_F(ExecSensorTest, ShellTrueRunsTheCommandThroughBinSh) {
     auto shell = sensor(R"(echo "{\"n\": $((1 + 2))}" | cat)", R"(, "shell": true)");
     EXPECT_EQ(shell.read(), R"({"n": 3})");
 }
 
-TEST_F(execSensor, BadJsonIsAnErrorNamingTheCommandAndShowingTheOutput) {
+TEST_F(ExecSensorTest, BadJsonIsAnErrorNamingTheCommandAndShowingTheOutput) {
     const std::string path = script("bad.sh", R"(echo '{"co2": ')");
     auto bad = sensor(path);
     EXPECT_EQ(readError(bad), "command \"" + path +
                                   "\" printed no single JSON object on stdout: \"{\\\"co2\\\":\"");
 }
 
-TEST_F(execSensor, AJsonArrayOrTwoObjectsAreNotAReading) {
+TEST_F(ExecSensorTest, AJsonArrayOrTwoObjectsAreNotAReading) {
     auto array = sensor(script("array.sh", "echo '[1, 2]'"));
     EXPECT_THAT(readError(array), HasSubstr("printed no single JSON object"));
     auto two = sensor(script("two.sh", "echo '{}'; echo '{}'"));
     EXPECT_THAT(readError(two), HasSubstr("printed no single JSON object"));
 }
 
-TEST_F(execSensor, NoOutputIsAnError) {
+TEST_F(ExecSensorTest, NoOutputIsAnError) {
     const std::string path = script("quiet.sh", "exit 0");
     auto quiet = sensor(path);
     EXPECT_EQ(readError(quiet), "command \"" + path + "\" printed nothing on stdout");
 }
 
-TEST_F(execSensor, OutputOverTheCapIsAnError) {
+TEST_F(ExecSensorTest, OutputOverTheCapIsAnError) {
     const std::string path = script("big.sh", "head -c 10000000 /dev/zero | tr '\\0' x");
     auto big = sensor(path);
     EXPECT_EQ(readError(big), "command \"" + path + "\" printed more than 64 KiB on stdout");
 }
 
-TEST_F(execSensor, NonZeroExitNamesTheCommandStatusAndLastStderrLine) {
+TEST_F(ExecSensorTest, NonZeroExitNamesTheCommandStatusAndLastStderrLine) {
     const std::string path =
         script("fail.sh", "echo starting >&2\necho 'no sensor on /dev/ttyUSB0' >&2\nexit 1");
     auto fail = sensor(path);
@@ -117,13 +117,13 @@ TEST_F(execSensor, NonZeroExitNamesTheCommandStatusAndLastStderrLine) {
               "command \"" + path + "\" exited with status 1: \"no sensor on /dev/ttyUSB0\"");
 }
 
-TEST_F(execSensor, DeathBySignalIsAnError) {
+TEST_F(ExecSensorTest, DeathBySignalIsAnError) {
     const std::string path = script("killed.sh", "kill -KILL $$");
     auto killed = sensor(path);
     EXPECT_EQ(readError(killed), "command \"" + path + "\" was killed by signal 9 (SIGKILL)");
 }
 
-TEST_F(execSensor, TimeoutKillsTheWholeProcessGroup) {
+TEST_F(ExecSensorTest, TimeoutKillsTheWholeProcessGroup) {
     const std::string pidFile = (dir / "sleep.pid").string();
     const std::string path = script("hang.sh", "sleep 30 &\necho $! > \"$1\"\nwait");
     auto hang = sensor(path + " " + pidFile, R"(, "timeout": 0.3)");
@@ -137,14 +137,14 @@ TEST_F(execSensor, TimeoutKillsTheWholeProcessGroup) {
     EXPECT_TRUE(processEnded(sleepPid)) << "sleep " << sleepPid << " survived the timeout";
 }
 
-TEST_F(execSensor, MissingProgramIsAnErrorNamingIt) {
+TEST_F(ExecSensorTest, MissingProgramIsAnErrorNamingIt) {
     auto missing = sensor("/nonexistent/read-sensor --fast");
     EXPECT_EQ(readError(missing),
               "command \"/nonexistent/read-sensor --fast\": "
               "/nonexistent/read-sensor not found (ENOENT)");
 }
 
-TEST_F(execSensor, TakesATimeoutAsANumberOrAsTheNumericStringAnOlderHostSends) {
+TEST_F(ExecSensorTest, TakesATimeoutAsANumberOrAsTheNumericStringAnOlderHostSends) {
     const std::string path = script("slow.sh", "sleep 30");
     for (const char* timeout : {"0.2", "\"0.2\""}) {
         auto slow = sensor(path, std::string(R"(, "timeout": )") + timeout);
@@ -152,12 +152,12 @@ TEST_F(execSensor, TakesATimeoutAsANumberOrAsTheNumericStringAnOlderHostSends) {
     }
 }
 
-TEST_F(execSensor, WithoutACommandCreatesButEveryReadSaysWhatIsMissing) {
+TEST_F(ExecSensorTest, WithoutACommandCreatesButEveryReadSaysWhatIsMissing) {
     ExecSensor unset(Config("{}", kConfigKeys));
     EXPECT_EQ(readError(unset), "no command configured (set sensor.NAME.command)");
 }
 
-TEST_F(execSensor, RefusesTimeoutsOutsideTheRangeAndBadCommands) {
+TEST_F(ExecSensorTest, RefusesTimeoutsOutsideTheRangeAndBadCommands) {
     for (const char* timeout : {"0", "-1", "3601", "\"0\"", "true"}) {
         try {
             sensor("true", std::string(R"(, "timeout": )") + timeout);

@@ -15,7 +15,7 @@ namespace {
 using namespace sensorsys;
 using ::testing::HasSubstr;
 
-TEST(libgpiodLine, MissingChipPathIsAnErrorNamingTheChipLineAndErrno) {
+TEST(LibgpiodLine, MissingChipPathIsAnErrorNamingTheChipLineAndErrno) {
     motion::LibgpiodLine line("/dev/gpiochip-sensorsys-missing", 5);
     const std::string message = test::errorOf<motion::GpioError>([&] { line.requestEvents(); });
     EXPECT_THAT(message, HasSubstr("/dev/gpiochip-sensorsys-missing"));
@@ -23,14 +23,14 @@ TEST(libgpiodLine, MissingChipPathIsAnErrorNamingTheChipLineAndErrno) {
     EXPECT_THAT(message, HasSubstr("ENOENT"));
 }
 
-TEST(libgpiodLine, UnknownChipNameIsAnErrorNamingTheChipAndAnErrno) {
+TEST(LibgpiodLine, UnknownChipNameIsAnErrorNamingTheChipAndAnErrno) {
     motion::LibgpiodLine line("gpiochip-sensorsys-missing", 5);
     const std::string message = test::errorOf<motion::GpioError>([&] { line.requestEvents(); });
     EXPECT_THAT(message, HasSubstr("gpiochip-sensorsys-missing"));
     EXPECT_THAT(message, ::testing::MatchesRegex(".*: E[A-Z0-9]+: .*"));
 }
 
-TEST(libgpiodLine, LineTheChipDoesNotHaveIsAnErrorNamingChipAndLine) {
+TEST(LibgpiodLine, LineTheChipDoesNotHaveIsAnErrorNamingChipAndLine) {
     std::string chip;
     std::error_code ignored;
     for (const auto& entry : std::filesystem::directory_iterator("/dev", ignored)) {

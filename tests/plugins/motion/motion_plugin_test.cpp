@@ -13,12 +13,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class motionPlugin : public sensorsys::test::BuiltModuleTest {
+class MotionPlugin : public sensorsys::test::BuiltModuleTest {
   protected:
-    motionPlugin() : BuiltModuleTest("motion.so") {}
+    MotionPlugin() : BuiltModuleTest("motion.so") {}
 };
 
-TEST_F(motionPlugin, DescribesItselfAndDeclaresItsKeys) {
+TEST_F(MotionPlugin, DescribesItselfAndDeclaresItsKeys) {
     EXPECT_STREQ(plugin->name, "motion");
     EXPECT_EQ(plugin->struct_size, sizeof(sensorsys_plugin_descriptor));
     ASSERT_NE(plugin->config_keys, nullptr);
@@ -29,7 +29,7 @@ TEST_F(motionPlugin, DescribesItselfAndDeclaresItsKeys) {
     EXPECT_EQ(plugin->config_keys[2].name, nullptr);
 }
 
-TEST_F(motionPlugin, RefusesAMissingOrBadLineNamingTheKey) {
+TEST_F(MotionPlugin, RefusesAMissingOrBadLineNamingTheKey) {
     sensorsys_instance* instance = nullptr;
     EXPECT_EQ(create("{}", &instance), SENSORSYS_INVALID_CONFIG);
     EXPECT_THAT(std::string(error.data()), HasSubstr("'line'"));
@@ -42,7 +42,7 @@ TEST_F(motionPlugin, RefusesAMissingOrBadLineNamingTheKey) {
     EXPECT_EQ(instance, nullptr);
 }
 
-TEST_F(motionPlugin, ReadReportsAMissingChipWithChipLineAndErrno) {
+TEST_F(MotionPlugin, ReadReportsAMissingChipWithChipLineAndErrno) {
     sensorsys_instance* instance = nullptr;
     ASSERT_EQ(create(R"({"chip": "/dev/gpiochip-sensorsys-missing", "line": 17})", &instance),
               SENSORSYS_OK)

@@ -31,7 +31,7 @@ motion::GpioEdge falling(std::chrono::system_clock::duration after) {
     return {false, kStart + after};
 }
 
-class motionWatcher : public ::testing::Test {
+class MotionWatcher : public ::testing::Test {
   protected:
     void start() {
         watcher.emplace(std::make_unique<test::FakeGpioLine>(gpio));
@@ -45,12 +45,12 @@ class motionWatcher : public ::testing::Test {
     std::optional<motion::MotionWatcher> watcher;
 };
 
-TEST_F(motionWatcher, QuietLowLineReportsNoMotionNoEventsAndNoLastChange) {
+TEST_F(MotionWatcher, QuietLowLineReportsNoMotionNoEventsAndNoLastChange) {
     start();
     EXPECT_EQ(watcher->read(), R"({"motion": false, "events": 0, "last_change": null})");
 }
 
-TEST_F(motionWatcher, LineHighAtStartIsMotion) {
+TEST_F(MotionWatcher, LineHighAtStartIsMotion) {
     gpio->setLevel(true);
     start();
     const auto reading = read();
@@ -58,7 +58,7 @@ TEST_F(motionWatcher, LineHighAtStartIsMotion) {
     EXPECT_EQ(reading->getValue<int>("events"), 0);
 }
 
-TEST_F(motionWatcher, PulseBetweenReadsIsMotionOnceThenNot) {
+TEST_F(MotionWatcher, PulseBetweenReadsIsMotionOnceThenNot) {
     start();
     gpio->feed(rising(1s));
     gpio->feed(falling(3s));
@@ -71,7 +71,7 @@ TEST_F(motionWatcher, PulseBetweenReadsIsMotionOnceThenNot) {
     EXPECT_EQ(reading->getValue<int>("events"), 0);
 }
 
-TEST_F(motionWatcher, LineStillHighIsMotionOnEveryRead) {
+TEST_F(MotionWatcher, LineStillHighIsMotionOnEveryRead) {
     start();
     gpio->feed(rising(1s));
     gpio->waitUntilIdle();
@@ -81,7 +81,7 @@ TEST_F(motionWatcher, LineStillHighIsMotionOnEveryRead) {
     EXPECT_EQ(reading->getValue<int>("events"), 0);
 }
 
-TEST_F(motionWatcher, LastChangeIsTheLastEdgesTimeInRfc3339WithMilliseconds) {
+TEST_F(MotionWatcher, LastChangeIsTheLastEdgesTimeInRfc3339WithMilliseconds) {
     start();
     gpio->feed(rising(1s));
     gpio->feed(falling(2s + 345ms));
@@ -91,7 +91,7 @@ TEST_F(motionWatcher, LastChangeIsTheLastEdgesTimeInRfc3339WithMilliseconds) {
     EXPECT_EQ(read()->getValue<std::string>("last_change"), "2026-06-01T12:00:02.345Z");
 }
 
-TEST_F(motionWatcher, CountsAThousandEdgesExactlyAcrossConcurrentReads) {
+TEST_F(MotionWatcher, CountsAThousandEdgesExactlyAcrossConcurrentReads) {
     start();
     int counted = 0;
     for (int edge = 0; edge < 1000; ++edge) {
@@ -104,7 +104,7 @@ TEST_F(motionWatcher, CountsAThousandEdgesExactlyAcrossConcurrentReads) {
     EXPECT_EQ(read()->getValue<int>("events"), 0);
 }
 
-TEST_F(motionWatcher, RequestFailureIsAReadErrorNamingChipLineAndErrno) {
+TEST_F(MotionWatcher, RequestFailureIsAReadErrorNamingChipLineAndErrno) {
     gpio->failRequests(motion::GpioError("gpiochip3", 17, "cannot request edge events", EBUSY));
     watcher.emplace(std::make_unique<test::FakeGpioLine>(gpio));
     gpio->waitForRequests(1);
@@ -122,7 +122,7 @@ TEST_F(motionWatcher, RequestFailureIsAReadErrorNamingChipLineAndErrno) {
     EXPECT_THAT(message, HasSubstr("EBUSY"));
 }
 
-TEST_F(motionWatcher, RecoversWhenTheLineCanBeRequestedAgain) {
+TEST_F(MotionWatcher, RecoversWhenTheLineCanBeRequestedAgain) {
     gpio->failRequests(motion::GpioError("gpiochip0", 4, "cannot open the chip", ENOENT));
     watcher.emplace(std::make_unique<test::FakeGpioLine>(gpio));
     gpio->waitForRequests(1);
@@ -132,7 +132,7 @@ TEST_F(motionWatcher, RecoversWhenTheLineCanBeRequestedAgain) {
     EXPECT_EQ(watcher->read(), R"({"motion": false, "events": 0, "last_change": null})");
 }
 
-TEST_F(motionWatcher, DestructionStopsTheThreadBeforeTheLineGoes) {
+TEST_F(MotionWatcher, DestructionStopsTheThreadBeforeTheLineGoes) {
     start();
     gpio->feed(rising(1s));
     gpio->waitUntilIdle();

@@ -24,7 +24,7 @@ using ::testing::HasSubstr;
 // 2026-06-01T12:00:00Z.
 const auto kNoon = std::chrono::sys_days(std::chrono::year(2026) / 6 / 1) + 12h;
 
-class sgp30BaselineFile : public ::testing::Test {
+class Sgp30BaselineFile : public ::testing::Test {
   protected:
     void SetUp() override { std::filesystem::create_directories(folder.path()); }
     void write(const std::string& text) { std::ofstream(path) << text; }
@@ -39,7 +39,7 @@ class sgp30BaselineFile : public ::testing::Test {
     std::string path = folder.path() + "/sgp30-test.json";
 };
 
-TEST_F(sgp30BaselineFile, SavesTheDocumentedJsonAndLeavesNoTemporaryFile) {
+TEST_F(Sgp30BaselineFile, SavesTheDocumentedJsonAndLeavesNoTemporaryFile) {
     sgp30::saveBaseline(path, {0x8E68, 0x8F41}, kNoon);
     const auto object = Poco::JSON::Parser().parse(contents()).extract<Poco::JSON::Object::Ptr>();
     EXPECT_EQ(object->getValue<int>("eco2"), 0x8E68);
@@ -49,23 +49,23 @@ TEST_F(sgp30BaselineFile, SavesTheDocumentedJsonAndLeavesNoTemporaryFile) {
     EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
-TEST_F(sgp30BaselineFile, RestoresWhatItSavedWithinSevenDays) {
+TEST_F(Sgp30BaselineFile, RestoresWhatItSavedWithinSevenDays) {
     sgp30::saveBaseline(path, {0x8E68, 0x8F41}, kNoon);
     EXPECT_EQ(sgp30::loadBaseline(path, kNoon + 24h * 7 - 1s), (sgp30::Baseline{0x8E68, 0x8F41}));
 }
 
-TEST_F(sgp30BaselineFile, IgnoresAFileSevenDaysOldOrOlder) {
+TEST_F(Sgp30BaselineFile, IgnoresAFileSevenDaysOldOrOlder) {
     sgp30::saveBaseline(path, {0x8E68, 0x8F41}, kNoon);
     EXPECT_EQ(sgp30::loadBaseline(path, kNoon + 24h * 7), std::nullopt);
     EXPECT_EQ(sgp30::loadBaseline(path, kNoon + 24h * 30), std::nullopt);
 }
 
-TEST_F(sgp30BaselineFile, IgnoresAFileSavedInTheFuture) {
+TEST_F(Sgp30BaselineFile, IgnoresAFileSavedInTheFuture) {
     sgp30::saveBaseline(path, {0x8E68, 0x8F41}, kNoon + 1h);
     EXPECT_EQ(sgp30::loadBaseline(path, kNoon), std::nullopt);
 }
 
-TEST_F(sgp30BaselineFile, IgnoresMissingAndCorruptFiles) {
+TEST_F(Sgp30BaselineFile, IgnoresMissingAndCorruptFiles) {
     EXPECT_EQ(sgp30::loadBaseline(path, kNoon), std::nullopt);
     for (const char* text : {"", "{", "[1, 2]", R"({"eco2": 1, "tvoc": 2})",
                              R"({"eco2": "1", "tvoc": 2, "saved": "2026-06-01T11:00:00Z"})",
@@ -78,7 +78,7 @@ TEST_F(sgp30BaselineFile, IgnoresMissingAndCorruptFiles) {
     EXPECT_EQ(sgp30::loadBaseline(path, kNoon), (sgp30::Baseline{1, 2}));
 }
 
-TEST_F(sgp30BaselineFile, SaveFailureNamesThePathAndErrno) {
+TEST_F(Sgp30BaselineFile, SaveFailureNamesThePathAndErrno) {
     const std::string missing = folder.path() + "/no-such-folder/sgp30.json";
     const std::string message = test::errorOf<plugin::ReadError>([&] {
         sgp30::saveBaseline(missing, {1, 2}, kNoon);

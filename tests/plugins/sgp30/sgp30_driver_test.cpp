@@ -20,7 +20,7 @@ using namespace sensorsys;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-class sgp30Driver : public ::testing::Test {
+class Sgp30Driver : public ::testing::Test {
   protected:
     std::shared_ptr<test::Sgp30Emulator> chip = std::make_shared<test::Sgp30Emulator>();
     test::EmulatedBus bus{chip};
@@ -28,14 +28,14 @@ class sgp30Driver : public ::testing::Test {
     sgp30::Sgp30Driver driver{bus, clock};
 };
 
-TEST(sgp30Crc, MatchesTheDatasheetExample) {
+TEST(Sgp30Crc, MatchesTheDatasheetExample) {
     // Sensirion SGP30 datasheet, "Checksum Calculation": 0xBEEF -> 0x92.
     EXPECT_EQ(sgp30::crc8(0xBEEF), 0x92);
     const std::uint8_t word[] = {0xBE, 0xEF};
     EXPECT_EQ(test::sensirionCrc(word), 0x92);
 }
 
-TEST(sgp30Crc, AgreesWithTheEmulatorsIndependentCrcOnEveryWord) {
+TEST(Sgp30Crc, AgreesWithTheEmulatorsIndependentCrcOnEveryWord) {
     for (std::uint32_t word = 0; word <= 0xFFFF; ++word) {
         const std::uint8_t bytes[] = {static_cast<std::uint8_t>(word >> 8),
                                       static_cast<std::uint8_t>(word & 0xFF)};
@@ -43,12 +43,12 @@ TEST(sgp30Crc, AgreesWithTheEmulatorsIndependentCrcOnEveryWord) {
     }
 }
 
-TEST_F(sgp30Driver, SendsIaqInitAsItsTwoCommandBytes) {
+TEST_F(Sgp30Driver, SendsIaqInitAsItsTwoCommandBytes) {
     driver.iaqInit();
     EXPECT_THAT(chip->writes(), ElementsAre(std::vector<std::uint8_t>{0x20, 0x03}));
 }
 
-TEST_F(sgp30Driver, MeasureIaqDecodesBothWords) {
+TEST_F(Sgp30Driver, MeasureIaqDecodesBothWords) {
     chip->setAirQuality(1234, 56);
     const sgp30::AirQuality quality = driver.measureIaq();
     EXPECT_EQ(quality.eco2Ppm, 1234);
@@ -56,7 +56,7 @@ TEST_F(sgp30Driver, MeasureIaqDecodesBothWords) {
     EXPECT_THAT(chip->writes(), ElementsAre(std::vector<std::uint8_t>{0x20, 0x08}));
 }
 
-TEST_F(sgp30Driver, WrongCrcIsAnErrorNamingCrcBusAndAddress) {
+TEST_F(Sgp30Driver, WrongCrcIsAnErrorNamingCrcBusAndAddress) {
     chip->corruptCrc(true);
     const std::string message = test::errorOf<plugin::ReadError>([&] { driver.measureIaq(); });
     EXPECT_THAT(message, HasSubstr("CRC"));
@@ -65,12 +65,12 @@ TEST_F(sgp30Driver, WrongCrcIsAnErrorNamingCrcBusAndAddress) {
     EXPECT_THAT(message, HasSubstr("/dev/i2c-emulated"));
 }
 
-TEST_F(sgp30Driver, GetBaselineReturnsEco2ThenTvoc) {
+TEST_F(Sgp30Driver, GetBaselineReturnsEco2ThenTvoc) {
     chip->setBaseline({0x1111, 0x2222});
     EXPECT_EQ(driver.getBaseline(), (sgp30::Baseline{0x1111, 0x2222}));
 }
 
-TEST_F(sgp30Driver, SetBaselineSendsTvocThenEco2EachWithItsCrc) {
+TEST_F(Sgp30Driver, SetBaselineSendsTvocThenEco2EachWithItsCrc) {
     driver.setBaseline({0xBEEF, 0x1234});
     const std::uint8_t tvoc[] = {0x12, 0x34};
     EXPECT_THAT(chip->writes(),
@@ -80,7 +80,7 @@ TEST_F(sgp30Driver, SetBaselineSendsTvocThenEco2EachWithItsCrc) {
     EXPECT_THAT(chip->baselinesSet(), ElementsAre(sgp30::Baseline{0xBEEF, 0x1234}));
 }
 
-TEST_F(sgp30Driver, BusFailureNamesTheCommandBusAddressAndErrno) {
+TEST_F(Sgp30Driver, BusFailureNamesTheCommandBusAddressAndErrno) {
     chip->failWith(EREMOTEIO);
     const std::string message = test::errorOf<plugin::ReadError>([&] { driver.measureIaq(); });
     EXPECT_THAT(message, HasSubstr("measure_iaq"));

@@ -33,7 +33,7 @@ constexpr std::uint16_t kGetIaqBaseline = 0x2015;
 const auto kStart = std::chrono::sys_days(std::chrono::year(2026) / 6 / 1) + 12h;
 constexpr const char* kWarmingUp = R"({"warming_up": true})";
 
-class sgp30Monitor : public ::testing::Test {
+class Sgp30Monitor : public ::testing::Test {
   protected:
     void SetUp() override { std::filesystem::create_directories(folder.path()); }
 
@@ -52,7 +52,7 @@ class sgp30Monitor : public ::testing::Test {
     std::optional<sgp30::Sgp30Monitor> monitor;
 };
 
-TEST_F(sgp30Monitor, ReportsWarmingUpForTheFirstFifteenSecondsThenValues) {
+TEST_F(Sgp30Monitor, ReportsWarmingUpForTheFirstFifteenSecondsThenValues) {
     chip->setAirQuality(412, 3);
     start("");
     EXPECT_EQ(chip->commandsSent(kIaqInit), 1);
@@ -63,14 +63,14 @@ TEST_F(sgp30Monitor, ReportsWarmingUpForTheFirstFifteenSecondsThenValues) {
     EXPECT_EQ(monitor->read(), R"({"eco2_ppm": 412, "tvoc_ppb": 3})");
 }
 
-TEST_F(sgp30Monitor, MeasuresOncePerSecond) {
+TEST_F(Sgp30Monitor, MeasuresOncePerSecond) {
     start("");
     clock->runFor(60s);
     EXPECT_EQ(chip->commandsSent(kMeasureIaq), 61);  // at 0 s, then every second up to 60 s
     EXPECT_EQ(chip->commandsSent(kIaqInit), 1);
 }
 
-TEST_F(sgp30Monitor, ReadReturnsTheLatestMeasurementWithoutTouchingTheChip) {
+TEST_F(Sgp30Monitor, ReadReturnsTheLatestMeasurementWithoutTouchingTheChip) {
     start("");
     clock->runFor(20s);
     chip->setAirQuality(900, 120);
@@ -81,7 +81,7 @@ TEST_F(sgp30Monitor, ReadReturnsTheLatestMeasurementWithoutTouchingTheChip) {
     EXPECT_EQ(monitor->read(), R"({"eco2_ppm": 900, "tvoc_ppb": 120})");
 }
 
-TEST_F(sgp30Monitor, WrongCrcFromTheDeviceIsAReadErrorNamingCrcBusAndAddress) {
+TEST_F(Sgp30Monitor, WrongCrcFromTheDeviceIsAReadErrorNamingCrcBusAndAddress) {
     start("");
     clock->runFor(20s);
     chip->corruptCrc(true);
@@ -92,7 +92,7 @@ TEST_F(sgp30Monitor, WrongCrcFromTheDeviceIsAReadErrorNamingCrcBusAndAddress) {
     EXPECT_THAT(message, HasSubstr("0x58"));
 }
 
-TEST_F(sgp30Monitor, BusFailureIsAReadErrorAndRecoveryStartsOverWithIaqInit) {
+TEST_F(Sgp30Monitor, BusFailureIsAReadErrorAndRecoveryStartsOverWithIaqInit) {
     start("");
     clock->runFor(20s);
     chip->failWith(EIO);
@@ -108,7 +108,7 @@ TEST_F(sgp30Monitor, BusFailureIsAReadErrorAndRecoveryStartsOverWithIaqInit) {
     EXPECT_EQ(monitor->read(), kWarmingUp);
 }
 
-TEST_F(sgp30Monitor, RestoresAYoungBaselineRightAfterIaqInitWithCorrectCrcs) {
+TEST_F(Sgp30Monitor, RestoresAYoungBaselineRightAfterIaqInitWithCorrectCrcs) {
     sgp30::saveBaseline(file, {0x8A11, 0x8B22}, kStart - 24h * 6);
     start(file);
     EXPECT_THAT(chip->baselinesSet(), ElementsAre(sgp30::Baseline{0x8A11, 0x8B22}));
@@ -119,7 +119,7 @@ TEST_F(sgp30Monitor, RestoresAYoungBaselineRightAfterIaqInitWithCorrectCrcs) {
     EXPECT_EQ(writes[1][0] << 8 | writes[1][1], 0x201E);
 }
 
-TEST_F(sgp30Monitor, IgnoresABaselineOlderThanSevenDays) {
+TEST_F(Sgp30Monitor, IgnoresABaselineOlderThanSevenDays) {
     sgp30::saveBaseline(file, {0x8A11, 0x8B22}, kStart - 24h * 7 - 1s);
     start(file);
     clock->runFor(20s);
@@ -127,7 +127,7 @@ TEST_F(sgp30Monitor, IgnoresABaselineOlderThanSevenDays) {
     EXPECT_EQ(monitor->read(), R"({"eco2_ppm": 400, "tvoc_ppb": 0})");
 }
 
-TEST_F(sgp30Monitor, IgnoresACorruptBaselineFile) {
+TEST_F(Sgp30Monitor, IgnoresACorruptBaselineFile) {
     std::ofstream(file) << "{\"eco2\": ";
     start(file);
     clock->runFor(20s);
@@ -135,7 +135,7 @@ TEST_F(sgp30Monitor, IgnoresACorruptBaselineFile) {
     EXPECT_EQ(monitor->read(), R"({"eco2_ppm": 400, "tvoc_ppb": 0})");
 }
 
-TEST_F(sgp30Monitor, SavesHourlyAfterARestoredBaseline) {
+TEST_F(Sgp30Monitor, SavesHourlyAfterARestoredBaseline) {
     sgp30::saveBaseline(file, {0x8A11, 0x8B22}, kStart - 1h);
     start(file);
     chip->setBaseline({0x9001, 0x9002});
@@ -153,7 +153,7 @@ TEST_F(sgp30Monitor, SavesHourlyAfterARestoredBaseline) {
     EXPECT_EQ(stored(kStart + 2h), (sgp30::Baseline{0x9003, 0x9004}));
 }
 
-TEST_F(sgp30Monitor, FreshBaselineIsFirstSavedAfterTwelveHours) {
+TEST_F(Sgp30Monitor, FreshBaselineIsFirstSavedAfterTwelveHours) {
     start(file);
     clock->runFor(12h - 1s);
     EXPECT_EQ(chip->commandsSent(kGetIaqBaseline), 0);
@@ -163,7 +163,7 @@ TEST_F(sgp30Monitor, FreshBaselineIsFirstSavedAfterTwelveHours) {
     EXPECT_EQ(stored(kStart + 12h), (sgp30::Baseline{0x8E68, 0x8F41}));
 }
 
-TEST_F(sgp30Monitor, SavesTheBaselineAtDestructionOnceTrusted) {
+TEST_F(Sgp30Monitor, SavesTheBaselineAtDestructionOnceTrusted) {
     sgp30::saveBaseline(file, {0x8A11, 0x8B22}, kStart - 1h);
     start(file);
     clock->runFor(10min);
@@ -172,14 +172,14 @@ TEST_F(sgp30Monitor, SavesTheBaselineAtDestructionOnceTrusted) {
     EXPECT_EQ(stored(kStart + 10min), (sgp30::Baseline{0x9005, 0x9006}));
 }
 
-TEST_F(sgp30Monitor, DoesNotSaveAnUntrustedBaselineAtDestruction) {
+TEST_F(Sgp30Monitor, DoesNotSaveAnUntrustedBaselineAtDestruction) {
     start(file);
     clock->runFor(1h);
     monitor.reset();
     EXPECT_FALSE(std::filesystem::exists(file));
 }
 
-TEST_F(sgp30Monitor, SaveFailureIsAReadErrorNamingTheFile) {
+TEST_F(Sgp30Monitor, SaveFailureIsAReadErrorNamingTheFile) {
     sgp30::saveBaseline(file, {0x8A11, 0x8B22}, kStart - 1h);
     start(file);
     std::filesystem::remove_all(folder.path());
@@ -192,7 +192,7 @@ TEST_F(sgp30Monitor, SaveFailureIsAReadErrorNamingTheFile) {
     EXPECT_EQ(monitor->read(), R"({"eco2_ppm": 400, "tvoc_ppb": 0})");
 }
 
-TEST_F(sgp30Monitor, DestructionStopsTheThreadBeforeTheBusGoes) {
+TEST_F(Sgp30Monitor, DestructionStopsTheThreadBeforeTheBusGoes) {
     start("");
     clock->runFor(5s);
     monitor.reset();

@@ -13,12 +13,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class sgp30Plugin : public sensorsys::test::BuiltModuleTest {
+class Sgp30Plugin : public sensorsys::test::BuiltModuleTest {
   protected:
-    sgp30Plugin() : BuiltModuleTest("sgp30.so") {}
+    Sgp30Plugin() : BuiltModuleTest("sgp30.so") {}
 };
 
-TEST_F(sgp30Plugin, DescribesItselfAndDeclaresItsKeysWithDefaults) {
+TEST_F(Sgp30Plugin, DescribesItselfAndDeclaresItsKeysWithDefaults) {
     EXPECT_STREQ(plugin->name, "sgp30");
     EXPECT_EQ(plugin->struct_size, sizeof(sensorsys_plugin_descriptor));
     ASSERT_NE(plugin->config_keys, nullptr);
@@ -29,7 +29,7 @@ TEST_F(sgp30Plugin, DescribesItselfAndDeclaresItsKeysWithDefaults) {
     EXPECT_EQ(plugin->config_keys[2].name, nullptr);
 }
 
-TEST_F(sgp30Plugin, RefusesBadConfigurationNamingTheKey) {
+TEST_F(Sgp30Plugin, RefusesBadConfigurationNamingTheKey) {
     sensorsys_instance* instance = nullptr;
     EXPECT_EQ(create(R"({"port": 1})", &instance), SENSORSYS_INVALID_CONFIG);
     EXPECT_THAT(std::string(error.data()), HasSubstr("'port'"));
@@ -41,7 +41,7 @@ TEST_F(sgp30Plugin, RefusesBadConfigurationNamingTheKey) {
     EXPECT_EQ(instance, nullptr);
 }
 
-TEST_F(sgp30Plugin, ReadReportsTheThreadsBusFailureWithBusAddressAndErrno) {
+TEST_F(Sgp30Plugin, ReadReportsTheThreadsBusFailureWithBusAddressAndErrno) {
     sensorsys_instance* instance = nullptr;
     ASSERT_EQ(create(R"({"bus": "/nonexistent/i2c-7"})", &instance), SENSORSYS_OK) << error.data();
     const auto failure = sensorsys::test::firstReadFailure(

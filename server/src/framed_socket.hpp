@@ -10,7 +10,7 @@
 // stopping thread; it only forwards to the real socket).
 #pragma once
 
-#include "http_framing.h"
+#include "http_framing.hpp"
 
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/StreamSocketImpl.h>

@@ -11,10 +11,10 @@
 // Thread-safe: the poller and the workers share the connection sets under one mutex.
 #pragma once
 
-#include "api_service.h"
-#include "framed_socket.h"
-#include "request_handler.h"
-#include "server_config.h"
+#include "api_service.hpp"
+#include "framed_socket.hpp"
+#include "request_handler.hpp"
+#include "server_config.hpp"
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerParams.h>

@@ -3,12 +3,12 @@
 // valid after start(). Used by main and by the tests.
 #pragma once
 
-#include "api_connection.h"
-#include "api_service.h"
-#include "connection_pool.h"
-#include "metrics.h"
-#include "route_table.h"
-#include "server_config.h"
+#include "api_connection.hpp"
+#include "api_service.hpp"
+#include "connection_pool.hpp"
+#include "metrics.hpp"
+#include "route_table.hpp"
+#include "server_config.hpp"
 
 #include <Poco/Logger.h>
 

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <sensorsys/common/uuid_v7.hpp>
-#include "api_request.h"
-#include "connection_pool.h"
+#include "api_request.hpp"
+#include "connection_pool.hpp"
 
 #include <cstdint>
 #include <optional>

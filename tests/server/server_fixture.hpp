@@ -2,9 +2,9 @@
 // cluster, and a small HTTP client for the tests.
 #pragma once
 
-#include "http_server.h"
-#include "pg_test_cluster.h"
-#include "server_config.h"
+#include "http_server.hpp"
+#include "pg_test_cluster.hpp"
+#include "server_config.hpp"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Logger.h>

@@ -4,9 +4,9 @@
 // entries. Filled before serving, read-only afterwards; const access is thread-safe.
 #pragma once
 
-#include "api_request.h"
-#include "request_target.h"
-#include "route.h"
+#include "api_request.hpp"
+#include "request_target.hpp"
+#include "route.hpp"
 
 #include <optional>
 #include <string>

@@ -3,8 +3,8 @@
 // (auth.cache_seconds) so the hot path costs no round trip. Thread-safe.
 #pragma once
 
-#include "connection_pool.h"
-#include "token_store.h"
+#include "connection_pool.hpp"
+#include "token_store.hpp"
 
 #include <chrono>
 #include <mutex>

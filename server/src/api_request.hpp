@@ -2,9 +2,9 @@
 // (method, target, headers, body) so unit tests and fuzzers call it directly. Thread-safe.
 #pragma once
 
-#include "request_target.h"
-#include "route.h"
-#include "timestamp.h"
+#include "request_target.hpp"
+#include "route.hpp"
+#include "timestamp.hpp"
 
 #include <Poco/Dynamic/Var.h>
 

@@ -2,7 +2,7 @@
 // gzip, inflated within the body limit) and the UTF-8 check. Pure function; thread-safe.
 #pragma once
 
-#include "api_request.h"
+#include "api_request.hpp"
 
 #include <optional>
 #include <string>

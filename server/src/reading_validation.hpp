@@ -3,8 +3,8 @@
 // reading_id, payload) into ReadingInput or field problems. Pure functions; thread-safe.
 #pragma once
 
-#include "api_request.h"
-#include "json_answer.h"
+#include "api_request.hpp"
+#include "json_answer.hpp"
 
 #include <optional>
 #include <string>

@@ -3,9 +3,9 @@
 // metrics. Nothing escapes handleRequest.
 #pragma once
 
-#include "api_service.h"
-#include "body_limits.h"
-#include "server_config.h"
+#include "api_service.hpp"
+#include "body_limits.hpp"
+#include "server_config.hpp"
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>

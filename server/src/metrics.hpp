@@ -3,8 +3,8 @@
 // thread-safe.
 #pragma once
 
-#include "connection_pool.h"
-#include "route.h"
+#include "connection_pool.hpp"
+#include "route.hpp"
 
 #include <array>
 #include <atomic>

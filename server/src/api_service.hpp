@@ -3,13 +3,13 @@
 // Thread-safe.
 #pragma once
 
-#include "api_request.h"
-#include "auth.h"
-#include "connection_pool.h"
-#include "metrics.h"
-#include "reading_store.h"
-#include "route_table.h"
-#include "server_config.h"
+#include "api_request.hpp"
+#include "auth.hpp"
+#include "connection_pool.hpp"
+#include "metrics.hpp"
+#include "reading_store.hpp"
+#include "route_table.hpp"
+#include "server_config.hpp"
 
 #include <optional>
 #include <ostream>
