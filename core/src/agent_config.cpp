@@ -26,6 +26,8 @@ constexpr ConfigKey kKeys[] = {
      "seconds between readings, aligned to multiples of it; fractions allowed (0.1 = 10 Hz)"},
     {"agent.read_timeout", "5", KeyKind::Seconds,
      "deadline for one sensor read; a late sensor gets an error starting with 'timeout'"},
+    {"agent.create_timeout", "10", KeyKind::Seconds,
+     "deadline for creating one sensor instance; until it returns its readings carry a timeout"},
     {"agent.status_file", "/var/lib/sensorsys/status.json", KeyKind::Text,
      "where the running agent keeps its state for --status (empty: none)"},
     {"plugins.dir", "/usr/lib/sensorsys", KeyKind::Text,
@@ -211,6 +213,7 @@ AgentSettings AgentSettings::from(const AbstractConfiguration& config,
     }
     s.interval = millis(get("agent.interval"));
     s.read_timeout = millis(get("agent.read_timeout"));
+    s.create_timeout = millis(get("agent.create_timeout"));
     s.status_file = get("agent.status_file");
     s.plugins_dir = get("plugins.dir");
     if (s.plugins_dir.empty()) refuse("plugins.dir", "", "must name a folder");

@@ -50,6 +50,7 @@ struct AgentSettings {
     bool device_id_is_hostname = false;
     std::chrono::milliseconds interval{60'000};
     std::chrono::milliseconds read_timeout{5'000};
+    std::chrono::milliseconds create_timeout{10'000};
     std::filesystem::path plugins_dir;
     std::string store_connector;
     std::string store_path;

@@ -5,8 +5,13 @@
 namespace sensorsys::agent {
 
 Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& specs,
-                 const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger)
-    : _deviceId(settings.device_id), _reader(pool, settings.read_timeout), _logger(logger) {
+                 const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger,
+                 std::shared_ptr<const CallNote> note)
+    : _deviceId(settings.device_id),
+      _createTimeout(settings.create_timeout),
+      _reader(pool, settings.read_timeout),
+      _logger(logger) {
+    std::vector<std::shared_ptr<SensorInstance>> instances;
     for (const auto& spec : specs) {
         if (!spec.enabled) {
             _logger.information("sensor '" + spec.name + "' is disabled (sensor." + spec.name +
@@ -22,15 +27,38 @@ Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& s
                                            " (see --list-plugins)");
             _logger.warning(slot.unavailable);
         } else {
-            try {
-                slot.instance =
-                    std::make_shared<SensorInstance>(spec.name, *plugin, spec.config_json);
-            } catch (const SensorConfigError& e) {
-                throw ConfigError(std::string("invalid configuration: sensor.") + spec.name +
-                                  ".*: " + e.what());
-            }
+            slot.instance = std::make_shared<SensorInstance>(spec.name, *plugin, spec.config_json);
+            slot.instance->recordCallsIn(note, instances.size());
+            instances.push_back(slot.instance);
         }
         _slots.push_back(std::move(slot));
+    }
+    // Every instance holds at most one pool thread (its create or its read), so this many
+    // threads keep a healthy sensor read however many others hang.
+    ParallelReader::ensureCapacity(pool, instances.size());
+    _createsStarted = std::chrono::steady_clock::now();
+    _creates = _reader.startCreates(instances);
+}
+
+void Sampler::awaitCreates(const std::function<bool()>& give_up) {
+    if (_creates.empty()) return;
+    const auto results = _reader.finish(_creates, _createsStarted + _createTimeout, give_up);
+    _creates = {};
+    for (const auto& result : results) {
+        const auto slot = std::find_if(_slots.begin(), _slots.end(),
+                                       [&](const Slot& s) { return s.name == result.name; });
+        if (result.ok) continue;
+        if (result.json.find("timeout: create of") != std::string::npos) {
+            _logger.warning("sensor '" + result.name + "': create did not return within " +
+                            std::to_string(_createTimeout.count()) +
+                            " ms; its readings report a timeout until it does");
+        } else if (slot->instance->refusal()) {
+            throw ConfigError(std::string("invalid configuration: sensor.") + result.name +
+                              ".*: " + *slot->instance->refusal());
+        } else {
+            _logger.warning("sensor '" + result.name + "': " + result.json +
+                            " (retried at each reading)");
+        }
     }
 }
 

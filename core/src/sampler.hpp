@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include <sensorsys/common/uuid_v7.hpp>
 #include "agent_config.hpp"
+#include "call_note.hpp"
 #include "parallel_reader.hpp"
 #include "plugin_loader.hpp"
 #include "reading.hpp"
@@ -22,11 +24,19 @@ namespace sensorsys::agent {
 
 class Sampler {
   public:
-    // Creates every enabled instance of `specs`. Throws ConfigError when a plugin refuses an
-    // instance's configuration. An instance whose plugin is missing or was refused stays in
-    // the readings as an {"error": ...} naming why.
+    // Builds every enabled instance of `specs` and starts their creates on the pool (grown to
+    // one thread per instance plus a margin); awaitCreates() collects them. Calls into the
+    // plugins are marked in `note` when there is one. An instance whose plugin is missing or
+    // was refused stays in the readings as an {"error": ...} naming why.
     Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& specs,
-            const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger);
+            const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger,
+            std::shared_ptr<const CallNote> note = nullptr);
+
+    // Waits for the creates until agent.create_timeout after they started, or until
+    // `give_up` (polled) returns true. Throws ConfigError when a plugin refused an instance's
+    // configuration. A create still running goes on: its sensor's readings say
+    // "timeout: create ..." until it returns, and a failed create is retried at each read.
+    void awaitCreates(const std::function<bool()>& give_up = {});
 
     // One reading of the instances due at `tick` (all of them when `all` is true), stamped
     // with `tick`.
@@ -52,6 +62,9 @@ class Sampler {
     };
 
     std::string _deviceId;
+    std::chrono::milliseconds _createTimeout;
+    std::chrono::steady_clock::time_point _createsStarted;
+    ParallelReader::Batch _creates;
     std::vector<Slot> _slots;
     ParallelReader _reader;
     UuidV7Generator _uuids;

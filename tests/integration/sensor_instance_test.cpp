@@ -92,6 +92,7 @@ TEST_F(SensorInstanceTest, ReadFailureCarriesThePluginsMessage) {
 TEST_F(SensorInstanceTest, RefusedConfigurationNamesTheInstance) {
     try {
         SensorInstance bad("kitchen", plugin("example_c"), R"({"reject":true})");
+        bad.create();
         FAIL() << "configuration was accepted";
     } catch (const SensorConfigError& e) {
         EXPECT_THAT(e.what(), HasSubstr("sensor 'kitchen' (plugin example_c): example_c: key "
