@@ -439,11 +439,11 @@ int AgentApplication::runLoop(const AgentSettings& settings) {
         }
         const auto store = openStore(settings);
         BulkClient client(settings.sync_url, settings.sync_token, settings.sync_timeout);
-        Syncer syncer(*store, client,
-                      SyncSettings{static_cast<std::size_t>(settings.sync_batch_size),
-                                   settings.sync_gzip, std::chrono::milliseconds(1000),
-                                   settings.sync_backoff_max},
-                      Poco::Logger::get("sensorsys.sync"));
+        Syncer syncer(
+            *store, client,
+            SyncSettings{static_cast<std::size_t>(settings.sync_batch_size), settings.sync_gzip,
+                         std::chrono::milliseconds(1000), settings.sync_backoff_max},
+            Poco::Logger::get("sensorsys.sync"));
         const StatvfsUsage disk;
         Retention retention(RetentionSettings::from(settings), *store, disk);
         AgentRuntime runtime(settings, sampler, *store, syncer, retention, settings.status_file,

@@ -146,15 +146,14 @@ std::string SensorInstance::readCreated() {
                                " bytes");
         }
         buffer.assign(length, '\0');
-        status = descriptor.read(_handle.get(), buffer.data(), buffer.size(), &length,
-                                 error.data(), ErrorBuffer::capacity());
+        status = descriptor.read(_handle.get(), buffer.data(), buffer.size(), &length, error.data(),
+                                 ErrorBuffer::capacity());
         if (std::string overrun = error.overrun(*_plugin); !overrun.empty()) {
             return errorObject(overrun);
         }
         if (status == SENSORSYS_BUFFER_TOO_SMALL) {
-            return errorObject("plugin asked for a larger buffer twice (" +
-                               std::to_string(length) + " bytes after " +
-                               std::to_string(buffer.size()) + ")");
+            return errorObject("plugin asked for a larger buffer twice (" + std::to_string(length) +
+                               " bytes after " + std::to_string(buffer.size()) + ")");
         }
     }
     if (status != SENSORSYS_OK) return errorObject(error.text(status));

@@ -1,6 +1,7 @@
-// The real agent hosting a plugin that attacks it (tests/fixtures/plugins/hostile.c): a slow
-// create, reads that never return, a thread left behind, output on stdout, an error-buffer
-// overrun, a crash. Each time the other sensors go on and the agent ends as documented.
+// The real agent hosting a plugin that attacks it (the attack modes of
+// tests/fixtures/plugins/misbehaving.c): a slow create, reads that never return, a thread left
+// behind, output on stdout, an error-buffer overrun, a crash. Each time the other sensors go
+// on and the agent ends as documented.
 #include <signal.h>
 
 #include <filesystem>
@@ -28,18 +29,18 @@ Poco::JSON::Object::Ptr parseObject(const std::string& text) {
 class HostilePlugin : public ::testing::Test {
   protected:
     void SetUp() override {
-        fs::copy_file(fs::path(SENSORSYS_BINARY_DIR) / "test-plugins-hostile" / "hostile.so",
-                      plugins.path() / "hostile.so");
+        fs::copy_file(fs::path(SENSORSYS_FIXTURE_PLUGIN_DIR) / "misbehaving.so",
+                      plugins.path() / "misbehaving.so");
         fs::copy_file(fs::path(SENSORSYS_FIXTURE_PLUGIN_DIR) / "example_c.so",
                       plugins.path() / "example_c.so");
     }
 
     // A configuration with the sensors `lines` define, its files in this test's folder.
     void configure(const std::string& lines) const {
-        writeFile(work / "agent.properties",
-                  lines + "sync.url = http://127.0.0.1:9\nstore.path = " +
-                      (work / "buffer.db").string() +
-                      "\nagent.status_file = " + (work / "status.json").string() + "\n");
+        writeFile(
+            work / "agent.properties",
+            lines + "sync.url = http://127.0.0.1:9\nstore.path = " + (work / "buffer.db").string() +
+                "\nagent.status_file = " + (work / "status.json").string() + "\n");
     }
 
     std::vector<std::string> agentArgs(std::vector<std::string> args) const {
@@ -70,7 +71,7 @@ class HostilePlugin : public ::testing::Test {
 TEST_F(HostilePlugin, SlowCreateDelaysOnlyItsOwnSensorAndSigtermStillEndsWithinTwoSeconds) {
     configure(
         "agent.interval = 0.5\nagent.read_timeout = 0.2\n"
-        "sensors = slow, fine\nsensor.slow.plugin = hostile\nsensor.slow.mode = slow_create\n"
+        "sensors = slow, fine\nsensor.slow.plugin = misbehaving\nsensor.slow.mode = slow_create\n"
         "sensor.fine.plugin = example_c\n");
     Background agent(agentArgs({}), work / "agent");
     std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -90,7 +91,7 @@ TEST_F(HostilePlugin, SlowCreateDelaysOnlyItsOwnSensorAndSigtermStillEndsWithinT
 TEST_F(HostilePlugin, OnceGivesUpOnASlowCreateAtTheCreateTimeout) {
     configure(
         "agent.create_timeout = 1\nagent.read_timeout = 1\n"
-        "sensors = slow, fine\nsensor.slow.plugin = hostile\nsensor.slow.mode = slow_create\n"
+        "sensors = slow, fine\nsensor.slow.plugin = misbehaving\nsensor.slow.mode = slow_create\n"
         "sensor.fine.plugin = example_c\n");
     const auto r = once();
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -106,7 +107,7 @@ TEST_F(HostilePlugin, SixtyFourHungInstancesNeverStarveAHealthyOne) {
     std::string instances;
     for (int i = 0; i < 64; ++i) {
         lines += "hung" + std::to_string(i) + ", ";
-        instances += "sensor.hung" + std::to_string(i) + ".plugin = hostile\nsensor.hung" +
+        instances += "sensor.hung" + std::to_string(i) + ".plugin = misbehaving\nsensor.hung" +
                      std::to_string(i) + ".mode = hang\n";
     }
     configure(lines + "fine\n" + instances + "sensor.fine.plugin = example_c\n");
@@ -120,7 +121,7 @@ TEST_F(HostilePlugin, SixtyFourHungInstancesNeverStarveAHealthyOne) {
 
 TEST_F(HostilePlugin, ThreadLeftRunningAfterDestroyNeverSpoilsTheExit) {
     configure(
-        "agent.interval = 0.2\nsensors = leaky, fine\nsensor.leaky.plugin = hostile\n"
+        "agent.interval = 0.2\nsensors = leaky, fine\nsensor.leaky.plugin = misbehaving\n"
         "sensor.leaky.mode = thread\nsensor.fine.plugin = example_c\n");
     const auto r = once();
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -132,31 +133,31 @@ TEST_F(HostilePlugin, ThreadLeftRunningAfterDestroyNeverSpoilsTheExit) {
 
 TEST_F(HostilePlugin, PluginPrintingToStdoutLeavesOnceOutputOneJsonDocument) {
     configure(
-        "sensors = chatty, fine\nsensor.chatty.plugin = hostile\nsensor.chatty.mode = print\n"
+        "sensors = chatty, fine\nsensor.chatty.plugin = misbehaving\nsensor.chatty.mode = print\n"
         "sensor.fine.plugin = example_c\n");
     const auto r = once();
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto payload = parseObject(r.out)->getObject("payload");
-    EXPECT_EQ(payload->getObject("chatty")->getValue<int>("value"), 7);
-    EXPECT_THAT(r.err, HasSubstr("hostile: debug output from read"));
+    EXPECT_TRUE(payload->getObject("chatty")->getValue<bool>("ok"));
+    EXPECT_THAT(r.err, HasSubstr("misbehaving: debug output from read"));
 }
 
 TEST_F(HostilePlugin, ErrorBufferOverrunBecomesThatSensorsErrorNamingThePlugin) {
     configure(
-        "sensors = bad, fine\nsensor.bad.plugin = hostile\nsensor.bad.mode = overrun\n"
+        "sensors = bad, fine\nsensor.bad.plugin = misbehaving\nsensor.bad.mode = overrun\n"
         "sensor.fine.plugin = example_c\n");
     const auto r = once();
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto payload = parseObject(r.out)->getObject("payload");
     EXPECT_THAT(payload->getObject("bad")->getValue<std::string>("error"),
-                HasSubstr("plugin hostile (" + (plugins.path() / "hostile.so").string() +
+                HasSubstr("plugin misbehaving (" + (plugins.path() / "misbehaving.so").string() +
                           ") wrote past the end of its 512-byte error buffer"));
     EXPECT_EQ(payload->getObject("fine")->getValue<int>("value"), 42);
 }
 
 TEST_F(HostilePlugin, AbortInAReadIsNamedByTheNextStart) {
     configure(
-        "sensors = boom, fine\nsensor.boom.plugin = hostile\nsensor.boom.mode = abort\n"
+        "sensors = boom, fine\nsensor.boom.plugin = misbehaving\nsensor.boom.mode = abort\n"
         "sensor.fine.plugin = example_c\n");
     const auto crashed = once();
     EXPECT_EQ(crashed.exit_code, 128 + SIGABRT) << crashed.err;
@@ -164,15 +165,15 @@ TEST_F(HostilePlugin, AbortInAReadIsNamedByTheNextStart) {
     configure("sensors = fine\nsensor.fine.plugin = example_c\n");
     const auto next = once();
     ASSERT_EQ(next.exit_code, 0) << next.err;
-    EXPECT_THAT(next.err, HasSubstr("the agent died while sensor 'boom' (plugin file " +
-                                    (plugins.path() / "hostile.so").string() +
-                                    ") was being read"));
+    EXPECT_THAT(next.err,
+                HasSubstr("the agent died while sensor 'boom' (plugin file " +
+                          (plugins.path() / "misbehaving.so").string() + ") was being read"));
     const auto after = once();
     EXPECT_THAT(after.err, ::testing::Not(HasSubstr("the agent died")));
 }
 
 TEST_F(HostilePlugin, SegfaultInAReadEndsTheAgentBySigsegvNotSigabrt) {
-    configure("sensors = boom\nsensor.boom.plugin = hostile\nsensor.boom.mode = segv\n");
+    configure("sensors = boom\nsensor.boom.plugin = misbehaving\nsensor.boom.mode = segv\n");
     const auto r = once();
     EXPECT_EQ(r.exit_code, 128 + SIGSEGV) << r.err;
 }
