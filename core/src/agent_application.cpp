@@ -400,7 +400,13 @@ int AgentApplication::runOnce(const AgentSettings& settings) {
         const PluginScan scan = PluginLoader(settings.plugins_dir).loadAll();
         Sampler sampler(settings, loadSensors(settings, config(), scan, logger()), scan, _pool,
                         logger(), openCallNote(settings, true, logger()));
-        sampler.awaitCreates();
+        try {
+            sampler.awaitCreates();
+        } catch (const ConfigError& e) {
+            // Not left to main(): Poco's pool would wait for a create still running.
+            std::cerr << "sensorsys-agent: " << e.what() << "\n";
+            exitAbandoningReads(EXIT_CONFIG);
+        }
         const Reading reading = sampler.sample(std::chrono::system_clock::now(), true);
         writeLine(json_out >= 0 ? json_out : STDERR_FILENO, reading.toJson());
     }

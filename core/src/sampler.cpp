@@ -49,9 +49,9 @@ void Sampler::awaitCreates(const std::function<bool()>& give_up) {
                                        [&](const Slot& s) { return s.name == result.name; });
         if (result.ok) continue;
         if (result.json.find("timeout: create of") != std::string::npos) {
-            _logger.warning("sensor '" + result.name + "': create did not return within " +
-                            std::to_string(_createTimeout.count()) +
-                            " ms; its readings report a timeout until it does");
+            _logger.warning("sensor '" + result.name +
+                            "': create has not returned yet; its readings report a timeout "
+                            "until it does");
         } else if (slot->instance->refusal()) {
             throw ConfigError(std::string("invalid configuration: sensor.") + result.name +
                               ".*: " + *slot->instance->refusal());

@@ -102,6 +102,16 @@ TEST_F(HostilePlugin, OnceGivesUpOnASlowCreateAtTheCreateTimeout) {
     EXPECT_EQ(payload->getObject("fine")->getValue<int>("value"), 42);
 }
 
+TEST_F(HostilePlugin, ReadingLoopStillExits78WhenACreateRefusesItsConfiguration) {
+    configure(
+        "agent.create_timeout = 1\nsensors = slow, x\n"
+        "sensor.slow.plugin = misbehaving\nsensor.slow.mode = slow_create\n"
+        "sensor.x.plugin = example_c\nsensor.x.reject = 1\n");
+    const auto r = run(agentArgs({}), {}, std::chrono::seconds(20));
+    EXPECT_EQ(r.exit_code, 78) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("sensor 'x' (plugin example_c)"));
+}
+
 TEST_F(HostilePlugin, SixtyFourHungInstancesNeverStarveAHealthyOne) {
     std::string lines = "agent.read_timeout = 0.5\nsensors = ";
     std::string instances;
