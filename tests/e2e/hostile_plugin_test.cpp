@@ -43,6 +43,14 @@ class HostilePlugin : public ::testing::Test {
                 "\nagent.status_file = " + (work / "status.json").string() + "\n");
     }
 
+    // Sensor `name` on the misbehaving plugin in `mode`, beside a healthy example_c "fine".
+    void configureBesideFine(const std::string& name, const std::string& mode,
+                             const std::string& extra = "") const {
+        configure(extra + "sensors = " + name + ", fine\nsensor." + name +
+                  ".plugin = misbehaving\nsensor." + name + ".mode = " + mode +
+                  "\nsensor.fine.plugin = example_c\n");
+    }
+
     std::vector<std::string> agentArgs(std::vector<std::string> args) const {
         args.insert(args.begin(), SENSORSYS_AGENT_BINARY);
         args.insert(args.end(), {"--define", "plugins.dir=" + plugins.path().string(), "--config",
@@ -69,10 +77,7 @@ class HostilePlugin : public ::testing::Test {
 };
 
 TEST_F(HostilePlugin, SlowCreateDelaysOnlyItsOwnSensorAndSigtermStillEndsWithinTwoSeconds) {
-    configure(
-        "agent.interval = 0.5\nagent.read_timeout = 0.2\n"
-        "sensors = slow, fine\nsensor.slow.plugin = misbehaving\nsensor.slow.mode = slow_create\n"
-        "sensor.fine.plugin = example_c\n");
+    configureBesideFine("slow", "slow_create", "agent.interval = 0.5\nagent.read_timeout = 0.2\n");
     Background agent(agentArgs({}), work / "agent");
     std::this_thread::sleep_for(std::chrono::seconds(3));
     std::chrono::milliseconds took{};
@@ -89,10 +94,8 @@ TEST_F(HostilePlugin, SlowCreateDelaysOnlyItsOwnSensorAndSigtermStillEndsWithinT
 }
 
 TEST_F(HostilePlugin, OnceGivesUpOnASlowCreateAtTheCreateTimeout) {
-    configure(
-        "agent.create_timeout = 1\nagent.read_timeout = 1\n"
-        "sensors = slow, fine\nsensor.slow.plugin = misbehaving\nsensor.slow.mode = slow_create\n"
-        "sensor.fine.plugin = example_c\n");
+    configureBesideFine("slow", "slow_create",
+                        "agent.create_timeout = 1\nagent.read_timeout = 1\n");
     const auto r = once();
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_LT(r.elapsed.count(), 10'000) << "--once waited for the 30 s create";
@@ -130,9 +133,7 @@ TEST_F(HostilePlugin, SixtyFourHungInstancesNeverStarveAHealthyOne) {
 }
 
 TEST_F(HostilePlugin, ThreadLeftRunningAfterDestroyNeverSpoilsTheExit) {
-    configure(
-        "agent.interval = 0.2\nsensors = leaky, fine\nsensor.leaky.plugin = misbehaving\n"
-        "sensor.leaky.mode = thread\nsensor.fine.plugin = example_c\n");
+    configureBesideFine("leaky", "thread", "agent.interval = 0.2\n");
     const auto r = once();
     EXPECT_EQ(r.exit_code, 0) << r.err;
 
@@ -142,9 +143,7 @@ TEST_F(HostilePlugin, ThreadLeftRunningAfterDestroyNeverSpoilsTheExit) {
 }
 
 TEST_F(HostilePlugin, PluginPrintingToStdoutLeavesOnceOutputOneJsonDocument) {
-    configure(
-        "sensors = chatty, fine\nsensor.chatty.plugin = misbehaving\nsensor.chatty.mode = print\n"
-        "sensor.fine.plugin = example_c\n");
+    configureBesideFine("chatty", "print");
     const auto r = once();
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto payload = parseObject(r.out)->getObject("payload");
@@ -153,9 +152,7 @@ TEST_F(HostilePlugin, PluginPrintingToStdoutLeavesOnceOutputOneJsonDocument) {
 }
 
 TEST_F(HostilePlugin, ErrorBufferOverrunBecomesThatSensorsErrorNamingThePlugin) {
-    configure(
-        "sensors = bad, fine\nsensor.bad.plugin = misbehaving\nsensor.bad.mode = overrun\n"
-        "sensor.fine.plugin = example_c\n");
+    configureBesideFine("bad", "overrun");
     const auto r = once();
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto payload = parseObject(r.out)->getObject("payload");
@@ -166,9 +163,7 @@ TEST_F(HostilePlugin, ErrorBufferOverrunBecomesThatSensorsErrorNamingThePlugin) 
 }
 
 TEST_F(HostilePlugin, AbortInAReadIsNamedByTheNextStart) {
-    configure(
-        "sensors = boom, fine\nsensor.boom.plugin = misbehaving\nsensor.boom.mode = abort\n"
-        "sensor.fine.plugin = example_c\n");
+    configureBesideFine("boom", "abort");
     const auto crashed = once();
     EXPECT_EQ(crashed.exit_code, 128 + SIGABRT) << crashed.err;
 
