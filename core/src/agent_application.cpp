@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -72,6 +74,13 @@ void emit(const std::string& line) {
 
 AgentApplication::AgentApplication() : _pool(2, 64, 60) {
     setUnixOptions(true);
+    // Poco's Application::setup() (release builds) installs Poco::SignalHandler for SIGILL,
+    // SIGBUS, SIGSEGV and SIGSYS: it throws a C++ exception out of the signal handler, so a
+    // plugin's crash ends as SIGABRT. Restore the defaults so systemd and the core dump see
+    // the real signal.
+    for (const int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS, SIGABRT}) {
+        std::signal(sig, SIG_DFL);
+    }
 }
 
 namespace {
@@ -373,24 +382,69 @@ std::vector<SensorSpec> loadSensors(const AgentSettings& settings,
     return sensorSpecs(config, settings, plugins);
 }
 
-// Abandoned reads still hold pool threads that cannot be joined; exit without waiting for them
-// (their plugins stay loaded until the process is gone).
+// Ends the process without destructors or atexit handlers. Abandoned reads hold pool threads
+// that cannot be joined, and a plugin may leave threads of its own running after destroy();
+// either could crash a normal exit's teardown and turn a clean stop into a core dump. The
+// store, the status file and the logs are written out before this is called.
 [[noreturn]] void exitAbandoningReads(int code) {
     std::fflush(stdout);
     std::fflush(stderr);
     std::_Exit(code);
 }
 
+// The crash note beside the status file, after logging what the last run was calling when it
+// died. --once keeps its own, so that it never takes a running daemon's calls for a crash.
+std::shared_ptr<const CallNote> openCallNote(const AgentSettings& settings, bool once,
+                                             Poco::Logger& logger) {
+    if (settings.statusFile.empty()) return nullptr;
+    auto note = std::make_shared<const CallNote>(settings.statusFile.string() +
+                                                 (once ? ".once-calls" : ".calls"));
+    for (const auto& call : note->interrupted()) logger.error("the agent died while " + call);
+    return note;
+}
+
+// The reading loop blocks SIGTERM, SIGINT and SIGQUIT in every thread: one sent meanwhile
+// waits as pending until waitForTerminationRequest() takes it.
+bool terminationRequested() {
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1 ||
+           sigismember(&pending, SIGQUIT) == 1;
+}
+
+void writeLine(int fd, std::string text) {
+    text += '\n';
+    for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        done += static_cast<std::size_t>(n);
+    }
+}
+
 }  // namespace
 
 int AgentApplication::runOnce(const AgentSettings& settings) {
-    const PluginScan scan = PluginLoader(settings.pluginsDir).loadAll();
-    Sampler sampler(settings, loadSensors(settings, config(), scan, logger()), scan, _pool,
-                    logger());
-    const Reading reading = sampler.sample(std::chrono::system_clock::now(), true);
-    emit(reading.toJson());
-    if (sampler.readsInFlight()) exitAbandoningReads(EXIT_OK);
-    return EXIT_OK;
+    // stdout carries the reading and nothing else: a plugin's printf goes to stderr instead.
+    std::fflush(stdout);
+    const int json_out = ::dup(STDOUT_FILENO);
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);
+    {
+        const PluginScan scan = PluginLoader(settings.pluginsDir).loadAll();
+        Sampler sampler(settings, loadSensors(settings, config(), scan, logger()), scan, _pool,
+                        logger(), openCallNote(settings, true, logger()));
+        try {
+            sampler.awaitCreates();
+        } catch (const ConfigError& e) {
+            // Not left to main(): Poco's pool would wait for a create still running.
+            std::cerr << "sensorsys-agent: " << e.what() << "\n";
+            exitAbandoningReads(EXIT_CONFIG);
+        }
+        const Reading reading = sampler.sample(std::chrono::system_clock::now(), true);
+        writeLine(json_out >= 0 ? json_out : STDERR_FILENO, reading.toJson());
+    }
+    exitAbandoningReads(EXIT_OK);
 }
 
 int AgentApplication::runImport(const AgentSettings& settings) {
@@ -414,35 +468,46 @@ int AgentApplication::runImport(const AgentSettings& settings) {
 }
 
 int AgentApplication::runLoop(const AgentSettings& settings) {
-    const PluginScan scan = PluginLoader(settings.pluginsDir).loadAll();
-    Sampler sampler(settings, loadSensors(settings, config(), scan, logger()), scan, _pool,
-                    logger());
-    if (sampler.instanceCount() == 0) {
-        logger().error("no sensor instances to read: nothing to do (see --list-plugins)");
-        return EXIT_UNAVAILABLE;
+    int code = EXIT_OK;
+    {
+        const PluginScan scan = PluginLoader(settings.pluginsDir).loadAll();
+        Sampler sampler(settings, loadSensors(settings, config(), scan, logger()), scan, _pool,
+                        logger(), openCallNote(settings, false, logger()));
+        if (sampler.instanceCount() == 0) {
+            logger().error("no sensor instances to read: nothing to do (see --list-plugins)");
+            return EXIT_UNAVAILABLE;
+        }
+        const auto store = openStore(settings);
+        BulkClient client(settings.syncUrl, settings.syncToken, settings.syncTimeout);
+        Syncer syncer(
+            *store, client,
+            SyncSettings{static_cast<std::size_t>(settings.syncBatchSize), settings.syncGzip,
+                         std::chrono::milliseconds(1000), settings.syncBackoffMax},
+            Poco::Logger::get("sensorsys.sync"));
+        const StatvfsUsage disk;
+        Retention retention(RetentionSettings::from(settings), *store, disk);
+        AgentRuntime runtime(settings, sampler, *store, syncer, retention, settings.statusFile,
+                             logger());
+        runtime.start();
+        logger().information("reading " + std::to_string(sampler.instanceCount()) +
+                             " sensor instance(s) as device '" + settings.deviceId +
+                             "', syncing to " + settings.syncUrl);
+        // The creates run while the readings go on: a slow one delays only its own sensor.
+        try {
+            sampler.awaitCreates(terminationRequested);
+        } catch (const ConfigError& e) {
+            std::cerr << "sensorsys-agent: " << e.what() << "\n";
+            code = EXIT_CONFIG;
+        }
+        if (code == EXIT_OK) waitForTerminationRequest();
+        logger().information("stopping");
+        const bool clean = runtime.stop();
+        const RuntimeCounters counters = runtime.counters();
+        logger().information("stopped: " + std::to_string(counters.produced) +
+                             " reading(s) stored this run");
+        if (!clean) exitAbandoningReads(code);
     }
-    const auto store = openStore(settings);
-    BulkClient client(settings.syncUrl, settings.syncToken, settings.syncTimeout);
-    Syncer syncer(*store, client,
-                  SyncSettings{static_cast<std::size_t>(settings.syncBatchSize), settings.syncGzip,
-                               std::chrono::milliseconds(1000), settings.syncBackoffMax},
-                  Poco::Logger::get("sensorsys.sync"));
-    const StatvfsUsage disk;
-    Retention retention(RetentionSettings::from(settings), *store, disk);
-    AgentRuntime runtime(settings, sampler, *store, syncer, retention, settings.statusFile,
-                         logger());
-    runtime.start();
-    logger().information("reading " + std::to_string(sampler.instanceCount()) +
-                         " sensor instance(s) as device '" + settings.deviceId + "', syncing to " +
-                         settings.syncUrl);
-    waitForTerminationRequest();
-    logger().information("stopping");
-    const bool clean = runtime.stop();
-    const RuntimeCounters counters = runtime.counters();
-    logger().information("stopped: " + std::to_string(counters.produced) +
-                         " reading(s) stored this run");
-    if (!clean || sampler.readsInFlight()) exitAbandoningReads(EXIT_OK);
-    return EXIT_OK;
+    exitAbandoningReads(code);
 }
 
 }  // namespace sensorsys::agent

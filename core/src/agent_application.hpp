@@ -48,6 +48,7 @@ class AgentApplication : public Poco::Util::ServerApplication {
     std::string _configFile;
     std::vector<std::pair<std::string, std::string>> _defines;
     std::map<std::string, std::string> _seed;  // the seed's variables in effect
+    // Creates and reads; grown by the Sampler to one thread per instance plus a margin.
     Poco::ThreadPool _pool;
 };
 

@@ -32,6 +32,10 @@ constexpr ConfigKey kKeys[] = {
                 "deadline for one sensor read; a late sensor gets an error starting with "
                 "'timeout'",
                 0.001, kWeek),
+    durationKey("agent.create_timeout", "10",
+                "deadline for a sensor's create (its set-up); until it returns, that sensor's "
+                "readings carry an error starting with 'timeout: create'",
+                0.001, kWeek),
     stringKey("agent.status_file", "/var/lib/sensorsys/status.json",
               "where the running agent keeps its state for --status (empty: none)"),
     stringKey("plugins.dir", "/usr/lib/sensorsys", "folder the sensor plugins (*.so) load from",
@@ -177,6 +181,7 @@ AgentSettings AgentSettings::from(const AbstractConfiguration& config,
     chooseDeviceId(s, environment_device_id, hostname);
     s.interval = keys.duration(config, "agent.interval");
     s.readTimeout = keys.duration(config, "agent.read_timeout");
+    s.createTimeout = keys.duration(config, "agent.create_timeout");
     s.statusFile = keys.text(config, "agent.status_file");
     s.pluginsDir = keys.text(config, "plugins.dir");
     s.storeConnector = keys.text(config, "store.connector");

@@ -51,6 +51,7 @@ struct AgentSettings {
     bool deviceIdIsHostname = false;
     std::chrono::milliseconds interval{60'000};
     std::chrono::milliseconds readTimeout{5'000};
+    std::chrono::milliseconds createTimeout{10'000};
     std::filesystem::path pluginsDir;
     std::string storeConnector;
     std::string storePath;

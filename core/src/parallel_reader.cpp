@@ -8,22 +8,29 @@
 #include <Poco/Runnable.h>
 
 namespace sensorsys::agent {
-namespace {
 
-// What a read task and the waiting reader share; outlives whichever side leaves first.
-struct Outcome {
+// What a call and the waiting side share; outlives whichever side leaves first.
+struct CallOutcome {
     std::mutex mutex;
     std::condition_variable done;
     std::optional<std::string> json;
 };
 
-// Runs one read. Owns itself while it runs, since an abandoned task outlives readAll().
-class ReadTask : public Poco::Runnable {
-  public:
-    ReadTask(std::shared_ptr<SensorInstance> instance, std::shared_ptr<Outcome> outcome)
-        : _instance(std::move(instance)), _outcome(std::move(outcome)) {}
+namespace {
 
-    static void start(Poco::ThreadPool& pool, std::shared_ptr<ReadTask> task) {
+using Clock = std::chrono::steady_clock;
+constexpr auto kGiveUpPoll = std::chrono::milliseconds(50);
+
+// Runs one call. Owns itself while it runs, since an abandoned task outlives its waiter.
+class CallTask : public Poco::Runnable {
+  public:
+    using Call = std::string (*)(SensorInstance&);
+
+    CallTask(std::shared_ptr<SensorInstance> instance, std::shared_ptr<CallOutcome> outcome,
+             Call call)
+        : _instance(std::move(instance)), _outcome(std::move(outcome)), _call(call) {}
+
+    static void start(Poco::ThreadPool& pool, std::shared_ptr<CallTask> task) {
         task->_self = task;
         try {
             pool.start(*task);
@@ -34,7 +41,7 @@ class ReadTask : public Poco::Runnable {
     }
 
     void run() override {
-        std::string json = _instance->read();
+        std::string json = _call(*_instance);
         _instance->endRead();
         {
             std::lock_guard lock(_outcome->mutex);
@@ -47,8 +54,9 @@ class ReadTask : public Poco::Runnable {
 
   private:
     std::shared_ptr<SensorInstance> _instance;
-    std::shared_ptr<Outcome> _outcome;
-    std::shared_ptr<ReadTask> _self;
+    std::shared_ptr<CallOutcome> _outcome;
+    Call _call;
+    std::shared_ptr<CallTask> _self;
 };
 
 std::string seconds(std::chrono::milliseconds ms) {
@@ -56,47 +64,90 @@ std::string seconds(std::chrono::milliseconds ms) {
     return count % 1000 == 0 ? std::to_string(count / 1000) + " s" : std::to_string(count) + " ms";
 }
 
+std::string stillRunning(const SensorInstance& instance) {
+    const std::string who = "'" + instance.name() + "' (plugin " + instance.plugin().name() + ")";
+    if (instance.creating()) {
+        return errorObject("timeout: create of " + who + " has not returned yet; not called again");
+    }
+    return errorObject("timeout: the previous read of " + who +
+                       " has not returned yet; not called again");
+}
+
 }  // namespace
 
 ParallelReader::ParallelReader(Poco::ThreadPool& pool, std::chrono::milliseconds deadline)
     : _pool(pool), _deadline(deadline) {}
 
-std::vector<SensorResult> ParallelReader::readAll(
-    const std::vector<std::shared_ptr<SensorInstance>>& instances) {
-    const auto until = std::chrono::steady_clock::now() + _deadline;
-    std::vector<SensorResult> results;
-    std::vector<std::shared_ptr<Outcome>> outcomes;
+void ParallelReader::ensureCapacity(Poco::ThreadPool& pool, std::size_t instances) {
+    const int wanted = static_cast<int>(instances) + kPoolMargin;
+    if (pool.capacity() < wanted) pool.addCapacity(wanted - pool.capacity());
+}
+
+ParallelReader::Batch ParallelReader::start(
+    const std::vector<std::shared_ptr<SensorInstance>>& instances, Call call, bool creates) {
+    Batch batch;
+    batch._instances = instances;
+    batch._creates = creates;
     for (const auto& instance : instances) {
-        results.push_back({instance->name(), {}, true});
-        auto outcome = std::make_shared<Outcome>();
+        auto outcome = std::make_shared<CallOutcome>();
         if (!instance->tryBeginRead()) {
-            outcome->json =
-                errorObject("timeout: the previous read of '" + instance->name() + "' (plugin " +
-                            instance->plugin().name() + ") has not returned yet; not called again");
+            outcome->json = stillRunning(*instance);
         } else {
             try {
-                ReadTask::start(_pool, std::make_shared<ReadTask>(instance, outcome));
+                CallTask::start(_pool, std::make_shared<CallTask>(instance, outcome, call));
             } catch (const Poco::Exception& e) {
                 instance->endRead();
-                outcome->json = errorObject("no thread free to read '" + instance->name() +
+                outcome->json = errorObject("no thread free to call '" + instance->name() +
                                             "': " + e.displayText());
             }
         }
-        outcomes.push_back(std::move(outcome));
+        batch._outcomes.push_back(std::move(outcome));
     }
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-        auto& outcome = *outcomes[i];
+    return batch;
+}
+
+ParallelReader::Batch ParallelReader::startCreates(
+    const std::vector<std::shared_ptr<SensorInstance>>& instances) {
+    return start(
+        instances, [](SensorInstance& i) { return i.createKeepingRefusal(); }, true);
+}
+
+std::vector<SensorResult> ParallelReader::finish(Batch& batch, Clock::time_point until,
+                                                 const std::function<bool()>& give_up) const {
+    std::vector<SensorResult> results;
+    bool gave_up = false;
+    for (std::size_t i = 0; i < batch._outcomes.size(); ++i) {
+        const auto& instance = *batch._instances[i];
+        auto& outcome = *batch._outcomes[i];
+        results.push_back({instance.name(), {}, true});
         std::unique_lock lock(outcome.mutex);
-        if (outcome.done.wait_until(lock, until, [&] { return outcome.json.has_value(); })) {
+        const auto ready = [&] { return outcome.json.has_value(); };
+        while (!ready() && !gave_up && Clock::now() < until) {
+            const auto slice = give_up ? std::min(until, Clock::now() + kGiveUpPoll) : until;
+            outcome.done.wait_until(lock, slice, ready);
+            gave_up = !ready() && give_up && give_up();
+        }
+        if (ready()) {
             results[i].json = std::move(*outcome.json);
+        } else if (batch._creates) {
+            results[i].json = errorObject("timeout: create of '" + instance.name() + "' (plugin " +
+                                          instance.plugin().name() + ") did not return in time");
         } else {
             results[i].json =
-                errorObject("timeout: plugin " + instances[i]->plugin().name() +
+                errorObject("timeout: plugin " + instance.plugin().name() +
                             " did not answer within " + seconds(_deadline) + "; read abandoned");
         }
-        results[i].ok = results[i].json.rfind("{\"error\":", 0) != 0;
+        results[i].ok = results[i].json.empty() || results[i].json.rfind("{\"error\":", 0) != 0;
     }
     return results;
+}
+
+std::vector<SensorResult> ParallelReader::readAll(
+    const std::vector<std::shared_ptr<SensorInstance>>& instances) {
+    const auto until = Clock::now() + _deadline;
+    Batch batch = start(
+        instances, [](SensorInstance& i) { return i.read(); }, false);
+    return finish(batch, until);
 }
 
 }  // namespace sensorsys::agent

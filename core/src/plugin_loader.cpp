@@ -254,6 +254,10 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file)
                           "' is not 1-64 characters of [a-z0-9_]",
                       plugin_abi};
     }
+    // Pinned for the life of the process (its handle deliberately never closed): a thread the
+    // plugin left running after destroy(), or an abandoned read, must never run on into code
+    // that dlclose() unmapped.
+    ::dlopen(fs::absolute(file).c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
     std::optional<std::vector<PluginConfigKey>> keys;
     if (declaresConfigKeys(*offered) && descriptor.config_keys != nullptr) {
         keys = configKeysOf(descriptor.config_keys, plugin_abi);

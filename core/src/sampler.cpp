@@ -5,8 +5,13 @@
 namespace sensorsys::agent {
 
 Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& specs,
-                 const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger)
-    : _deviceId(settings.deviceId), _reader(pool, settings.readTimeout), _logger(logger) {
+                 const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger,
+                 std::shared_ptr<const CallNote> note)
+    : _deviceId(settings.deviceId),
+      _createTimeout(settings.createTimeout),
+      _reader(pool, settings.readTimeout),
+      _logger(logger) {
+    std::vector<std::shared_ptr<SensorInstance>> instances;
     for (const auto& spec : specs) {
         if (!spec.enabled) {
             _logger.information("sensor '" + spec.name + "' is disabled (sensor." + spec.name +
@@ -14,6 +19,7 @@ Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& s
             continue;
         }
         Slot slot{spec.name, spec.interval.value_or(settings.interval), nullptr, {}};
+        slot.implicit = spec.implicit;
         const auto plugin = std::find_if(plugins.loaded.begin(), plugins.loaded.end(),
                                          [&](const auto& p) { return p->name() == spec.plugin; });
         if (plugin == plugins.loaded.end()) {
@@ -22,21 +28,44 @@ Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& s
                                            " (see --list-plugins)");
             _logger.warning(slot.unavailable);
         } else {
-            try {
-                slot.instance =
-                    std::make_shared<SensorInstance>(spec.name, *plugin, spec.configJson);
-            } catch (const SensorConfigError& e) {
-                if (!spec.implicit) {
-                    throw ConfigError(std::string("invalid configuration: sensor.") + spec.name +
-                                      ".*: " + e.what());
-                }
-                _logger.warning("sensor '" + spec.name + "' is not started: its plugin needs " +
-                                "settings (" + e.what() + "); list it in `sensors` with its " +
-                                "sensor." + spec.name + ".* keys (see --list-plugins)");
-                continue;
-            }
+            slot.instance = std::make_shared<SensorInstance>(spec.name, *plugin, spec.configJson);
+            slot.instance->recordCallsIn(note, instances.size());
+            instances.push_back(slot.instance);
         }
         _slots.push_back(std::move(slot));
+    }
+    // Every instance holds at most one pool thread (its create or its read), so this many
+    // threads keep a healthy sensor read however many others hang.
+    ParallelReader::ensureCapacity(pool, instances.size());
+    _createsStarted = std::chrono::steady_clock::now();
+    _creates = _reader.startCreates(instances);
+}
+
+void Sampler::awaitCreates(const std::function<bool()>& give_up) {
+    if (_creates.empty()) return;
+    const auto results = _reader.finish(_creates, _createsStarted + _createTimeout, give_up);
+    _creates = {};
+    for (const auto& result : results) {
+        const auto slot = std::find_if(_slots.begin(), _slots.end(),
+                                       [&](const Slot& s) { return s.name == result.name; });
+        if (result.ok) continue;
+        if (result.json.find("timeout: create of") != std::string::npos) {
+            _logger.warning("sensor '" + result.name +
+                            "': create has not returned yet; its readings report a timeout "
+                            "until it does");
+        } else if (slot->instance->refusal() && slot->implicit) {
+            slot->retired->store(true);
+            _logger.warning("sensor '" + result.name + "' is not started: its plugin needs " +
+                            "settings (" + *slot->instance->refusal() + "); list it in " +
+                            "`sensors` with its sensor." + result.name +
+                            ".* keys (see --list-plugins)");
+        } else if (slot->instance->refusal()) {
+            throw ConfigError(std::string("invalid configuration: sensor.") + result.name +
+                              ".*: " + *slot->instance->refusal());
+        } else {
+            _logger.warning("sensor '" + result.name + "': " + result.json +
+                            " (retried at each reading)");
+        }
     }
 }
 
@@ -46,6 +75,7 @@ Reading Sampler::sample(std::chrono::system_clock::time_point tick, bool all) {
     std::vector<const Slot*> due;
     std::vector<std::shared_ptr<SensorInstance>> to_read;
     for (const auto& slot : _slots) {
+        if (slot.retired->load()) continue;
         if (!all && since_epoch.count() % slot.interval.count() != 0) continue;
         due.push_back(&slot);
         if (slot.instance) to_read.push_back(slot.instance);

@@ -89,9 +89,26 @@ TEST_F(SensorInstanceTest, ReadFailureCarriesThePluginsMessage) {
               R"({"error":"misbehaving: sensor unplugged at /dev/fake0"})");
 }
 
+TEST_F(SensorInstanceTest, ErrorBufferOverrunBecomesAnErrorNamingThePlugin) {
+    EXPECT_THAT(misbehaving("overrun")->read(),
+                HasSubstr("plugin misbehaving (" + plugin("misbehaving")->path().string() +
+                          ") wrote past the end of its 512-byte error buffer"));
+}
+
+TEST_F(SensorInstanceTest, EachReadIsNotedInItsSlotAndClearedWhenItReturns) {
+    const auto note_file = dir.path() / "calls";
+    const auto fine = misbehaving("ok");
+    fine->recordCallsIn(std::make_shared<const CallNote>(note_file), 3);
+    EXPECT_THAT(fine->read(), HasSubstr("\"ok\""));
+    // Slot 3 was written (the file reaches it) and then cleared.
+    EXPECT_EQ(std::filesystem::file_size(note_file), 4 * CallNote::kSlotSize);
+    EXPECT_TRUE(CallNote(note_file).interrupted().empty());
+}
+
 TEST_F(SensorInstanceTest, RefusedConfigurationNamesTheInstance) {
     try {
         SensorInstance bad("kitchen", plugin("example_c"), R"({"reject":true})");
+        bad.create();
         FAIL() << "configuration was accepted";
     } catch (const SensorConfigError& e) {
         EXPECT_THAT(e.what(), HasSubstr("sensor 'kitchen' (plugin example_c): example_c: key "
