@@ -95,9 +95,9 @@ class FuzzBus final : public I2cBus {
 };
 
 void checkMeasurement(const Measurement& m, bool humidityExpected) {
-    require(m.humidity_rh.has_value() == humidityExpected, "humidity presence does not match");
-    if (m.humidity_rh) {
-        require(*m.humidity_rh >= 0.0 && *m.humidity_rh <= 100.0, "humidity outside 0..100");
+    require(m.humidityRh.has_value() == humidityExpected, "humidity presence does not match");
+    if (m.humidityRh) {
+        require(*m.humidityRh >= 0.0 && *m.humidityRh <= 100.0, "humidity outside 0..100");
     }
     std::string json;
     try {

@@ -18,7 +18,7 @@ done
 
 build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev libgpiod-dev
             postgresql)
-test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tools libclang-rt-dev python3 curl
+test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tidy clang-tools libclang-rt-dev python3 curl
            wrk hyperfine time nginx openssl prometheus)
 # Debian packages (packaging/): build, check, and cross-build for the Pi (arm64) run under qemu.
 packaging_pkgs=(dpkg-dev fakeroot file lintian systemd adduser crossbuild-essential-arm64 qemu-user)

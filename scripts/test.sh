@@ -23,6 +23,20 @@ clang-format --dry-run -Werror "${sources[@]}"
 echo "clang-format: ${#sources[@]} files clean"
 
 status=0
+# clang-tidy (.clang-tidy: function size, naming) on our own code, from the default build's
+# compile_commands.json; run after that build below.
+tidy() {
+  echo "== clang-tidy"
+  if run-clang-tidy -p build/default -j 2 -quiet "$PWD/(core|server|plugins|common)/.*\.(cpp|c)$" \
+       >build/clang-tidy.log 2>&1; then
+    echo "clang-tidy: clean"
+  else
+    grep -E "(error|warning):" build/clang-tidy.log | sort -u | head -n 50
+    echo "clang-tidy: FAILED (build/clang-tidy.log)"
+    status=1
+  fi
+}
+
 run_suite() {  # preset
   echo "== build ($1)"
   cmake --preset "$1" >/dev/null
@@ -32,6 +46,7 @@ run_suite() {  # preset
 }
 
 run_suite default
+tidy
 # The build a user or packager makes (Release, tests on, warnings not errors), exactly as the
 # README's "by hand" section shows it: it must build on every compiler, whatever it warns.
 echo "== build (Release + tests, as a user builds it)"

@@ -32,17 +32,17 @@ std::vector<int> migratePostgresql(Poco::Data::Session& session,
                                    const std::vector<Migration>& migrations,
                                    const PostgresMigrationTarget& target) {
     std::vector<int> applied;
-    Poco::Int64 key = target.lock_key;
+    Poco::Int64 key = target.lockKey;
     int locked = 0;
     session << "SELECT 1 FROM pg_advisory_lock($1)", use(key), into(locked), now;
     try {
         session << "CREATE SCHEMA IF NOT EXISTS sensor_project", now;
-        session << "CREATE TABLE IF NOT EXISTS " + target.version_table +
+        session << "CREATE TABLE IF NOT EXISTS " + target.versionTable +
                        " (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
                        " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
             now;
         std::vector<int> done;
-        session << "SELECT version FROM " + target.version_table, into(done), now;
+        session << "SELECT version FROM " + target.versionTable, into(done), now;
         const std::set<int> done_set(done.begin(), done.end());
         for (const auto& m : migrations) {
             if (done_set.contains(m.version)) continue;
@@ -51,7 +51,7 @@ std::vector<int> migratePostgresql(Poco::Data::Session& session,
                 for (const auto& statement : splitSqlStatements(m.sql)) session << statement, now;
                 int version = m.version;
                 std::string name = m.name;
-                session << "INSERT INTO " + target.version_table +
+                session << "INSERT INTO " + target.versionTable +
                                " (version, name) VALUES ($1, $2)",
                     use(version), use(name), now;
                 session.commit();

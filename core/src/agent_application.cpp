@@ -319,7 +319,7 @@ std::string pluginListJson(const PluginScan& scan, const std::filesystem::path& 
     for (const auto& refusal : scan.refused) {
         Poco::JSON::Object entry;
         entry.set("file", refusal.file.string());
-        entry.set("abi", refusal.plugin_abi.value_or(""));
+        entry.set("abi", refusal.pluginAbi.value_or(""));
         entry.set("status", "refused");
         entry.set("reason", refusal.reason);
         plugins.add(entry);
@@ -346,7 +346,7 @@ std::string pluginListText(const PluginScan& scan, const std::filesystem::path& 
     }
     for (const auto& refusal : scan.refused) {
         out << "  " << refusal.file.filename().string() << " refused: " << refusal.reason
-            << " (plugin ABI " << refusal.plugin_abi.value_or("unknown") << ")\n";
+            << " (plugin ABI " << refusal.pluginAbi.value_or("unknown") << ")\n";
     }
     if (scan.loaded.empty() && scan.refused.empty()) out << "  (no *.so files)\n";
     return out.str();

@@ -33,6 +33,50 @@ double clockSkewSeconds(const std::string& server_time, std::chrono::system_cloc
     return static_cast<double>(server_us - local_us) / 1e6;
 }
 
+namespace {
+
+// What /auth/check says the token may do, against what this agent needs; 1 on a failure.
+int checkToken(const AgentSettings& settings, const Poco::JSON::Object& info, std::ostream& out) {
+    const std::string scope = info.optValue<std::string>("scope", "");
+    const std::string device = info.optValue<std::string>("device_id", "");
+    if (scope == "device" && device != settings.deviceId) {
+        out << "token:     FAIL it may write only device '" << device << "', this agent is '"
+            << settings.deviceId << "'\n";
+        return 1;
+    } else if (scope == "read") {
+        out << "token:     FAIL read-only token: it cannot send readings\n";
+        return 1;
+    } else {
+        out << "token:     ok (scope " << (scope.empty() ? "none: auth is off" : scope)
+            << (device.empty() ? "" : ", device " + device) << ")\n";
+    }
+    return 0;
+}
+
+// The server's clock against ours at the middle of the round trip; 1 on a failure.
+int checkClock(const Poco::JSON::Object& info, std::chrono::system_clock::time_point middle,
+               std::ostream& out) {
+    try {
+        // Compare with the middle of the round trip.
+        const double skew = clockSkewSeconds(info.optValue<std::string>("server_time", ""), middle);
+        char line[96];
+        std::snprintf(line, sizeof line, "%+.3f s", skew);
+        if (std::fabs(skew) > kSkewLimitSeconds) {
+            out << "clock:     FAIL server is " << line
+                << " from this device: fix NTP, timestamps are taken here\n";
+            return 1;
+        } else {
+            out << "clock:     ok (server " << line << ")\n";
+        }
+    } catch (const std::invalid_argument& e) {
+        out << "clock:     FAIL " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
 int checkApi(const AgentSettings& settings, std::ostream& out) {
     BulkClient client(settings.syncUrl, settings.syncToken, settings.syncTimeout);
     const bool tls = client.url().getScheme() == "https";
@@ -68,36 +112,8 @@ int checkApi(const AgentSettings& settings, std::ostream& out) {
         out << "token:     FAIL /auth/check answered something that is not JSON\n";
         return 1;
     }
-    const std::string scope = info->optValue<std::string>("scope", "");
-    const std::string device = info->optValue<std::string>("device_id", "");
-    if (scope == "device" && device != settings.deviceId) {
-        out << "token:     FAIL it may write only device '" << device << "', this agent is '"
-            << settings.deviceId << "'\n";
-        ++failures;
-    } else if (scope == "read") {
-        out << "token:     FAIL read-only token: it cannot send readings\n";
-        ++failures;
-    } else {
-        out << "token:     ok (scope " << (scope.empty() ? "none: auth is off" : scope)
-            << (device.empty() ? "" : ", device " + device) << ")\n";
-    }
-    try {
-        // Compare with the middle of the round trip.
-        const double skew = clockSkewSeconds(info->optValue<std::string>("server_time", ""),
-                                             sent + (received - sent) / 2);
-        char line[96];
-        std::snprintf(line, sizeof line, "%+.3f s", skew);
-        if (std::fabs(skew) > kSkewLimitSeconds) {
-            out << "clock:     FAIL server is " << line
-                << " from this device: fix NTP, timestamps are taken here\n";
-            ++failures;
-        } else {
-            out << "clock:     ok (server " << line << ")\n";
-        }
-    } catch (const std::invalid_argument& e) {
-        out << "clock:     FAIL " << e.what() << "\n";
-        ++failures;
-    }
+    failures += checkToken(settings, *info, out);
+    failures += checkClock(*info, sent + (received - sent) / 2, out);
     return failures == 0 ? 0 : 1;
 }
 

@@ -21,9 +21,9 @@ namespace fs = std::filesystem;
 // Internal: carries a refusal out of the per-file checks.
 struct Refused {
     explicit Refused(std::string why, std::optional<std::string> abi = std::nullopt)
-        : reason(std::move(why)), plugin_abi(std::move(abi)) {}
+        : reason(std::move(why)), pluginAbi(std::move(abi)) {}
     std::string reason;
-    std::optional<std::string> plugin_abi;
+    std::optional<std::string> pluginAbi;
 };
 
 std::string abiText(unsigned major, unsigned minor) {
@@ -68,39 +68,39 @@ bool declaresConfigKeys(const sensorsys_plugin_descriptor& offered) {
 // One entry of a plugin's key table, or the reason it cannot be trusted.
 PluginConfigKey checkedKey(const sensorsys_config_key& key, std::size_t index,
                            const std::vector<PluginConfigKey>& before,
-                           const std::string& plugin_abi) {
+                           const std::string& pluginAbi) {
     const std::string where = "config key " + std::to_string(index) + " ('" + key.name + "')";
     if (key.type == nullptr || key.default_value == nullptr || key.description == nullptr) {
-        throw Refused{where + " has a NULL type, default or description", plugin_abi};
+        throw Refused{where + " has a NULL type, default or description", pluginAbi};
     }
     const std::string type = key.type;
     if (type != "string" && type != "integer" && type != "number" && type != "boolean") {
         throw Refused{
             where + " has type '" + type + "', not one of string, integer, number, boolean",
-            plugin_abi};
+            pluginAbi};
     }
     const bool repeated = std::any_of(before.begin(), before.end(),
                                       [&](const auto& k) { return k.name == key.name; });
     if (!validName(key.name) || repeated) {
-        throw Refused{where + " is not a unique name of [a-z0-9_]", plugin_abi};
+        throw Refused{where + " is not a unique name of [a-z0-9_]", pluginAbi};
     }
     return {key.name, type, key.default_value, key.description};
 }
 
 // Copies the plugin's key table, refusing one the host cannot trust to end or to make sense.
 std::vector<PluginConfigKey> configKeysOf(const sensorsys_config_key* table,
-                                          const std::string& plugin_abi) {
+                                          const std::string& pluginAbi) {
     constexpr std::size_t kMaxKeys = 256;
     std::size_t count = 0;
     while (count <= kMaxKeys && table[count].name != nullptr) ++count;
     if (count > kMaxKeys) {
         throw Refused{"config key table has no NULL-named end within " + std::to_string(kMaxKeys) +
                           " entries",
-                      plugin_abi};
+                      pluginAbi};
     }
     std::vector<PluginConfigKey> keys;
     for (std::size_t i = 0; i < count; ++i) {
-        keys.push_back(checkedKey(table[i], i, keys, plugin_abi));
+        keys.push_back(checkedKey(table[i], i, keys, pluginAbi));
     }
     return keys;
 }
@@ -111,25 +111,25 @@ std::string checkedVersion(const sensorsys_plugin_descriptor& offered) {
         throw Refused{"descriptor of " + std::to_string(offered.struct_size) +
                       " bytes is too small to hold a version"};
     }
-    const std::string plugin_abi = abiText(offered.abi_major, offered.abi_minor);
+    const std::string pluginAbi = abiText(offered.abi_major, offered.abi_minor);
     if (offered.abi_major != SENSORSYS_ABI_MAJOR) {
         throw Refused{"ABI major version " + std::to_string(offered.abi_major) +
                           " differs from the agent's " + std::to_string(SENSORSYS_ABI_MAJOR),
-                      plugin_abi};
+                      pluginAbi};
     }
     if (offered.abi_minor > SENSORSYS_ABI_MINOR) {
         throw Refused{"ABI minor version " + std::to_string(offered.abi_minor) +
                           " is newer than the agent's " + std::to_string(SENSORSYS_ABI_MINOR),
-                      plugin_abi};
+                      pluginAbi};
     }
     if (offered.struct_size < SENSORSYS_DESCRIPTOR_V1_SIZE) {
         throw Refused{"descriptor of " + std::to_string(offered.struct_size) +
                           " bytes is smaller than ABI 1.0's " +
                           std::to_string(SENSORSYS_DESCRIPTOR_V1_SIZE),
-                      plugin_abi};
+                      pluginAbi};
     }
 
-    return plugin_abi;
+    return pluginAbi;
 }
 
 }  // namespace
@@ -151,7 +151,7 @@ std::string LoadedPlugin::description() const {
 }
 
 std::string PluginRefusal::message() const {
-    return file.string() + ": " + reason + " (plugin ABI " + plugin_abi.value_or("unknown") +
+    return file.string() + ": " + reason + " (plugin ABI " + pluginAbi.value_or("unknown") +
            ", agent ABI " + PluginLoader::hostAbi() + ")";
 }
 
@@ -203,7 +203,7 @@ PluginScan PluginLoader::loadAll() const {
             names.insert(name);
             scan.loaded.push_back(std::move(plugin));
         } catch (const Refused& refused) {
-            scan.refused.push_back({file, refused.reason, refused.plugin_abi});
+            scan.refused.push_back({file, refused.reason, refused.pluginAbi});
         }
     }
     return scan;
@@ -234,7 +234,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file)
     const sensorsys_plugin_descriptor* offered = entry(SENSORSYS_ABI_MAJOR, SENSORSYS_ABI_MINOR);
     if (offered == nullptr) throw Refused{"plugin refused this agent's ABI"};
 
-    const std::string plugin_abi = checkedVersion(*offered);
+    const std::string pluginAbi = checkedVersion(*offered);
 
     // Copy what the plugin provided into a zeroed descriptor of this host's size, so fields
     // appended after the plugin was built read as absent rather than as garbage.
@@ -247,12 +247,12 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file)
                           : descriptor.destroy == nullptr ? "destroy"
                                                           : nullptr;
     if (missing != nullptr) {
-        throw Refused{std::string("required function '") + missing + "' is NULL", plugin_abi};
+        throw Refused{std::string("required function '") + missing + "' is NULL", pluginAbi};
     }
     if (!validName(descriptor.name)) {
         throw Refused{std::string("plugin name '") + (descriptor.name ? descriptor.name : "") +
                           "' is not 1-64 characters of [a-z0-9_]",
-                      plugin_abi};
+                      pluginAbi};
     }
     // Pinned for the life of the process (its handle deliberately never closed): a thread the
     // plugin left running after destroy(), or an abandoned read, must never run on into code
@@ -260,7 +260,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file)
     ::dlopen(fs::absolute(file).c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
     std::optional<std::vector<PluginConfigKey>> keys;
     if (declaresConfigKeys(*offered) && descriptor.config_keys != nullptr) {
-        keys = configKeysOf(descriptor.config_keys, plugin_abi);
+        keys = configKeysOf(descriptor.config_keys, pluginAbi);
     }
     return std::make_shared<const LoadedPlugin>(file, std::move(library), descriptor,
                                                 std::move(keys));

@@ -48,11 +48,11 @@ class LoadedPlugin {
     std::optional<std::vector<PluginConfigKey>> _configKeys;
 };
 
-// Why one file was not loaded. `plugin_abi` is known once the descriptor could be read.
+// Why one file was not loaded. `pluginAbi` is known once the descriptor could be read.
 struct PluginRefusal {
     std::filesystem::path file;
     std::string reason;
-    std::optional<std::string> plugin_abi;
+    std::optional<std::string> pluginAbi;
     // "<file>: <reason> (plugin ABI x.y|unknown, agent ABI 1.0)"
     std::string message() const;
 };

@@ -28,6 +28,60 @@ std::string span(const std::optional<std::string>& from, const std::optional<std
     return "kept " + *from + " .. " + *to;
 }
 
+// How many synced and unsynced readings to delete to bring the disk back under the threshold.
+struct DeletionPlan {
+    std::int64_t synced = 0;
+    std::int64_t unsynced = 0;
+};
+
+DeletionPlan planDeletion(const DiskUsage& disk, const StoreStats& stats,
+                          const RetentionSettings& settings) {
+    // How many readings to free `excess` bytes: the store's size over its row count estimates
+    // one reading's share (index and page overhead included).
+    const auto target = static_cast<std::int64_t>(static_cast<double>(disk.totalBytes) *
+                                                  settings.diskThresholdPercent / 100.0);
+    const std::int64_t excess = static_cast<std::int64_t>(disk.usedBytes) - target;
+    const std::int64_t handled = stats.synced + stats.quarantined;
+    const std::int64_t rows = handled + stats.unsynced;
+    const std::int64_t bytesPerReading =
+        std::max<std::int64_t>(1, rows ? stats.sizeBytes / rows : 1);
+    const std::int64_t needed = ceilDiv(excess, bytesPerReading);
+
+    DeletionPlan plan;
+    plan.synced = std::min(needed, handled);
+    const std::int64_t minStoreBytes = settings.minStoreMb * kMiB;
+    const std::int64_t storeAfter = stats.sizeBytes - plan.synced * bytesPerReading;
+    if (needed > plan.synced && plan.synced == handled && storeAfter > minStoreBytes) {
+        // Data loss, but the store is the one filling the disk: cut the backlog evenly over
+        // time, never below min_store_mb.
+        plan.unsynced = std::min({needed - plan.synced, stats.unsynced,
+                                  ceilDiv(storeAfter - minStoreBytes, bytesPerReading)});
+    }
+    return plan;
+}
+
+// Fills in what a delete did and logs it: an error when unsynced readings went (data loss).
+void reportDeleted(const RetentionResult& result, double thresholdPercent,
+                   RetentionReport& report) {
+    report.outcome = RetentionReport::Outcome::Deleted;
+    report.deletedSynced = result.deletedSynced;
+    report.deletedUnsynced = result.deletedUnsynced;
+    report.keptFromTsUtc = result.keptFromTsUtc;
+    report.keptToTsUtc = result.keptToTsUtc;
+    report.message = Poco::format(
+        "Disk usage %.1f%% > %.1f%%: retention deleted %s synced and %s unsynced readings "
+        "(stratified over time); %s",
+        report.usedPercent, thresholdPercent, std::to_string(result.deletedSynced),
+        std::to_string(result.deletedUnsynced), span(result.keptFromTsUtc, result.keptToTsUtc));
+    if (report.compacted) report.message += "; store compacted";
+    if (result.deletedUnsynced > 0) {
+        logger().error(report.message + " - DATA LOSS: " + std::to_string(result.deletedUnsynced) +
+                       " readings were never sent to the server");
+    } else {
+        logger().information(report.message);
+    }
+}
+
 }  // namespace
 
 double DiskUsage::usedPercent() const {
@@ -111,28 +165,10 @@ RetentionReport Retention::checkOrThrow() {
         return report;
     }
 
-    // How many readings to free `excess` bytes: the store's size over its row count estimates
-    // one reading's share (index and page overhead included).
-    const auto target = static_cast<std::int64_t>(static_cast<double>(disk.totalBytes) *
-                                                  _settings.diskThresholdPercent / 100.0);
-    const std::int64_t excess = static_cast<std::int64_t>(disk.usedBytes) - target;
     const StoreStats stats = _store.stats();
-    const std::int64_t handled = stats.synced + stats.quarantined;
-    const std::int64_t rows = handled + stats.unsynced;
-    const std::int64_t bytesPerReading =
-        std::max<std::int64_t>(1, rows ? stats.sizeBytes / rows : 1);
-    const std::int64_t needed = ceilDiv(excess, bytesPerReading);
-
-    const std::int64_t deleteSynced = std::min(needed, handled);
-    std::int64_t deleteUnsynced = 0;
-    const std::int64_t minStoreBytes = _settings.minStoreMb * kMiB;
-    const std::int64_t storeAfter = stats.sizeBytes - deleteSynced * bytesPerReading;
-    if (needed > deleteSynced && deleteSynced == handled && storeAfter > minStoreBytes) {
-        // Data loss, but the store is the one filling the disk: cut the backlog evenly over
-        // time, never below min_store_mb.
-        deleteUnsynced = std::min({needed - deleteSynced, stats.unsynced,
-                                   ceilDiv(storeAfter - minStoreBytes, bytesPerReading)});
-    }
+    const DeletionPlan plan = planDeletion(disk, stats, _settings);
+    const std::int64_t deleteSynced = plan.synced;
+    const std::int64_t deleteUnsynced = plan.unsynced;
 
     if (deleteSynced + deleteUnsynced == 0) {
         report.outcome = RetentionReport::Outcome::NothingDeletable;
@@ -148,23 +184,7 @@ RetentionReport Retention::checkOrThrow() {
 
     const RetentionResult result = _store.deleteStratified(deleteSynced, deleteUnsynced);
     report.compacted = compactIfStillOver(path, stats.sizeBytes);
-    report.outcome = RetentionReport::Outcome::Deleted;
-    report.deletedSynced = result.deletedSynced;
-    report.deletedUnsynced = result.deletedUnsynced;
-    report.keptFromTsUtc = result.keptFromTsUtc;
-    report.keptToTsUtc = result.keptToTsUtc;
-    report.message = Poco::format(
-        "Disk usage %.1f%% > %.1f%%: retention deleted %s synced and %s unsynced readings "
-        "(stratified over time); %s",
-        report.usedPercent, _settings.diskThresholdPercent, std::to_string(result.deletedSynced),
-        std::to_string(result.deletedUnsynced), span(result.keptFromTsUtc, result.keptToTsUtc));
-    if (report.compacted) report.message += "; store compacted";
-    if (result.deletedUnsynced > 0) {
-        logger().error(report.message + " - DATA LOSS: " + std::to_string(result.deletedUnsynced) +
-                       " readings were never sent to the server");
-    } else {
-        logger().information(report.message);
-    }
+    reportDeleted(result, _settings.diskThresholdPercent, report);
     return report;
 }
 

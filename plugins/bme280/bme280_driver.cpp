@@ -128,7 +128,7 @@ Measurement compensate(const Calibration& c, const RawSample& raw) {
     // The datasheet keeps t_fine as an integer; truncating the same way keeps pressure and
     // humidity identical to Bosch's reference results.
     const double t_fine = static_cast<std::int32_t>(t_sum);
-    m.temperature_c = t_sum / 5120.0;
+    m.temperatureC = t_sum / 5120.0;
 
     double var1 = t_fine / 2.0 - 64000.0;
     double var2 = var1 * var1 * c.p6 / 32768.0;
@@ -143,14 +143,14 @@ Measurement compensate(const Calibration& c, const RawSample& raw) {
     p = (p - var2 / 4096.0) * 6250.0 / var1;
     var1 = c.p9 * p * p / 2147483648.0;
     var2 = p * c.p8 / 32768.0;
-    m.pressure_pa = p + (var1 + var2 + c.p7) / 16.0;
+    m.pressurePa = p + (var1 + var2 + c.p7) / 16.0;
 
     if (raw.humidity) {
         double h = t_fine - 76800.0;
         h = (*raw.humidity - (c.h4 * 64.0 + c.h5 / 16384.0 * h)) *
             (c.h2 / 65536.0 * (1.0 + c.h6 / 67108864.0 * h * (1.0 + c.h3 / 67108864.0 * h)));
         h = h * (1.0 - c.h1 * h / 524288.0);
-        m.humidity_rh = std::clamp(h, 0.0, 100.0);
+        m.humidityRh = std::clamp(h, 0.0, 100.0);
     }
     return m;
 }

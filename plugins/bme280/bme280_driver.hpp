@@ -72,9 +72,9 @@ RawSample parseSample(std::span<const std::uint8_t> data);
 
 // One compensated reading before any rounding for output.
 struct Measurement {
-    double temperature_c = 0;
-    double pressure_pa = 0;
-    std::optional<double> humidity_rh;  // absent on a BMP280
+    double temperatureC = 0;
+    double pressurePa = 0;
+    std::optional<double> humidityRh;  // absent on a BMP280
 };
 
 // The datasheet's double-precision compensation (BME280 datasheet section 8.1), with t_fine

@@ -21,12 +21,12 @@ std::string number(double value, const char* what) {
 }  // namespace
 
 std::string formatReading(const Measurement& m) {
-    std::string json = "{\"temperature\": {\"c\": " + number(m.temperature_c, "temperature") +
-                       ", \"f\": " + number(m.temperature_c * 9.0 / 5.0 + 32.0, "temperature") +
-                       "}, \"pressure\": {\"hpa\": " + number(m.pressure_pa / 100.0, "pressure") +
+    std::string json = "{\"temperature\": {\"c\": " + number(m.temperatureC, "temperature") +
+                       ", \"f\": " + number(m.temperatureC * 9.0 / 5.0 + 32.0, "temperature") +
+                       "}, \"pressure\": {\"hpa\": " + number(m.pressurePa / 100.0, "pressure") +
                        "}";
-    if (m.humidity_rh) {
-        json += ", \"humidity\": {\"rh\": " + number(*m.humidity_rh, "humidity") + "}";
+    if (m.humidityRh) {
+        json += ", \"humidity\": {\"rh\": " + number(*m.humidityRh, "humidity") + "}";
     }
     json += "}";
     return json;

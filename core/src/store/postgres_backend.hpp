@@ -37,4 +37,5 @@ PostgresBackend loadPostgresBackend();
 }  // namespace sensorsys::agent
 
 // The module's one exported symbol.
+// NOLINTNEXTLINE(readability-identifier-naming): a C symbol the module exports by name.
 extern "C" const sensorsys::agent::PostgresBackend* sensorsys_postgres_backend();

@@ -13,7 +13,8 @@ constexpr sensorsys::agent::PostgresBackend kBackend{&openPostgresStore,
 
 }  // namespace
 
+// The C symbol the agent looks up by name, hence not camelBack.
 extern "C" __attribute__((visibility("default"))) const sensorsys::agent::PostgresBackend*
-sensorsys_postgres_backend() {
+sensorsys_postgres_backend() {  // NOLINT(readability-identifier-naming)
     return &kBackend;
 }

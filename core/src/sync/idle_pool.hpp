@@ -14,7 +14,7 @@ class IdlePool {
   public:
     // At most `max_idle` are kept; the bound only guards against surprises (as many are idle
     // as were in use at once).
-    explicit IdlePool(std::size_t max_idle) : _max_idle(max_idle) {}
+    explicit IdlePool(std::size_t max_idle) : _maxIdle(max_idle) {}
 
     // An idle object, or null when there is none: the caller makes a new one.
     std::unique_ptr<T> take() {
@@ -28,7 +28,7 @@ class IdlePool {
     // Kept for the next take(); dropped beyond the bound.
     void give(std::unique_ptr<T> object) {
         std::lock_guard lock(_mutex);
-        if (_idle.size() < _max_idle) _idle.push_back(std::move(object));
+        if (_idle.size() < _maxIdle) _idle.push_back(std::move(object));
     }
 
     void clear() {
@@ -37,7 +37,7 @@ class IdlePool {
     }
 
   private:
-    const std::size_t _max_idle;
+    const std::size_t _maxIdle;
     std::mutex _mutex;
     std::vector<std::unique_ptr<T>> _idle;
 };

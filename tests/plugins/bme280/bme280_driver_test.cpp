@@ -355,17 +355,17 @@ TEST_P(Bme280VectorTest, MatchesExpected) {
     const Measurement m = driver.measure();
 
     if (v.temperature) {
-        EXPECT_NEAR(m.temperature_c, *v.temperature, 0.02);
+        EXPECT_NEAR(m.temperatureC, *v.temperature, 0.02);
     }
     if (v.pressure) {
-        EXPECT_NEAR(m.pressure_pa, *v.pressure, 8.0);
+        EXPECT_NEAR(m.pressurePa, *v.pressure, 8.0);
     }
     if (v.humidity) {
-        ASSERT_TRUE(m.humidity_rh.has_value());
-        EXPECT_NEAR(*m.humidity_rh, *v.humidity, 0.02);
+        ASSERT_TRUE(m.humidityRh.has_value());
+        EXPECT_NEAR(*m.humidityRh, *v.humidity, 0.02);
     }
     EXPECT_EQ(driver.chip(), chipFromId(v.chipId));
-    EXPECT_EQ(m.humidity_rh.has_value(), v.chipId == 0x60) << "BMP280 has no humidity";
+    EXPECT_EQ(m.humidityRh.has_value(), v.chipId == 0x60) << "BMP280 has no humidity";
 }
 
 TEST_P(Bme280VectorTest, MatchesBoschDoubleReference) {
@@ -378,10 +378,10 @@ TEST_P(Bme280VectorTest, MatchesBoschDoubleReference) {
     Bme280Driver driver(bus, {kAt76}, sleep.sleeper());
     const Measurement m = driver.measure();
     ASSERT_TRUE(v.referenceTemperature && v.referencePressure);
-    EXPECT_NEAR(m.temperature_c, *v.referenceTemperature, 1e-9);
-    EXPECT_NEAR(m.pressure_pa, *v.referencePressure, 1e-6);
-    if (v.referenceHumidity && m.humidity_rh) {
-        EXPECT_NEAR(*m.humidity_rh, *v.referenceHumidity, 1e-9);
+    EXPECT_NEAR(m.temperatureC, *v.referenceTemperature, 1e-9);
+    EXPECT_NEAR(m.pressurePa, *v.referencePressure, 1e-6);
+    if (v.referenceHumidity && m.humidityRh) {
+        EXPECT_NEAR(*m.humidityRh, *v.referenceHumidity, 1e-9);
     }
 }
 
@@ -456,14 +456,14 @@ TEST_P(Bme280VectorTest, OutputHasContractShape) {
     EXPECT_EQ(keys(root->getObject("temperature")), (std::set<std::string>{"c", "f"}));
     EXPECT_EQ(keys(root->getObject("pressure")), (std::set<std::string>{"hpa"}));
     const double c = root->getObject("temperature")->getValue<double>("c");
-    EXPECT_NEAR(c, m.temperature_c, 0.005 + 1e-9);
-    EXPECT_NEAR(root->getObject("temperature")->getValue<double>("f"), m.temperature_c * 1.8 + 32,
+    EXPECT_NEAR(c, m.temperatureC, 0.005 + 1e-9);
+    EXPECT_NEAR(root->getObject("temperature")->getValue<double>("f"), m.temperatureC * 1.8 + 32,
                 0.005 + 1e-9);
-    EXPECT_NEAR(root->getObject("pressure")->getValue<double>("hpa"), m.pressure_pa / 100,
+    EXPECT_NEAR(root->getObject("pressure")->getValue<double>("hpa"), m.pressurePa / 100,
                 0.005 + 1e-9);
     if (bme) {
         EXPECT_EQ(keys(root->getObject("humidity")), (std::set<std::string>{"rh"}));
-        EXPECT_NEAR(root->getObject("humidity")->getValue<double>("rh"), *m.humidity_rh,
+        EXPECT_NEAR(root->getObject("humidity")->getValue<double>("rh"), *m.humidityRh,
                     0.005 + 1e-9);
     }
     // Every number has exactly two decimals: no float noise such as 21.530000000000001.
@@ -578,7 +578,7 @@ TEST(Bme280Driver, AutoTries77Then76) {
     SleepLog sleep;
     Bme280Driver driver(bus, kAuto, sleep.sleeper());
     const Measurement m = driver.measure();
-    EXPECT_NEAR(m.temperature_c, 23.72, 0.02);
+    EXPECT_NEAR(m.temperatureC, 23.72, 0.02);
     EXPECT_EQ(driver.address(), kAt76);
     // Only the chip at 0x76 was read, after nothing answered at 0x77.
     for (const auto& read : bus.reads()) EXPECT_EQ(read.address, kAt76);
@@ -591,7 +591,7 @@ TEST(Bme280Driver, AutoPrefers77) {
     bus.add(kAt77, FakeBus::chipFrom(bme280Vector()));
     SleepLog sleep;
     Bme280Driver driver(bus, kAuto, sleep.sleeper());
-    EXPECT_NEAR(driver.measure().temperature_c, 23.72, 0.02);
+    EXPECT_NEAR(driver.measure().temperatureC, 23.72, 0.02);
     EXPECT_EQ(driver.address(), kAt77);
     EXPECT_EQ(bus.reads().front().address, kAt77);
 }
@@ -654,7 +654,7 @@ TEST(Bme280Driver, ReadsCalibrationOncePerConnection) {
     Bme280Driver driver(bus, {kAt76}, sleep.sleeper());
     const Measurement first = driver.measure();
     const Measurement second = driver.measure();
-    EXPECT_EQ(first.temperature_c, second.temperature_c);
+    EXPECT_EQ(first.temperatureC, second.temperatureC);
     EXPECT_EQ(bus.writesOf(0xE0), 1u);
     EXPECT_EQ(bus.readsOf(0x88), 1u);
     EXPECT_EQ(bus.readsOf(0xE1), 1u);
@@ -677,7 +677,7 @@ TEST(Bme280Driver, RecoversAfterTheSensorComesBack) {
     // Another sensor is plugged in: it must be reset and its own calibration used.
     bus.add(kAt76, FakeBus::chipFrom(vectors().at(2)));
     const Measurement m = driver.measure();
-    EXPECT_NEAR(m.temperature_c, 62.68, 0.02);
+    EXPECT_NEAR(m.temperatureC, 62.68, 0.02);
     EXPECT_EQ(bus.writesOf(0xE0), 2u);
     EXPECT_EQ(bus.readsOf(0x88), 2u);
 }
@@ -687,7 +687,7 @@ TEST(Bme280Driver, PollsStatusUntilTheMeasurementEnds) {
     bus.add(kAt76, FakeBus::chipFrom(bme280Vector())).measuringReads = 3;
     SleepLog sleep;
     Bme280Driver driver(bus, {kAt76}, sleep.sleeper());
-    EXPECT_NEAR(driver.measure().temperature_c, 23.72, 0.02);
+    EXPECT_NEAR(driver.measure().temperatureC, 23.72, 0.02);
     // reset wait, measurement wait, then three short polls
     ASSERT_EQ(sleep.waits.size(), 5u);
     EXPECT_EQ(sleep.waits[1], std::chrono::microseconds(9300));
@@ -779,9 +779,9 @@ TEST(Bme280Driver, ClampsHumidity) {
     const Calibration c = parseCalibration(v.calibration1, v.calibration2);
     RawSample raw = parseSample(v.data);
     raw.humidity = 0;
-    EXPECT_EQ(compensate(c, raw).humidity_rh, 0.0);
+    EXPECT_EQ(compensate(c, raw).humidityRh, 0.0);
     raw.humidity = 0xFFFF;
-    EXPECT_EQ(compensate(c, raw).humidity_rh, 100.0);
+    EXPECT_EQ(compensate(c, raw).humidityRh, 100.0);
 }
 
 TEST(Bme280Driver, SixByteSampleHasNoHumidity) {

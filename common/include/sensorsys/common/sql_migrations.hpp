@@ -26,8 +26,8 @@ std::vector<std::string> splitSqlStatements(const std::string& sql);
 // Which program migrates: its advisory lock key and its bookkeeping table (schema-qualified).
 // Programs sharing a database use different keys so they never wait for each other.
 struct PostgresMigrationTarget {
-    std::int64_t lock_key;
-    std::string version_table;
+    std::int64_t lockKey;
+    std::string versionTable;
 };
 
 // Applies the pending migrations, each in its own transaction with its bookkeeping row;
