@@ -15,7 +15,8 @@ if [[ -z "$arch" || -z "$out" ]]; then
   echo "usage: $0 ARCH DIR   (ARCH: a Debian architecture such as arm64 or armhf)" >&2
   exit 2
 fi
-pkgs=(libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev libc6-dev libstdc++-12-dev)
+pkgs=(libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev libgpiod-dev libc6-dev
+      libstdc++-12-dev)
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)

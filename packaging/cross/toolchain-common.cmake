@@ -18,3 +18,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# pkg-config (libgpiod for the motion plugin) reads the target's .pc files, with the sysroot
+# prefixed to the paths they give.
+set(ENV{PKG_CONFIG_SYSROOT_DIR} "${SENSORSYS_SYSROOT}")
+set(ENV{PKG_CONFIG_LIBDIR}
+    "${SENSORSYS_SYSROOT}/usr/lib/${SENSORSYS_CROSS_TRIPLET}/pkgconfig:${SENSORSYS_SYSROOT}/usr/share/pkgconfig")
