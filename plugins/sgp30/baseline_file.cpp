@@ -44,7 +44,12 @@ std::optional<Wall::time_point> savedAt(const Poco::JSON::Object& object) {
         return std::nullopt;
     }
     parsed.makeUTC(zone);
-    return Wall::time_point(std::chrono::microseconds(parsed.timestamp().epochMicroseconds()));
+    // The wall clock counts nanoseconds in 64 bits (years 1678-2262): a date outside 1970-2200
+    // is no real save time and would overflow the conversion.
+    constexpr std::int64_t kYear2200Micros = 7'258'118'400'000'000;
+    const std::int64_t micros = parsed.timestamp().epochMicroseconds();
+    if (micros < 0 || micros > kYear2200Micros) return std::nullopt;
+    return Wall::time_point(std::chrono::microseconds(micros));
 }
 
 void writeAll(const std::string& path, const std::string& text) {
