@@ -54,8 +54,9 @@ done
 ingest() {  # who run
     local t0; t0=$(ticks "${PID[$1]}")
     API_DB=ab_$1 "$SB/ingest_bench.sh" "http://127.0.0.1:${PORT[$1]}" --seconds "$INGEST_SECONDS" \
-        --conns 4 >"$OUT/$1_ingest_$2" 2>&1
-    local requests; requests=$(sed -n 's/^requests: \([0-9]*\).*/\1/p' "$OUT/$1_ingest_$2" | tail -1)
+        --conns 4 >"$OUT/$1_ingest_$2" 2>&1 || echo "   ($1: the load script failed, run $2 not counted)"
+    local requests
+    requests=$(sed -n 's/^requests completed: \([0-9]*\).*/\1/p' "$OUT/$1_ingest_$2" | tail -1)
     result ingest_wrk readings_per_s "$OUT/$1_ingest_$2" >>"$OUT/$1_ingest_rate"
     # ms of server CPU per bulk request of 360 readings (USER_HZ = 100 ticks/s).
     awk -v a="$t0" -v b="$(ticks "${PID[$1]}")" -v n="${requests:-0}" \
