@@ -7,6 +7,7 @@
 #include <Poco/Timestamp.h>
 
 #include <malloc.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -27,6 +28,10 @@ constexpr std::int64_t kTrimAfterBodyBytes = 1024 * 1024;
 // How often the poller looks for connections past their deadline.
 constexpr int kSweepMillis = 100;
 constexpr int kMaxEvents = 256;
+// How long a worker keeps a keep-alive connection after answering, waiting for its next request
+// (in slices, so that a connection queued for a worker meanwhile ends the wait early).
+constexpr int kLingerSlices = 3;
+constexpr int kLingerSliceMillis = 1;
 
 // Like POCO's: status line and Connection: close, no body; the connection ends after it.
 void sendErrorResponse(Poco::Net::HTTPServerSession& session,
@@ -367,7 +372,7 @@ void ApiConnections::serve(Ptr connection) {
         } else if (!stopping) {
             do {
                 keepAlive = connection->serveRequest();
-            } while (keepAlive && connection->input().headReady());
+            } while (keepAlive && nextRequestArrives(*connection));
         }
     }
     release(*connection);
@@ -378,6 +383,25 @@ void ApiConnections::serve(Ptr connection) {
         }
         park(std::move(connection), toDuration(_params->getKeepAliveTimeout()));
     }
+}
+
+bool ApiConnections::nextRequestArrives(ApiConnection& connection) {
+    FramedSocketImpl& input = connection.input();
+    if (input.headReady()) return true;
+    for (int slice = 0; slice < kLingerSlices; ++slice) {
+        {
+            std::lock_guard lock(_mutex);
+            if (_stopping || !_queue.empty()) return false;
+        }
+        pollfd ready{connection.fd(), POLLIN, 0};
+        const int n = ::poll(&ready, 1, kLingerSliceMillis);
+        if (n < 0 && errno != EINTR) return false;
+        if (n <= 0) continue;
+        const bool open = input.pullAvailable();
+        if (input.headReady()) return true;
+        if (!open) return false;
+    }
+    return false;
 }
 
 void ApiConnections::release(ApiConnection& connection) {

@@ -95,6 +95,12 @@ class ApiConnections {
     void closeAllWaiting();
     void work();
     void serve(Ptr connection);
+    // After a keep-alive answer a client's next request usually follows at once (an agent
+    // sending its batches, a page loading its parts): waiting a few milliseconds for it on the
+    // worker saves the two thread hand-offs through the poller, which cost a third of a small
+    // request's rate. Only while no other connection waits for a worker; true when its head is
+    // complete.
+    bool nextRequestArrives(ApiConnection& connection);
     void release(ApiConnection& connection);
 
     Poco::Net::ServerSocket _listening;

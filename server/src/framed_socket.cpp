@@ -95,6 +95,9 @@ bool FramedSocketImpl::pullAvailable() {
         _in.resize(old + kReadChunk);
         const ssize_t n = ::recv(_fd, _in.data() + old, kReadChunk, MSG_DONTWAIT);
         _in.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        // A short read emptied the socket: asking again would only return EAGAIN (the
+        // descriptor is level-triggered, so anything arriving later is seen anyway).
+        if (n > 0 && static_cast<std::size_t>(n) < kReadChunk) return true;
         if (n > 0) continue;
         if (n < 0 && errno == EINTR) continue;
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
