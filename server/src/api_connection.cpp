@@ -24,10 +24,14 @@ namespace sensorsys::server {
 
 namespace {
 
-constexpr std::int64_t kTrimAfterBodyBytes = 1024 * 1024;
+constexpr std::int64_t kTrimAfterBytes = 1024 * 1024;
 // How often the poller looks for connections past their deadline.
 constexpr int kSweepMillis = 100;
 constexpr int kMaxEvents = 256;
+constexpr int kSendBufferBytes = 64 * 1024;
+// A worker idle this long ends while more than http.min_threads are left: a burst of slow
+// clients grows the pool, and its threads (their stacks and malloc caches) do not stay.
+constexpr auto kWorkerIdle = std::chrono::seconds(10);
 // How long a worker keeps a keep-alive connection after answering, waiting for its next request
 // (in slices, so that a connection queued for a worker meanwhile ends the wait early).
 constexpr int kLingerSlices = 3;
@@ -106,9 +110,11 @@ bool ApiConnection::serveRequest() {
     }
     // Also when the handler did not read the body: the next request starts after it.
     keepAlive = _input.finishRequest() && keepAlive;
-    // A big body (and what was parsed from it) leaves glibc's heap grown; give it back so the
-    // resident size returns near where it was instead of staying at its peak.
-    if (_input.bodyBytes() > kTrimAfterBodyBytes) ::malloc_trim(0);
+    // A big body or answer (and what was parsed or built for it) leaves glibc's heap grown;
+    // give it back so the resident size returns near where it was instead of its peak.
+    if (_input.bodyBytes() > kTrimAfterBytes || _input.sentBytes() > kTrimAfterBytes) {
+        ::malloc_trim(0);
+    }
     return keepAlive;
 }
 
@@ -216,7 +222,7 @@ void ApiConnections::start() {
     ::epoll_ctl(_epoll, EPOLL_CTL_ADD, _wake, &ev);
     {
         std::lock_guard lock(_mutex);
-        for (int i = 0; i < _config.minThreads; ++i) _workers.emplace_back([this] { work(); });
+        for (int i = 0; i < _config.minThreads; ++i) addWorker();
     }
     _poller = std::thread([this] { pollLoop(); });
 }
@@ -241,6 +247,7 @@ void ApiConnections::pollLoop() {
         }
         if (std::chrono::steady_clock::now() >= nextSweep) {
             sweep();
+            joinRetired();
             nextSweep = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSweepMillis);
         }
     }
@@ -265,6 +272,10 @@ void ApiConnections::acceptAll() {
         try {
             // Keep-alive clients must never wait for a delayed ACK (Nagle) on a second write.
             socket.setNoDelay(true);
+            // A fixed send buffer instead of the kernel's autotuning (up to 4 MiB): a client
+            // that stops reading holds at most this much kernel memory, and its answer stalls
+            // (so http.send_timeout cuts it) before the server has built megabytes of it.
+            socket.setSendBufferSize(kSendBufferBytes);
         } catch (const Poco::Exception&) {
             // the client is already gone; the first read finds out
         }
@@ -274,6 +285,7 @@ void ApiConnections::acceptAll() {
 
 void ApiConnections::park(Ptr connection, std::chrono::steady_clock::duration idle) {
     const bool partial = connection->input().hasBufferedInput();
+    if (!partial) connection->input().releaseIdleBuffer();
     connection->waitUntil =
         std::chrono::steady_clock::now() +
         (partial ? std::chrono::steady_clock::duration(_framing.headerTimeout) : idle);
@@ -314,10 +326,7 @@ void ApiConnections::onReadable(int fd) {
         return;
     }
     _queue.push_back(std::move(connection));
-    if (_idleWorkers == 0 && _workers.size() < static_cast<std::size_t>(_config.maxThreads)) {
-        _workers.emplace_back([this] { work(); });
-    }
-    _workReady.notify_one();
+    wakeWorker();
 }
 
 void ApiConnections::sweep() {
@@ -330,18 +339,24 @@ void ApiConnections::sweep() {
             continue;
         }
         ::epoll_ctl(_epoll, EPOLL_CTL_DEL, it->first, nullptr);
-        if (c.input().hasBufferedInput()) {
-            c.timedOut = true;  // a worker answers 408
-            _queue.push_back(it->second);
-            if (_idleWorkers == 0 && _workers.size() < static_cast<std::size_t>(_config.maxThreads))
-                _workers.emplace_back([this] { work(); });
-            _workReady.notify_one();
-        } else {
-            --_live;
-        }
+        if (c.input().hasBufferedInput()) c.input().answerTimeoutNow();
+        --_live;
         it = _waiting.erase(it);
     }
     _drained.notify_all();
+}
+
+void ApiConnections::addWorker() {
+    std::thread worker([this] { work(); });
+    const auto id = worker.get_id();
+    _workers.emplace(id, std::move(worker));
+}
+
+void ApiConnections::wakeWorker() {
+    if (_idleWorkers == 0 && _workers.size() < static_cast<std::size_t>(_config.maxThreads)) {
+        addWorker();
+    }
+    _workReady.notify_one();
 }
 
 void ApiConnections::work() {
@@ -350,8 +365,17 @@ void ApiConnections::work() {
         {
             std::unique_lock lock(_mutex);
             ++_idleWorkers;
-            _workReady.wait(lock, [this] { return _quit || !_queue.empty(); });
+            const bool woken =
+                _workReady.wait_for(lock, kWorkerIdle, [this] { return _quit || !_queue.empty(); });
             --_idleWorkers;
+            if (!woken) {
+                if (_workers.size() <= static_cast<std::size_t>(_config.minThreads)) continue;
+                // The poller joins it: a thread cannot join itself.
+                const auto self = _workers.find(std::this_thread::get_id());
+                _retired.push_back(std::move(self->second));
+                _workers.erase(self);
+                return;
+            }
             if (_queue.empty()) return;  // _quit
             connection = std::move(_queue.front());
             _queue.pop_front();
@@ -361,15 +385,25 @@ void ApiConnections::work() {
     }
 }
 
+void ApiConnections::joinRetired() {
+    std::vector<std::thread> retired;
+    {
+        std::lock_guard lock(_mutex);
+        retired.swap(_retired);
+    }
+    if (retired.empty()) return;
+    for (auto& t : retired) t.join();
+    // What the ended threads had cached and allocated goes back to the system now.
+    ::malloc_trim(0);
+}
+
 void ApiConnections::serve(Ptr connection) {
     bool keepAlive = false;
     {
         std::unique_lock lock(_mutex);
         const bool stopping = _stopping;
         lock.unlock();
-        if (connection->timedOut) {
-            connection->input().reject(FramingError{408, "header section not received in time"});
-        } else if (!stopping) {
+        if (!stopping) {
             do {
                 keepAlive = connection->serveRequest();
             } while (keepAlive && nextRequestArrives(*connection));
@@ -441,7 +475,9 @@ void ApiConnections::stop(std::chrono::seconds drain) {
     }
     _quit = true;
     _workReady.notify_all();
-    std::vector<std::thread> workers = std::move(_workers);
+    std::vector<std::thread> workers = std::move(_retired);
+    _retired.clear();
+    for (auto& [id, t] : _workers) workers.push_back(std::move(t));
     _workers.clear();
     lock.unlock();
     for (auto& t : workers) t.join();

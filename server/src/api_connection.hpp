@@ -1,10 +1,11 @@
 // The API's connections. One poller thread accepts them and watches every connection that is
 // waiting (idle between keep-alive requests, or still sending its header section) with epoll;
 // a worker thread is taken only once a complete header section is there (or the connection
-// must be refused or has timed out), and given back when the request is answered. So slow or
-// idle clients cost a file descriptor and a small buffer, not a thread: http.max_connections
+// must be refused), and given back when the request is answered; a connection whose header
+// section missed its deadline is answered 408 and closed by the poller itself. So slow or
+// idle clients cost a file descriptor, not a thread nor a buffer: http.max_connections
 // bounds them (above it a new connection is closed at once), http.max_threads bounds the
-// requests served at once.
+// requests served at once. Workers beyond http.min_threads end after 10 s idle.
 //
 // Stopping: stop() stops accepting, closes the waiting connections at once, lets the workers
 // finish the requests they serve for up to the drain time, then cuts what is left.
@@ -54,7 +55,6 @@ class ApiConnection {
 
     // Owned by whoever holds the connection (the poller while it waits).
     Clock::time_point waitUntil;  // idle or header-section deadline
-    bool timedOut = false;        // the header section did not arrive in time: answer 408
 
   private:
     bool handleRequest();
@@ -93,7 +93,11 @@ class ApiConnections {
     void dispatch(Ptr connection);
     void park(Ptr connection, std::chrono::steady_clock::duration idle);
     void closeAllWaiting();
+    void addWorker();  // with _mutex held
+    // With _mutex held: a queued connection needs a worker (started if none is idle).
+    void wakeWorker();
     void work();
+    void joinRetired();
     void serve(Ptr connection);
     // After a keep-alive answer a client's next request usually follows at once (an agent
     // sending its batches, a page loading its parts): waiting a few milliseconds for it on the
@@ -124,7 +128,8 @@ class ApiConnections {
     bool _quit = false;
     std::condition_variable _workReady;
     std::condition_variable _drained;
-    std::vector<std::thread> _workers;
+    std::unordered_map<std::thread::id, std::thread> _workers;
+    std::vector<std::thread> _retired;  // ended after idling, joined by the poller
     std::thread _poller;
 };
 

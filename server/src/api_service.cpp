@@ -241,7 +241,8 @@ ApiResponse ApiService::queryReadings(const ApiRequest& request) {
     return r;
 }
 
-bool ApiService::streamRest(const RangeQuery& range, Cursor after, std::ostream& out) {
+ApiService::StreamEnd ApiService::streamRest(const RangeQuery& range, Cursor after,
+                                             std::ostream& out) {
     try {
         while (true) {
             auto rows =
@@ -253,22 +254,21 @@ bool ApiService::streamRest(const RangeQuery& range, Cursor after, std::ostream&
                 row.appendJson(chunk);
             }
             out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-            if (!out) return false;
+            if (!out) return StreamEnd::ClientGone;
             if (static_cast<int>(rows.size()) < _config.streamPageRows) break;
             after = Cursor{rows.back().tsLocalMicros, rows.back().id};
         }
         out << ']';
         out.flush();
-        return static_cast<bool>(out);
+        return out ? StreamEnd::Complete : StreamEnd::ClientGone;
     } catch (const Poco::Exception& e) {
         Poco::Logger::get("sensorsys-server")
             .error("streaming GET /readings failed: %s", e.displayText());
-        return false;
     } catch (const std::exception& e) {
         Poco::Logger::get("sensorsys-server")
             .error("streaming GET /readings failed: %s", std::string(e.what()));
-        return false;
     }
+    return StreamEnd::Failed;
 }
 
 ApiResponse ApiService::health() {

@@ -43,9 +43,12 @@ class ApiService {
     // Throws PoolTimeout / DatabaseUnavailable when the token cannot be checked.
     std::optional<ApiResponse> checkAccess(const ApiRequest& request, Principal& principal);
 
+    // How a streamed answer ended: a database failure part-way is the server's fault and
+    // logged as an error; a client that stopped taking the answer (the send timed out or the
+    // connection broke) is not.
+    enum class StreamEnd { Complete, ClientGone, Failed };
     // Writes the remaining rows of a streamed range (",row" ...) and the closing "]".
-    // Returns false if the database failed part-way (the response cannot be completed).
-    bool streamRest(const RangeQuery& range, Cursor after, std::ostream& out);
+    StreamEnd streamRest(const RangeQuery& range, Cursor after, std::ostream& out);
 
     Metrics& metrics() { return _metrics; }
     const RouteTable& routes() const { return _routes; }

@@ -30,7 +30,10 @@ ConnectionPool::ConnectionPool(std::string connectionString, int maxSize,
 ConnectionPool::~ConnectionPool() = default;
 
 ConnectionPool::Lease::~Lease() {
-    if (_connection) _pool->giveBack(std::move(_connection), _broken);
+    if (_connection) {
+        const bool close = _broken || _connection->retiring();
+        _pool->giveBack(std::move(_connection), close);
+    }
 }
 
 Poco::Data::Session ConnectionPool::connect(const std::string& connectionString,

@@ -52,9 +52,17 @@ class Connection {
         return static_cast<T&>(*slot);
     }
 
+    // Closes the connection when its lease ends instead of keeping it for reuse: libpq's
+    // buffers grow to the biggest row or parameter the connection ever carried and never
+    // shrink, and POCO keeps a statement's last result until it runs again, so one reading of
+    // 10 MB would stay resident per connection for its life.
+    void retire() { _retire = true; }
+    bool retiring() const { return _retire; }
+
   private:
     Poco::Data::Session _session;  // declared first: destroyed after its statements
     std::unordered_map<std::type_index, std::unique_ptr<PreparedStatements>> _statements;
+    bool _retire = false;
 };
 
 // Executes a statement kept prepared on its connection (Connection::statements). POCO 1.11's

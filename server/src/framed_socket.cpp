@@ -105,6 +105,12 @@ bool FramedSocketImpl::pullAvailable() {
     return true;
 }
 
+void FramedSocketImpl::releaseIdleBuffer() {
+    if (hasBufferedInput()) return;
+    std::string().swap(_in);
+    _pos = 0;
+}
+
 bool FramedSocketImpl::headReady() const {
     return scanHead(unread(), _settings.limits).state != HeadState::NeedMore;
 }
@@ -124,6 +130,7 @@ FramedSocketImpl::HeadResult FramedSocketImpl::rejectHead(int status, std::strin
 
 FramedSocketImpl::HeadResult FramedSocketImpl::readHead() {
     _phase = Phase::Idle;
+    _sent = 0;
     const auto deadline = Clock::now() + _settings.headerTimeout;
     for (;;) {
         const HeadScan scan = scanHead(unread(), _settings.limits);
@@ -250,8 +257,15 @@ int FramedSocketImpl::sendBytes(const void* buffer, int length, int /*flags*/) {
                                  MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) {
             sent += static_cast<int>(n);
+            _sent += n;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (!waitFor(POLLOUT, deadline)) throw Poco::TimeoutException("send timed out");
+            if (!waitFor(POLLOUT, deadline)) {
+                // Closed with unsent bytes the client will never take, the socket would stay
+                // in the kernel, retrying them; a reset frees it at once.
+                const linger reset{1, 0};
+                ::setsockopt(_fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+                throw Poco::TimeoutException("send timed out");
+            }
         } else if (errno != EINTR) {
             throw Poco::Net::ConnectionResetException("send failed");
         }
@@ -274,7 +288,11 @@ void FramedSocketImpl::shutdown() {
     // POCO cannot send a body for HEAD, so a streamed answer "fails" after its complete head:
     // that is no reason to cut the connection.
     if (_head.method == "HEAD" && _phase != Phase::Linger) return;
-    _real.shutdown();
+    try {
+        _real.shutdown();
+    } catch (const Poco::Exception&) {
+        // reset by the client or after a send timed out: cut already
+    }
 }
 
 int FramedSocketImpl::readLinger(char* out, int length) {
@@ -307,16 +325,26 @@ void FramedSocketImpl::reject(const FramingError& error) {
                    "{\"error\": " + jsonString(error.reason) + ", \"detail\": null}");
 }
 
-void FramedSocketImpl::answerAndClose(
-    int status, const std::vector<std::pair<std::string, std::string>>& headers,
-    const std::string& body) {
+namespace {
+
+std::string closingAnswer(int status,
+                          const std::vector<std::pair<std::string, std::string>>& headers,
+                          const std::string& body) {
     std::string response = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) +
                            "\r\nContent-Type: application/json\r\n";
     for (const auto& [name, value] : headers) response += name + ": " + value + "\r\n";
     response +=
         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    return response;
+}
+
+}  // namespace
+
+void FramedSocketImpl::answerAndClose(
+    int status, const std::vector<std::pair<std::string, std::string>>& headers,
+    const std::string& body) {
     try {
-        sendAll(response);
+        sendAll(closingAnswer(status, headers, body));
     } catch (const Poco::Exception&) {
         return;  // the client is gone
     }
@@ -324,6 +352,16 @@ void FramedSocketImpl::answerAndClose(
     char scratch[8192];
     while (readLinger(scratch, sizeof scratch) > 0) {
     }
+}
+
+void FramedSocketImpl::answerTimeoutNow() {
+    const std::string answer = closingAnswer(
+        408, {}, "{\"error\": \"header section not received in time\", \"detail\": null}");
+    // One try, never waiting: a client this slow gets the answer if its buffer has room.
+    if (::send(_fd, answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        return;  // closed without it
+    }
+    ::shutdown(_fd, SHUT_WR);
 }
 
 int FramedSocketImpl::available() {

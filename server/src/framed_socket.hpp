@@ -54,15 +54,23 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     bool headReady() const;
     // Bytes of a next (pipelined) request already read.
     bool hasBufferedInput() const { return _pos < _in.size(); }
+    // Frees the input buffer when it holds nothing: a connection waiting in the poller keeps
+    // no read buffer (1,000 idle clients would otherwise hold 16 KiB each).
+    void releaseIdleBuffer();
     // After the handler: reads what it left of the body (a little at most) so the next request
     // starts at its first byte. False when the connection must close instead.
     bool finishRequest();
     // Body bytes the current request delivered so far (after de-chunking).
     std::int64_t bodyBytes() const { return _bodyDelivered; }
+    // Bytes sent since the request's head was read.
+    std::int64_t sentBytes() const { return _sent; }
     // Answers OPTIONS * (about the server as a whole, RFC 9110 §9.3.7); never reaches the API.
     void answerServerOptions();
     // Answers a rejected request (JSON error, Connection: close) and closes lingeringly.
     void reject(const FramingError& error);
+    // The header section's deadline passed: 408 in one non-blocking send, no lingering (the
+    // poller calls it; a slowloris client must not cost a worker).
+    void answerTimeoutNow();
     // Sends a complete JSON answer with Connection: close, then closes lingeringly.
     void answerAndClose(int status, const std::vector<std::pair<std::string, std::string>>& headers,
                         const std::string& body);
@@ -116,6 +124,7 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     Clock::time_point _bodyStart;
     std::int64_t _bodyRaw = 0;
     std::int64_t _bodyDelivered = 0;
+    std::int64_t _sent = 0;
     Clock::time_point _lingerUntil;
     std::size_t _lingered = 0;
 };

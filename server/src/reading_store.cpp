@@ -135,6 +135,15 @@ struct ReadingStatements : PreparedStatements {
     Poco::Data::Statement pageDevice;
 };
 
+constexpr std::size_t kHugeBytes = 1024 * 1024;
+
+// After megabytes went through a connection it is closed rather than reused (Connection::retire).
+void retireIfHuge(Connection& c, const std::vector<StoredReading>& rows) {
+    std::size_t bytes = 0;
+    for (const auto& row : rows) bytes += row.payloadJson.size();
+    if (bytes > kHugeBytes) c.retire();
+}
+
 }  // namespace
 
 std::string ReadingStore::bulkParameter(const std::vector<ReadingInput>& readings) {
@@ -175,6 +184,7 @@ InsertOne ReadingStore::insert(const ReadingInput& reading) {
         std::string tsLocal = formatUtcForSql(reading.tsLocal.epochMicros);
         int offset = reading.tsLocal.offsetSeconds;
         std::string payload = reading.payloadJson;
+        if (payload.size() > kHugeBytes) c.retire();
         std::vector<int> created;
         RowColumns cols;
         Poco::Data::Statement s(c.session());
@@ -214,6 +224,7 @@ std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings)
     if (readings.empty()) return 0;
     std::string param = bulkParameter(readings);
     return _pool.run([&](Connection& c) {
+        if (param.size() > kHugeBytes) c.retire();
         auto& st = c.statements<ReadingStatements>();
         st.bulkParam.swap(param);
         st.bulkInserted = 0;
@@ -235,6 +246,7 @@ std::optional<StoredReading> ReadingStore::latest(const std::optional<std::strin
             executePrepared(st.latestAll);
         }
         auto rows = st.latestCols.rows();
+        retireIfHuge(c, rows);
         if (rows.empty()) return std::nullopt;
         return std::move(rows.front());
     });
@@ -256,7 +268,9 @@ std::vector<StoredReading> ReadingStore::page(const RangeQuery& range,
         } else {
             executePrepared(st.pageAll);
         }
-        return st.pageCols.rows();
+        auto rows = st.pageCols.rows();
+        retireIfHuge(c, rows);
+        return rows;
     });
 }
 

@@ -106,13 +106,20 @@ void ApiRequestHandler::sendStreamed(Poco::Net::HTTPServerRequest& request,
     response.setChunkedTransferEncoding(true);
     std::ostream& out = response.send();
     out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
-    if (!_service.streamRest(parsed.range, *r.streamAfter, out)) {
-        // Headers are out; the only honest signal left is to cut the connection so the client
-        // sees a truncated body instead of a well-formed partial array.
-        _logger.error("GET /readings aborted mid-stream; closing the connection");
-        auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
-        impl.socket().shutdown();
+    switch (_service.streamRest(parsed.range, *r.streamAfter, out)) {
+        case ApiService::StreamEnd::Complete:
+            return;
+        case ApiService::StreamEnd::ClientGone:
+            _logger.warning("GET /readings: the client stopped taking the answer; connection cut");
+            break;
+        case ApiService::StreamEnd::Failed:
+            _logger.error("GET /readings aborted mid-stream; closing the connection");
+            break;
     }
+    // Headers are out; the only honest signal left is to cut the connection so the client sees
+    // a truncated body instead of a well-formed partial array.
+    auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
+    impl.socket().shutdown();
 }
 
 void ApiRequestHandler::failed(Poco::Net::HTTPServerRequest& request,
