@@ -6,12 +6,22 @@
 //  - an accepted head's canonical form (what POCO parses) is accepted again with the same
 //    method, target, version, host, keep-alive and Content-Length, and holds no CR or LF
 //    other than its line ends;
-//  - a chunked body decodes the same whole and in small pieces, and ends at the same byte.
+//  - a chunked body decodes the same whole and in small pieces, and ends at the same byte;
+//  - differential: when both our framing and llhttp (Node.js's strict parser) accept the first
+//    request, they agree on the byte where it ends. Either may refuse what the other accepts
+//    (we refuse more: no Host, obs-fold, limits), since a refused request closes the
+//    connection; a request both accept but see ending at different bytes is what smuggling
+//    through a proxy built on the other parser would use.
 #include "fuzz_check.hpp"
 #include "http_framing.hpp"
 
+#ifdef SENSORSYS_HAVE_LLHTTP
+#include <llhttp.h>
+#endif
+
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -75,12 +85,62 @@ void checkCanonical(const RequestHead& head, HeadLimits limits) {
     }
 }
 
+// Where our framing says the first request ends; nullopt when it refuses it or needs more.
+std::optional<std::size_t> ourEnd(std::string_view in, const HeadLimits& limits) {
+    const HeadScan scan = scanHead(in, limits);
+    if (scan.state != HeadState::Complete) return std::nullopt;
+    const HeadParse parsed = parseHead(in.substr(0, scan.headBytes), limits);
+    if (!parsed.ok) return std::nullopt;
+    const auto rest = in.substr(scan.headBytes);
+    switch (parsed.head.framing) {
+        case BodyFraming::None:
+            return scan.headBytes;
+        case BodyFraming::Length:
+            if (rest.size() < static_cast<std::size_t>(parsed.head.contentLength)) {
+                return std::nullopt;
+            }
+            return scan.headBytes + static_cast<std::size_t>(parsed.head.contentLength);
+        case BodyFraming::Chunked: {
+            const Decoded body = decode(rest, false);
+            if (!body.done) return std::nullopt;
+            return scan.headBytes + body.consumed;
+        }
+    }
+    return std::nullopt;
+}
+
+#ifdef SENSORSYS_HAVE_LLHTTP
+// Where llhttp says the first request ends; nullopt when it refuses it or needs more.
+std::optional<std::size_t> llhttpEnd(std::string_view in) {
+    llhttp_settings_t settings;
+    llhttp_settings_init(&settings);
+    // Pausing in on_message_complete stops llhttp right after the request's last byte.
+    settings.on_message_complete = [](llhttp_t*) { return static_cast<int>(HPE_PAUSED); };
+    llhttp_t parser;
+    llhttp_init(&parser, HTTP_REQUEST, &settings);
+    if (llhttp_execute(&parser, in.data(), in.size()) != HPE_PAUSED) return std::nullopt;
+    return static_cast<std::size_t>(llhttp_get_error_pos(&parser) - in.data());
+}
+
+void checkAgainstLlhttp(std::string_view in, const HeadLimits& limits) {
+    const auto ours = ourEnd(in, limits);
+    const auto theirs = llhttpEnd(in);
+    if (ours && theirs) {
+        require(*ours == *theirs, "our framing and llhttp end the request at different bytes",
+                std::to_string(*ours) + " vs " + std::to_string(*theirs));
+    }
+}
+#else
+void checkAgainstLlhttp(std::string_view, const HeadLimits&) {}
+#endif
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     const HeadLimits limits;
     const HeadScan whole = scanHead(input, limits);
+    checkAgainstLlhttp(input, limits);
     for (std::size_t cut = 0; cut < size; cut += 1 + cut / 4) {
         const HeadScan prefix = scanHead(input.substr(0, cut), limits);
         if (prefix.state == HeadState::Invalid) {

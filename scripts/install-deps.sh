@@ -19,7 +19,8 @@ done
 build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite3-dev libboost-dev libgpiod-dev
             postgresql)
 test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tidy clang-tools libclang-rt-dev python3 curl
-           wrk hyperfine time nginx openssl prometheus)
+           wrk hyperfine time nginx openssl prometheus
+           node-llhttp libbenchmark-dev)  # llhttp: the framing fuzzer's reference parser
 # Debian packages (packaging/): build, check, and cross-build for the Pi (arm64) run under qemu.
 packaging_pkgs=(dpkg-dev fakeroot file lintian systemd adduser crossbuild-essential-arm64 qemu-user)
 

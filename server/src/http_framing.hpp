@@ -4,6 +4,13 @@
 // next to Transfer-Encoding, a list in Content-Length, a garbage chunk size) is an error here, so
 // the server and any proxy in front of it can never disagree on where a request ends.
 // Pure functions and a small value-type decoder; thread-safe (no shared state).
+//
+// Why hand-written and not llhttp: measured in bench/server/framing_bench.cpp, llhttp splits a
+// head in a third of the time (0.6 vs 1.9 us for an agent's POST), but this layer also applies
+// the limits (414/431), the Host and framing rules and writes the canonical head POCO parses,
+// which llhttp would still need on top; the whole costs ~1 % of the server's CPU per request
+// (perf, GET /readings/latest). The framing fuzzer checks that llhttp and this layer never
+// accept the same bytes yet end the request at different bytes.
 #pragma once
 
 #include <cstddef>
