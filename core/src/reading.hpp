@@ -15,9 +15,11 @@ struct Reading {
     std::string readingId;  // UUIDv7
     std::string tsUtc;      // RFC 3339, microseconds, "Z"
     std::string tsLocal;    // RFC 3339, microseconds, the device's UTC offset at that instant
+    std::string tsQuality;  // "corrected" | "unsynced"; empty: the clock was confirmed
     std::vector<SensorResult> payload;
 
-    // {"device_id":...,"reading_id":...,"ts_utc":...,"ts_local":...,"payload":{...}}
+    // {"device_id":...,"reading_id":...,"ts_utc":...,"ts_local":...[,"ts_quality":...],
+    //  "payload":{...}}
     std::string toJson() const;
 };
 

@@ -1,5 +1,6 @@
 #include "status_command.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,6 +22,26 @@ Poco::JSON::Object::Ptr readStatusFile(const std::filesystem::path& file) {
     } catch (const std::exception&) {
         return Poco::makeShared<Poco::JSON::Object>();
     }
+}
+
+// Which time source dates the readings, since when, and how far the wall clock is from it; and
+// why the server refused the last quarantined reading (a broken clock shows there).
+void printClock(const Poco::JSON::Object& agent, std::ostream& out) {
+    if (const auto clock = agent.getObject("clock")) {
+        const std::string source = clock->optValue<std::string>("source", "none");
+        out << "clock:        ";
+        if (source == "none") {
+            out << "no time source yet: readings are held until one answers\n";
+        } else {
+            char offset[48];
+            std::snprintf(offset, sizeof offset, "%+.6f s",
+                          static_cast<double>(clock->optValue<long long>("offset_us", 0)) / 1e6);
+            out << source << " since " << clock->optValue<std::string>("since", "") << ", offset "
+                << offset << " from the wall clock\n";
+        }
+    }
+    const std::string reason = agent.optValue<std::string>("last_quarantine_reason", "");
+    if (!reason.empty()) out << "quarantine:   last refused because " << reason << "\n";
 }
 
 }  // namespace
@@ -46,6 +67,7 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
         root.set("oldest_unsynced", stats.oldestUnsyncedTsUtc.value_or(""));
         root.set("synced_kept", stats.synced);
         root.set("quarantined", stats.quarantined);
+        root.set("held", stats.held);
         root.set("deleted_synced", stats.deletedSynced);
         root.set("deleted_unsynced", stats.deletedUnsynced);
         root.set("agent", agent);
@@ -57,6 +79,7 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
         << "store:        " << where << " (" << stats.sizeBytes / 1024 << " KiB)\n"
         << "backlog:      " << stats.unsynced << " unsynced reading(s)";
     if (stats.oldestUnsyncedTsUtc) out << ", oldest " << *stats.oldestUnsyncedTsUtc;
+    if (stats.held > 0) out << " (" << stats.held << " held until the time is known)";
     out << "\n"
         << "synced kept:  " << stats.synced << "\n"
         << "quarantined:  " << stats.quarantined << " (refused by the server, not resent)\n"
@@ -77,6 +100,7 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
         << (text("last_sync_attempt").empty() ? "" : " at " + text("last_sync_attempt")) << "\n"
         << "last success: "
         << (text("last_sync_success").empty() ? "never" : text("last_sync_success")) << "\n";
+    printClock(*agent, out);
     if (const auto sensors = agent->getObject("sensors")) {
         for (const auto& [name, value] : *sensors) {
             std::ostringstream result;
