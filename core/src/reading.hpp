@@ -15,8 +15,8 @@ struct Reading {
     std::string readingId;  // UUIDv7
     std::string tsUtc;      // RFC 3339, microseconds, "Z"
     std::string tsLocal;    // RFC 3339, microseconds, the device's UTC offset at that instant
-    std::string tsQuality;  // "corrected" | "unsynced"; empty: the clock was confirmed
     std::vector<SensorResult> payload;
+    std::string tsQuality = {};  // "corrected" | "unsynced"; empty: the clock was confirmed
 
     // {"device_id":...,"reading_id":...,"ts_utc":...,"ts_local":...[,"ts_quality":...],
     //  "payload":{...}}

@@ -2,9 +2,9 @@
 
 #include <stdexcept>
 
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeParser.h>
-#include <Poco/Exception.h>
+#include <cctype>
+#include <cstdio>
+#include <ctime>
 
 namespace sensorsys::agent {
 
@@ -37,15 +37,29 @@ std::string originName(TimeOrigin origin) {
 }
 
 std::optional<system_clock::time_point> parseUtc(std::string_view text) {
-    try {
-        int zone = 0;
-        const Poco::DateTime parsed = Poco::DateTimeParser::parse(
-            Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, std::string(text), zone);
-        const auto micros = parsed.timestamp().epochMicroseconds() - std::int64_t{zone} * 1'000'000;
-        return system_clock::time_point(microseconds(micros));
-    } catch (const Poco::Exception&) {
+    // Strict: the form the server sends, "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", nothing else.
+    const std::string s(text);
+    std::tm tm{};
+    int consumed = 0;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+        consumed != 19) {
         return std::nullopt;
     }
+    std::size_t pos = 19;
+    std::int64_t micros = 0;
+    if (pos < s.size() && s[pos] == '.') {
+        std::int64_t scale = 100'000;
+        for (++pos; pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])); ++pos) {
+            micros += (s[pos] - '0') * scale;
+            scale /= 10;
+        }
+    }
+    if (pos + 1 != s.size() || (s[pos] != 'Z' && s[pos] != 'z')) return std::nullopt;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    const std::time_t seconds = ::timegm(&tm);
+    return system_clock::time_point(std::chrono::seconds(seconds) + microseconds(micros));
 }
 
 TimeSource::TimeSource(ClockSeam& seam, ClockMode mode, microseconds max_error)
