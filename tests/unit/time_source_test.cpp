@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <Poco/Logger.h>
+
+#include "held_readings.hpp"
 #include "reading.hpp"
 
 namespace sensorsys::agent {
@@ -128,6 +131,94 @@ TEST(TimeSource, ParsesTheServerTimeHeader) {
     EXPECT_EQ(*t, kTrue + 250ms);
     EXPECT_FALSE(parseUtc("yesterday"));
     EXPECT_THROW(parseClockMode("ntp"), std::invalid_argument);
+}
+
+// Held rows in memory: what HeldReadings reads and what it releases them with.
+class HeldOnlyStore final : public ReadingStore {
+  public:
+    void add(const StoredReading&) override {}
+    std::vector<StoredReading> oldestUnsynced(std::size_t, std::int64_t) override { return {}; }
+    void markSynced(const std::vector<std::int64_t>&) override {}
+    void quarantine(const std::vector<std::pair<std::int64_t, std::string>>&) override {}
+    StoreStats stats() override { return {}; }
+    RetentionResult deleteStratified(std::int64_t, std::int64_t) override { return {}; }
+    void compact() override {}
+    std::string filesystemPath() const override { return {}; }
+    std::vector<HeldReading> held(std::size_t, std::int64_t after) override {
+        std::vector<HeldReading> out;
+        for (const auto& row : rows) {
+            if (row.id > after) out.push_back(row);
+        }
+        return out;
+    }
+    void release(const std::vector<Release>& released) override {
+        for (const auto& r : released) {
+            std::erase_if(rows, [&](const HeldReading& h) { return h.id == r.id; });
+            releases.push_back(r);
+        }
+    }
+
+    std::vector<HeldReading> rows;
+    std::vector<Release> releases;
+};
+
+TEST(HeldReadings, ReadingsOfThisBootWaitUntilASourceAnswersThenGetTheirTrueTime) {
+    FakeSeam seam;
+    seam.wallError = -std::chrono::hours(24 * 400);
+    TimeSource time(seam, ClockMode::Auto, 1s);
+    HeldOnlyStore store;
+    store.rows.push_back({1, "old-id", "boot-a", 10'000'000'000, formatUtc(seam.wallNow())});
+    HeldReadings held(store, time, Poco::Logger::get("test"));
+    EXPECT_EQ(held.release(), 0u);
+    EXPECT_EQ(store.rows.size(), 1u);
+
+    const auto sent = seam.boot;
+    seam.boot += 20ms;  // the server answers in the middle of the round trip
+    const std::string header = serverTimeAt(seam);
+    seam.boot += 20ms;
+    ASSERT_TRUE(time.offerServerTime(header, sent, seam.boot));
+    EXPECT_EQ(held.release(), 1u);
+    ASSERT_EQ(store.releases.size(), 1u);
+    const Release& r = store.releases[0];
+    EXPECT_EQ(r.tsUtc, formatUtc(kTrue + 10s));
+    EXPECT_EQ(r.tsLocal, formatLocal(kTrue + 10s));
+    EXPECT_EQ(r.tsQuality, "corrected");
+    EXPECT_NE(r.readingId, "old-id");
+    // The UUIDv7's 48-bit millisecond time is the reading's time.
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>((kTrue + 10s).time_since_epoch())
+            .count();
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%012llx", static_cast<unsigned long long>(millis));
+    EXPECT_EQ(r.readingId.substr(0, 8) + r.readingId.substr(9, 4), hex);
+}
+
+TEST(HeldReadings, AReadingDatedByARightWallClockIsNotMarked) {
+    FakeSeam seam;
+    TimeSource time(seam, ClockMode::Auto, 1s);
+    HeldOnlyStore store;
+    store.rows.push_back({1, "old-id", "boot-a", 10'000'000'000, formatUtc(kTrue + 10s)});
+    HeldReadings held(store, time, Poco::Logger::get("test"));
+    const auto sent = seam.boot;
+    seam.boot += 20ms;  // the server answers in the middle of the round trip
+    const std::string header = serverTimeAt(seam);
+    seam.boot += 20ms;
+    ASSERT_TRUE(time.offerServerTime(header, sent, seam.boot));
+    EXPECT_EQ(held.release(), 1u);
+    EXPECT_EQ(store.releases.at(0).tsQuality, "");
+}
+
+TEST(HeldReadings, AReadingOfAnEarlierBootIsSentUnsyncedWithItsWallTime) {
+    FakeSeam seam;
+    TimeSource time(seam, ClockMode::Auto, 1s);
+    HeldOnlyStore store;
+    store.rows.push_back({1, "old-id", "boot-earlier", 10'000'000'000, "2025-01-01T00:00:00Z"});
+    HeldReadings held(store, time, Poco::Logger::get("test"));
+    EXPECT_EQ(held.release(), 1u);  // no source needed
+    const Release& r = store.releases.at(0);
+    EXPECT_EQ(r.tsQuality, "unsynced");
+    EXPECT_EQ(r.readingId, "");  // kept
+    EXPECT_EQ(r.tsUtc, "");
 }
 
 }  // namespace
