@@ -44,6 +44,25 @@ void printClock(const Poco::JSON::Object& agent, std::ostream& out) {
     if (!reason.empty()) out << "quarantine:   last refused because " << reason << "\n";
 }
 
+// --status --json: the store's counts with the running agent's status file inside.
+void printJson(const AgentSettings& settings, const StoreStats& stats,
+               const Poco::JSON::Object::Ptr& agent, const std::string& where, std::ostream& out) {
+    Poco::JSON::Object root;
+    root.set("device_id", settings.deviceId);
+    root.set("store", where);
+    root.set("store_bytes", stats.sizeBytes);
+    root.set("backlog", stats.unsynced);
+    root.set("oldest_unsynced", stats.oldestUnsyncedTsUtc.value_or(""));
+    root.set("synced_kept", stats.synced);
+    root.set("quarantined", stats.quarantined);
+    root.set("held", stats.held);
+    root.set("deleted_synced", stats.deletedSynced);
+    root.set("deleted_unsynced", stats.deletedUnsynced);
+    root.set("agent", agent);
+    root.stringify(out);
+    out << "\n";
+}
+
 }  // namespace
 
 int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std::ostream& err) {
@@ -59,20 +78,7 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
                                   ? "sqlite " + settings.storePath
                                   : "postgresql (" + settings.storeConnection + ")";
     if (json) {
-        Poco::JSON::Object root;
-        root.set("device_id", settings.deviceId);
-        root.set("store", where);
-        root.set("store_bytes", stats.sizeBytes);
-        root.set("backlog", stats.unsynced);
-        root.set("oldest_unsynced", stats.oldestUnsyncedTsUtc.value_or(""));
-        root.set("synced_kept", stats.synced);
-        root.set("quarantined", stats.quarantined);
-        root.set("held", stats.held);
-        root.set("deleted_synced", stats.deletedSynced);
-        root.set("deleted_unsynced", stats.deletedUnsynced);
-        root.set("agent", agent);
-        root.stringify(out);
-        out << "\n";
+        printJson(settings, stats, agent, where, out);
         return 0;
     }
     out << "device:       " << settings.deviceId << "\n"
