@@ -115,7 +115,7 @@ void AgentRuntime::tickLoop() {
         if (!waitForTick(lock, now, tick)) break;
         previous = tick;
         lock.unlock();
-        takeReading(tick, shortest);
+        takeReading(now, tick, shortest);
         lock.lock();
     }
     _tickDone = true;
@@ -130,12 +130,18 @@ bool AgentRuntime::waitForTick(std::unique_lock<std::mutex>& lock, const TimeSta
     return !_wake.wait_until(lock, deadline, [this] { return _stopping; });
 }
 
-void AgentRuntime::takeReading(Clock::time_point tick, std::chrono::milliseconds shortest) {
+void AgentRuntime::takeReading(const TimeStamp& before, Clock::time_point tick,
+                               std::chrono::milliseconds shortest) {
     const TimeStamp stamp = _time.stampNow();
-    const auto drift = stamp.time > tick ? stamp.time - tick : tick - stamp.time;
-    // The clock stepped during the wait: the reading is dated as the clock now says, and every
-    // sensor is read (the tick's alignment no longer tells which are due).
-    const bool stepped = drift > shortest / 2;
+    // Time told by the source against CLOCK_BOOTTIME over the wait: they differ when the wall
+    // clock stepped (or a source first answered). Then the reading is dated as the clock now
+    // says and every sensor is read (the tick's alignment no longer tells which are due); a
+    // late wake-up alone keeps the tick's time, as before.
+    const auto told = stamp.time - before.time;
+    const auto elapsed =
+        std::chrono::duration_cast<Clock::duration>(stamp.boottime - before.boottime);
+    const auto step = told > elapsed ? told - elapsed : elapsed - told;
+    const bool stepped = step > shortest / 2;
     Reading reading = _sampler.sample(stepped ? stamp.time : tick, stepped);
     if (stamp.corrected) reading.tsQuality = "corrected";
     commit(reading, stamp);

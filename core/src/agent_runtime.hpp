@@ -56,8 +56,8 @@ class AgentRuntime {
     // Waits on the monotonic clock until `tick` (a time of `now`'s clock); false when stopping.
     bool waitForTick(std::unique_lock<std::mutex>& lock, const TimeStamp& now,
                      std::chrono::system_clock::time_point tick);
-    // One reading at `tick`, dated as the time source says when it is taken.
-    void takeReading(std::chrono::system_clock::time_point tick,
+    // One reading at `tick` (planned at `before`), dated as the time source says.
+    void takeReading(const TimeStamp& before, std::chrono::system_clock::time_point tick,
                      std::chrono::milliseconds shortest);
     void commit(const Reading& reading, const TimeStamp& stamp);
     void flushPending();
