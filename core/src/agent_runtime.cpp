@@ -104,7 +104,12 @@ void AgentRuntime::tickLoop() {
     std::unique_lock lock(_mutex);
     while (!_stopping) {
         const TimeStamp now = _time.stampNow();
-        const auto tick = nextTick(now.time, intervals);
+        auto tick = nextTick(now.time, intervals);
+        // A source's time may move back a little (each server answer refines it): a tick already
+        // taken is never taken again. A step back of an interval or more is followed.
+        if (previous && tick <= *previous && *previous - tick < shortest) {
+            tick = nextTick(*previous, intervals);
+        }
         if (previous && tick > *previous && tick - *previous > shortest) {
             // Suspended, clock stepped, or the last tick overran: skip, never catch up in a burst.
             const auto missed = (tick - *previous) / shortest - 1;

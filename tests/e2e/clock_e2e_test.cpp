@@ -43,15 +43,14 @@ class ClockE2E : public AgentServerE2E {
   protected:
     // The shim's state: wall clock offset (seconds), kernel synchronised, kernel maxerror (us).
     void setClock(const std::string& offset, bool synced, long max_error_us = 1000) {
-        writeFile(shimFile, offset + " " + (synced ? "1" : "0") + " " +
-                                std::to_string(max_error_us) + "\n");
+        writeFile(shimFile,
+                  offset + " " + (synced ? "1" : "0") + " " + std::to_string(max_error_us) + "\n");
     }
 
     std::unique_ptr<Background> startShimmedAgent(const std::string& interval) {
-        return startAgent(interval,
-                          {"LD_PRELOAD=" + std::string(SENSORSYS_CLOCK_SHIM),
-                           "SENSORSYS_CLOCK_SHIM=" + shimFile.string(),
-                           "ASAN_OPTIONS=verify_asan_link_order=0"});
+        return startAgent(interval, {"LD_PRELOAD=" + std::string(SENSORSYS_CLOCK_SHIM),
+                                     "SENSORSYS_CLOCK_SHIM=" + shimFile.string(),
+                                     "ASAN_OPTIONS=verify_asan_link_order=0"});
     }
 
     // The server's readings of the device, in its order (ts_local).
@@ -202,10 +201,10 @@ TEST_P(ClockE2E, AClockSynchronisedTo2099IsRefusedQuarantinedAndExplained) {
         << agent->err();
     ASSERT_EQ(agent->stop(SIGTERM, 5s), 0) << agent->err();
     EXPECT_TRUE(serverReadings().empty());
-    const auto text = run({SENSORSYS_AGENT_BINARY, "--status", "--config",
-                           (work / "none.properties").string(), "--define",
-                           "agent.status_file=" + (work / "status.json").string(), "--define",
-                           "store.path=" + (work / "buffer.db").string()});
+    const auto text =
+        run({SENSORSYS_AGENT_BINARY, "--status", "--config", (work / "none.properties").string(),
+             "--define", "agent.status_file=" + (work / "status.json").string(), "--define",
+             "store.path=" + (work / "buffer.db").string()});
     EXPECT_THAT(text.out, ::testing::HasSubstr("ts_utc"));
     EXPECT_THAT(text.out, ::testing::HasSubstr("ahead of the server's clock"));
 }
