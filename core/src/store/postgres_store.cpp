@@ -256,8 +256,7 @@ void PostgresStore::markSynced(const std::vector<std::int64_t>& ids) {
 void PostgresStore::quarantine(const std::vector<std::pair<std::int64_t, std::string>>& rows) {
     if (rows.empty()) return;
     withSession("quarantine", true, [&](Poco::Data::Session& s) {
-        s.begin();
-        try {
+        store_support::inTransaction(s, [&] {
             for (const auto& [id, reason] : rows) {
                 Poco::Int64 rowId = id;
                 std::string why = reason;
@@ -265,15 +264,7 @@ void PostgresStore::quarantine(const std::vector<std::pair<std::int64_t, std::st
                      " quarantine_reason = $1 WHERE id = $2",
                     use(why), use(rowId), now;
             }
-            s.commit();
-        } catch (...) {
-            try {
-                s.rollback();
-            } catch (...) {
-                // broken connection: the server rolls back
-            }
-            throw;
-        }
+        });
     });
 }
 

@@ -85,8 +85,7 @@ std::vector<HeldReading> fetchHeld(Poco::Data::Session& session, const std::stri
 void applyRelease(Poco::Data::Session& session, const std::string& update,
                   const std::vector<Release>& rows) {
     using namespace Poco::Data::Keywords;
-    session.begin();
-    try {
+    inTransaction(session, [&] {
         for (const auto& row : rows) {
             std::string readingId = row.readingId;
             std::string tsUtc = row.tsUtc;
@@ -95,15 +94,7 @@ void applyRelease(Poco::Data::Session& session, const std::string& update,
             Poco::Int64 id = row.id;
             session << update, use(readingId), use(tsUtc), use(tsLocal), use(quality), use(id), now;
         }
-        session.commit();
-    } catch (...) {
-        try {
-            session.rollback();
-        } catch (...) {
-            // a broken connection: the database rolls back by itself
-        }
-        throw;
-    }
+    });
 }
 
 std::string idsAsJsonArray(const std::vector<std::int64_t>& ids) {

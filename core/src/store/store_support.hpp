@@ -29,6 +29,24 @@ std::vector<StoredReading> fetchReadings(Poco::Data::Session& session, const std
 std::vector<HeldReading> fetchHeld(Poco::Data::Session& session, const std::string& query,
                                    std::int64_t after_id, std::size_t limit);
 
+// Runs `work` in a transaction of `session`: committed when it returns, rolled back (as far
+// as the connection still allows) when it throws, and the exception passed on.
+template <class Work>
+void inTransaction(Poco::Data::Session& session, Work&& work) {
+    session.begin();
+    try {
+        work();
+        session.commit();
+    } catch (...) {
+        try {
+            session.rollback();
+        } catch (...) {
+            // a broken connection: the database rolls back by itself
+        }
+        throw;
+    }
+}
+
 // Runs `update` (parameters: reading_id, ts_utc, ts_local, ts_quality - each '' for "keep" or
 // "none" - and the row id) once per row, in one transaction.
 void applyRelease(Poco::Data::Session& session, const std::string& update,
