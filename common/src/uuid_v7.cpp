@@ -24,6 +24,10 @@ UuidV7Generator::UuidV7Generator() {
     _random.seed(seed);
 }
 
+UuidV7Generator::UuidV7Generator(std::chrono::milliseconds max_hold_back) : UuidV7Generator() {
+    _maxHoldBack = static_cast<std::uint64_t>(max_hold_back.count());
+}
+
 std::string UuidV7Generator::next(std::chrono::system_clock::time_point now) {
     std::uint64_t millis = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
@@ -33,6 +37,9 @@ std::string UuidV7Generator::next(std::chrono::system_clock::time_point now) {
         std::lock_guard lock(_mutex);
         // Within one millisecond (or if the clock stepped back) count up from the last id, so
         // ids stay strictly increasing in the order they were made.
+        if (millis < _lastMillis && _lastMillis - millis > _maxHoldBack) {
+            _lastMillis = 0;  // a large step back: follow the clock
+        }
         if (millis <= _lastMillis) {
             millis = _lastMillis;
             if (++_counter > 0x0FFF) {

@@ -34,6 +34,8 @@
 
 #include "agent_runtime.hpp"
 #include "check_api_command.hpp"
+#include "clock_seam.hpp"
+#include "held_readings.hpp"
 #include "retention.hpp"
 #include "sampler.hpp"
 #include "seed_environment.hpp"
@@ -42,6 +44,7 @@
 #include "store/open_store.hpp"
 #include "sync/bulk_client.hpp"
 #include "sync/syncer.hpp"
+#include "time_source.hpp"
 
 #ifndef SENSORSYS_VERSION
 #define SENSORSYS_VERSION "0.0.0"
@@ -423,6 +426,20 @@ void writeLine(int fd, std::string text) {
     }
 }
 
+// Before a drain: no source has answered in this boot yet, so ask the server for the time
+// (readings are held until then; an unreachable server is simply asked again at the next
+// drain), then date and release what waits.
+void learnTimeAndRelease(BulkClient& client, TimeSource& time, HeldReadings& held) {
+    if (!time.known() && time.wantsServerTime()) {
+        try {
+            client.get("/auth/check");
+        } catch (const Poco::Exception&) {
+            // not reachable yet: the readings stay held
+        }
+    }
+    held.release();
+}
+
 }  // namespace
 
 int AgentApplication::runOnce(const AgentSettings& settings) {
@@ -484,10 +501,17 @@ int AgentApplication::runLoop(const AgentSettings& settings) {
             SyncSettings{static_cast<std::size_t>(settings.syncBatchSize), settings.syncGzip,
                          std::chrono::milliseconds(1000), settings.syncBackoffMax},
             Poco::Logger::get("sensorsys.sync"));
+        SystemClockSeam seam;
+        TimeSource time(
+            seam, parseClockMode(settings.clockSource),
+            std::chrono::duration_cast<std::chrono::microseconds>(settings.clockMaxError));
+        client.observeServerTime(&time);
+        HeldReadings held(*store, time, logger());
+        syncer.prepareWith([&] { learnTimeAndRelease(client, time, held); });
         const StatvfsUsage disk;
         Retention retention(RetentionSettings::from(settings), *store, disk);
-        AgentRuntime runtime(settings, sampler, *store, syncer, retention, settings.statusFile,
-                             logger());
+        AgentRuntime runtime(settings, sampler, *store, syncer, retention, time,
+                             settings.statusFile, logger());
         runtime.start();
         logger().information("reading " + std::to_string(sampler.instanceCount()) +
                              " sensor instance(s) as device '" + settings.deviceId +

@@ -36,6 +36,13 @@ constexpr ConfigKey kKeys[] = {
                 "deadline for a sensor's create (its set-up); until it returns, that sensor's "
                 "readings carry an error starting with 'timeout: create'",
                 0.001, kWeek),
+    choiceKey("agent.clock_source", "auto",
+              "who tells the time: auto (kernel when synchronised, else the server), kernel, "
+              "server, or local (the wall clock as it is)",
+              "auto|kernel|server|local"),
+    durationKey("agent.clock_max_error", "1",
+                "largest error accepted from a time source (kernel maxerror, server round trip)",
+                0.001, 3600),
     stringKey("agent.status_file", "/var/lib/sensorsys/status.json",
               "where the running agent keeps its state for --status (empty: none)"),
     stringKey("plugins.dir", "/usr/lib/sensorsys", "folder the sensor plugins (*.so) load from",
@@ -182,6 +189,8 @@ AgentSettings AgentSettings::from(const AbstractConfiguration& config,
     s.interval = keys.duration(config, "agent.interval");
     s.readTimeout = keys.duration(config, "agent.read_timeout");
     s.createTimeout = keys.duration(config, "agent.create_timeout");
+    s.clockSource = keys.text(config, "agent.clock_source");
+    s.clockMaxError = keys.duration(config, "agent.clock_max_error");
     s.statusFile = keys.text(config, "agent.status_file");
     s.pluginsDir = keys.text(config, "plugins.dir");
     s.storeConnector = keys.text(config, "store.connector");

@@ -52,6 +52,8 @@ struct AgentSettings {
     std::chrono::milliseconds interval{60'000};
     std::chrono::milliseconds readTimeout{5'000};
     std::chrono::milliseconds createTimeout{10'000};
+    std::string clockSource = "auto";  // auto|kernel|server|local
+    std::chrono::milliseconds clockMaxError{1'000};
     std::filesystem::path pluginsDir;
     std::string storeConnector;
     std::string storePath;

@@ -23,13 +23,14 @@ std::string isoOrNull(const std::optional<Clock::time_point>& time) {
 }  // namespace
 
 AgentRuntime::AgentRuntime(const AgentSettings& settings, Sampler& sampler, ReadingStore& store,
-                           Syncer& syncer, Retention& retention, std::filesystem::path status_file,
-                           Poco::Logger& logger)
+                           Syncer& syncer, Retention& retention, TimeSource& time,
+                           std::filesystem::path status_file, Poco::Logger& logger)
     : _settings(settings),
       _sampler(sampler),
       _store(store),
       _syncer(syncer),
       _retention(retention),
+      _time(time),
       _statusFile(std::move(status_file)),
       _logger(logger),
       // On a terminal (the demo) show each reading; under systemd the journal gets logs only.
@@ -56,17 +57,19 @@ RuntimeCounters AgentRuntime::counters() const {
     return c;
 }
 
-void AgentRuntime::commit(const Reading& reading) {
+void AgentRuntime::commit(const Reading& reading, const TimeStamp& stamp) {
     {
         std::lock_guard lock(_mutex);
         if (_pending.size() >= kPendingLimit) {
             ++_counters.dropped;
             _logger.error("store unavailable for " + std::to_string(kPendingLimit) +
                           " readings: dropping the oldest waiting reading " +
-                          _pending.front().readingId);
+                          _pending.front().first.readingId);
             _pending.pop_front();
         }
-        _pending.push_back(StoredReading{0, reading.readingId, reading.toJson()});
+        _pending.emplace_back(
+            StoredReading{0, reading.readingId, reading.toJson()},
+            ReadingClock{stamp.boottime.count(), _time.seam().bootId(), stamp.held});
     }
     flushPending();
     _sync->wake();
@@ -76,7 +79,7 @@ void AgentRuntime::flushPending() {
     std::lock_guard lock(_mutex);
     while (!_pending.empty()) {
         try {
-            _store.add(_pending.front());
+            _store.add(_pending.front().first, _pending.front().second);
         } catch (const std::exception& e) {
             _logger.warning(std::string("cannot store reading, keeping ") +
                             std::to_string(_pending.size()) +
@@ -84,7 +87,8 @@ void AgentRuntime::flushPending() {
             return;
         }
         if (_echo) {
-            std::fwrite(_pending.front().json.data(), 1, _pending.front().json.size(), stdout);
+            const std::string& json = _pending.front().first.json;
+            std::fwrite(json.data(), 1, json.size(), stdout);
             std::fputc('\n', stdout);
             std::fflush(stdout);
         }
@@ -99,23 +103,53 @@ void AgentRuntime::tickLoop() {
     std::optional<Clock::time_point> previous;
     std::unique_lock lock(_mutex);
     while (!_stopping) {
-        const auto tick = nextTick(Clock::now(), intervals);
-        if (previous && tick - *previous > shortest) {
+        const TimeStamp now = _time.stampNow();
+        auto tick = nextTick(now.time, intervals);
+        // A source's time may move back a little (each server answer refines it): a tick already
+        // taken is never taken again. A step back of an interval or more is followed.
+        if (previous && tick <= *previous && *previous - tick < shortest) {
+            tick = nextTick(*previous, intervals);
+        }
+        if (previous && tick > *previous && tick - *previous > shortest) {
             // Suspended, clock stepped, or the last tick overran: skip, never catch up in a burst.
             const auto missed = (tick - *previous) / shortest - 1;
             _counters.skippedTicks += missed;
             _logger.warning("skipped " + std::to_string(missed) + " tick(s) before " +
                             formatUtc(tick));
         }
-        if (_wake.wait_until(lock, tick, [this] { return _stopping; })) break;
+        if (!waitForTick(lock, now, tick)) break;
         previous = tick;
         lock.unlock();
-        const Reading reading = _sampler.sample(tick);
-        commit(reading);
+        takeReading(now, tick, shortest);
         lock.lock();
     }
     _tickDone = true;
     _wake.notify_all();
+}
+
+bool AgentRuntime::waitForTick(std::unique_lock<std::mutex>& lock, const TimeStamp& now,
+                               Clock::time_point tick) {
+    // On the monotonic clock: a step of the wall clock neither stretches the wait (a step back
+    // of an hour would stop readings for that hour) nor cuts it short.
+    const auto deadline = std::chrono::steady_clock::now() + (tick - now.time);
+    return !_wake.wait_until(lock, deadline, [this] { return _stopping; });
+}
+
+void AgentRuntime::takeReading(const TimeStamp& before, Clock::time_point tick,
+                               std::chrono::milliseconds shortest) {
+    const TimeStamp stamp = _time.stampNow();
+    // Time told by the source against CLOCK_BOOTTIME over the wait: they differ when the wall
+    // clock stepped (or a source first answered). Then the reading is dated as the clock now
+    // says and every sensor is read (the tick's alignment no longer tells which are due); a
+    // late wake-up alone keeps the tick's time, as before.
+    const auto told = stamp.time - before.time;
+    const auto elapsed =
+        std::chrono::duration_cast<Clock::duration>(stamp.boottime - before.boottime);
+    const auto step = told > elapsed ? told - elapsed : elapsed - told;
+    const bool stepped = step > shortest / 2;
+    Reading reading = _sampler.sample(stepped ? stamp.time : tick, stepped);
+    if (stamp.corrected) reading.tsQuality = "corrected";
+    commit(reading, stamp);
 }
 
 void AgentRuntime::housekeepingLoop() {
@@ -167,6 +201,13 @@ void AgentRuntime::writeStatus() {
     status.set("last_sync_attempt", isoOrNull(sync.lastAttempt));
     status.set("last_sync_success", isoOrNull(sync.lastSuccess));
     status.set("sync_requests", sync.requests);
+    status.set("last_quarantine_reason", sync.lastQuarantineReason);
+    const TimeStatus time = _time.status();
+    Poco::JSON::Object clock;
+    clock.set("source", originName(time.origin));
+    clock.set("since", isoOrNull(time.since));
+    clock.set("offset_us", static_cast<Poco::Int64>(time.offset.count()));
+    status.set("clock", clock);
     Poco::JSON::Object sensors;
     for (const auto& [name, json] : _sampler.lastResults()) {
         sensors.set(name, Poco::JSON::Parser().parse(json));  // validated plugin output

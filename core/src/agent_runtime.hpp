@@ -20,6 +20,7 @@
 #include "sampler.hpp"
 #include "store/reading_store.hpp"
 #include "sync/syncer.hpp"
+#include "time_source.hpp"
 
 namespace sensorsys::agent {
 
@@ -36,8 +37,8 @@ class AgentRuntime {
     static constexpr std::size_t kPendingLimit = 10'000;
 
     AgentRuntime(const AgentSettings& settings, Sampler& sampler, ReadingStore& store,
-                 Syncer& syncer, Retention& retention, std::filesystem::path status_file,
-                 Poco::Logger& logger);
+                 Syncer& syncer, Retention& retention, TimeSource& time,
+                 std::filesystem::path status_file, Poco::Logger& logger);
     ~AgentRuntime();
 
     void start();
@@ -52,7 +53,13 @@ class AgentRuntime {
   private:
     void tickLoop();
     void housekeepingLoop();
-    void commit(const Reading& reading);
+    // Waits on the monotonic clock until `tick` (a time of `now`'s clock); false when stopping.
+    bool waitForTick(std::unique_lock<std::mutex>& lock, const TimeStamp& now,
+                     std::chrono::system_clock::time_point tick);
+    // One reading at `tick` (planned at `before`), dated as the time source says.
+    void takeReading(const TimeStamp& before, std::chrono::system_clock::time_point tick,
+                     std::chrono::milliseconds shortest);
+    void commit(const Reading& reading, const TimeStamp& stamp);
     void flushPending();
     void writeStatus();
 
@@ -61,6 +68,7 @@ class AgentRuntime {
     ReadingStore& _store;
     Syncer& _syncer;
     Retention& _retention;
+    TimeSource& _time;
     std::filesystem::path _statusFile;
     Poco::Logger& _logger;
     bool _echo;
@@ -70,7 +78,7 @@ class AgentRuntime {
     bool _stopping = false;
     bool _tickDone = false;
     bool _housekeepingDone = false;
-    std::deque<StoredReading> _pending;
+    std::deque<std::pair<StoredReading, ReadingClock>> _pending;
     RuntimeCounters _counters;
 
     std::unique_ptr<SyncThread> _sync;

@@ -10,7 +10,10 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "clock_seam.hpp"
+#include "reading.hpp"
 #include "sync/bulk_client.hpp"
+#include "time_source.hpp"
 
 namespace sensorsys::agent {
 namespace {
@@ -53,15 +56,35 @@ int checkToken(const AgentSettings& settings, const Poco::JSON::Object& info, st
     return 0;
 }
 
-// The server's clock against ours at the middle of the round trip; 1 on a failure.
+// Which source dates the readings (agent.clock_source), since when, and the measured offset.
+void printTimeSource(TimeSource& time, std::ostream& out) {
+    const TimeStatus status = time.status();
+    if (status.origin == TimeOrigin::None) {
+        out << "time:      none: the kernel is not synchronised and the server's time was not "
+               "usable; readings would be held\n";
+        return;
+    }
+    char offset[48];
+    std::snprintf(offset, sizeof offset, "%+.6f s",
+                  static_cast<double>(status.offset.count()) / 1e6);
+    out << "time:      " << originName(status.origin) << " since "
+        << (status.since ? formatUtc(*status.since) : std::string("?")) << ", offset " << offset
+        << " from the wall clock\n";
+}
+
+// The server's clock against ours at the middle of the round trip; 1 on a failure. A wall
+// clock the server's time stands in for (time source "server") is corrected, not a failure.
 int checkClock(const Poco::JSON::Object& info, std::chrono::system_clock::time_point middle,
-               std::ostream& out) {
+               bool server_dates, std::ostream& out) {
     try {
         // Compare with the middle of the round trip.
         const double skew = clockSkewSeconds(info.optValue<std::string>("server_time", ""), middle);
         char line[96];
         std::snprintf(line, sizeof line, "%+.3f s", skew);
-        if (std::fabs(skew) > kSkewLimitSeconds) {
+        if (std::fabs(skew) > kSkewLimitSeconds && server_dates) {
+            out << "clock:     ok (server " << line
+                << ": the wall clock is wrong; readings are dated by the server's time)\n";
+        } else if (std::fabs(skew) > kSkewLimitSeconds) {
             out << "clock:     FAIL server is " << line
                 << " from this device: fix NTP, timestamps are taken here\n";
             return 1;
@@ -79,6 +102,11 @@ int checkClock(const Poco::JSON::Object& info, std::chrono::system_clock::time_p
 
 int checkApi(const AgentSettings& settings, std::ostream& out) {
     BulkClient client(settings.syncUrl, settings.syncToken, settings.syncTimeout);
+    SystemClockSeam seam;
+    TimeSource time(seam, parseClockMode(settings.clockSource),
+                    std::chrono::duration_cast<std::chrono::microseconds>(settings.clockMaxError));
+    time.known();  // asks the kernel first, as the running agent does
+    client.observeServerTime(&time);
     const bool tls = client.url().getScheme() == "https";
     std::pair<int, std::string> answer;
     const auto sent = std::chrono::system_clock::now();
@@ -113,7 +141,9 @@ int checkApi(const AgentSettings& settings, std::ostream& out) {
         return 1;
     }
     failures += checkToken(settings, *info, out);
-    failures += checkClock(*info, sent + (received - sent) / 2, out);
+    failures += checkClock(*info, sent + (received - sent) / 2,
+                           time.status().origin == TimeOrigin::Server, out);
+    printTimeSource(time, out);
     return failures == 0 ? 0 : 1;
 }
 

@@ -61,7 +61,9 @@ std::string formatLocal(system_clock::time_point time) {
 std::string Reading::toJson() const {
     std::string json = "{\"device_id\":" + quoted(deviceId) +
                        ",\"reading_id\":" + quoted(readingId) + ",\"ts_utc\":" + quoted(tsUtc) +
-                       ",\"ts_local\":" + quoted(tsLocal) + ",\"payload\":{";
+                       ",\"ts_local\":" + quoted(tsLocal);
+    if (!tsQuality.empty()) json += ",\"ts_quality\":" + quoted(tsQuality);
+    json += ",\"payload\":{";
     bool first = true;
     for (const auto& result : payload) {
         if (!first) json += ',';

@@ -16,8 +16,10 @@ struct Reading {
     std::string tsUtc;      // RFC 3339, microseconds, "Z"
     std::string tsLocal;    // RFC 3339, microseconds, the device's UTC offset at that instant
     std::vector<SensorResult> payload;
+    std::string tsQuality = {};  // "corrected" | "unsynced"; empty: the clock was confirmed
 
-    // {"device_id":...,"reading_id":...,"ts_utc":...,"ts_local":...,"payload":{...}}
+    // {"device_id":...,"reading_id":...,"ts_utc":...,"ts_local":...[,"ts_quality":...],
+    //  "payload":{...}}
     std::string toJson() const;
 };
 

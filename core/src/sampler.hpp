@@ -74,7 +74,8 @@ class Sampler {
     ParallelReader::Batch _creates;
     std::vector<Slot> _slots;
     ParallelReader _reader;
-    UuidV7Generator _uuids;
+    // A reading's id carries its time: after the clock stepped back the ids follow it.
+    UuidV7Generator _uuids{std::chrono::milliseconds(500)};
     Poco::Logger& _logger;
     mutable std::mutex _lastMutex;
     std::vector<std::pair<std::string, std::string>> _last;

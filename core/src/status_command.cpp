@@ -1,5 +1,6 @@
 #include "status_command.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -23,6 +24,45 @@ Poco::JSON::Object::Ptr readStatusFile(const std::filesystem::path& file) {
     }
 }
 
+// Which time source dates the readings, since when, and how far the wall clock is from it; and
+// why the server refused the last quarantined reading (a broken clock shows there).
+void printClock(const Poco::JSON::Object& agent, std::ostream& out) {
+    if (const auto clock = agent.getObject("clock")) {
+        const std::string source = clock->optValue<std::string>("source", "none");
+        out << "clock:        ";
+        if (source == "none") {
+            out << "no time source yet: readings are held until one answers\n";
+        } else {
+            char offset[48];
+            std::snprintf(offset, sizeof offset, "%+.6f s",
+                          static_cast<double>(clock->optValue<long long>("offset_us", 0)) / 1e6);
+            out << source << " since " << clock->optValue<std::string>("since", "") << ", offset "
+                << offset << " from the wall clock\n";
+        }
+    }
+    const std::string reason = agent.optValue<std::string>("last_quarantine_reason", "");
+    if (!reason.empty()) out << "quarantine:   last refused because " << reason << "\n";
+}
+
+// --status --json: the store's counts with the running agent's status file inside.
+void printJson(const AgentSettings& settings, const StoreStats& stats,
+               const Poco::JSON::Object::Ptr& agent, const std::string& where, std::ostream& out) {
+    Poco::JSON::Object root;
+    root.set("device_id", settings.deviceId);
+    root.set("store", where);
+    root.set("store_bytes", stats.sizeBytes);
+    root.set("backlog", stats.unsynced);
+    root.set("oldest_unsynced", stats.oldestUnsyncedTsUtc.value_or(""));
+    root.set("synced_kept", stats.synced);
+    root.set("quarantined", stats.quarantined);
+    root.set("held", stats.held);
+    root.set("deleted_synced", stats.deletedSynced);
+    root.set("deleted_unsynced", stats.deletedUnsynced);
+    root.set("agent", agent);
+    root.stringify(out);
+    out << "\n";
+}
+
 }  // namespace
 
 int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std::ostream& err) {
@@ -38,25 +78,14 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
                                   ? "sqlite " + settings.storePath
                                   : "postgresql (" + settings.storeConnection + ")";
     if (json) {
-        Poco::JSON::Object root;
-        root.set("device_id", settings.deviceId);
-        root.set("store", where);
-        root.set("store_bytes", stats.sizeBytes);
-        root.set("backlog", stats.unsynced);
-        root.set("oldest_unsynced", stats.oldestUnsyncedTsUtc.value_or(""));
-        root.set("synced_kept", stats.synced);
-        root.set("quarantined", stats.quarantined);
-        root.set("deleted_synced", stats.deletedSynced);
-        root.set("deleted_unsynced", stats.deletedUnsynced);
-        root.set("agent", agent);
-        root.stringify(out);
-        out << "\n";
+        printJson(settings, stats, agent, where, out);
         return 0;
     }
     out << "device:       " << settings.deviceId << "\n"
         << "store:        " << where << " (" << stats.sizeBytes / 1024 << " KiB)\n"
         << "backlog:      " << stats.unsynced << " unsynced reading(s)";
     if (stats.oldestUnsyncedTsUtc) out << ", oldest " << *stats.oldestUnsyncedTsUtc;
+    if (stats.held > 0) out << " (" << stats.held << " held until the time is known)";
     out << "\n"
         << "synced kept:  " << stats.synced << "\n"
         << "quarantined:  " << stats.quarantined << " (refused by the server, not resent)\n"
@@ -77,6 +106,7 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
         << (text("last_sync_attempt").empty() ? "" : " at " + text("last_sync_attempt")) << "\n"
         << "last success: "
         << (text("last_sync_success").empty() ? "never" : text("last_sync_success")) << "\n";
+    printClock(*agent, out);
     if (const auto sensors = agent->getObject("sensors")) {
         for (const auto& [name, value] : *sensors) {
             std::ostringstream result;

@@ -1,5 +1,7 @@
 #include "api_connection.hpp"
 
+#include "timestamp.hpp"
+
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponseImpl.h>
 #include <Poco/Net/HTTPServerSession.h>
@@ -125,7 +127,8 @@ bool ApiConnection::refusedBeforeBody() {
                          (head.framing == BodyFraming::Length && head.contentLength > 0);
     if (!config.authEnabled || !hasBody) return false;
     const Headers headers(head.fields.begin(), head.fields.end());
-    const RequestLimits limits{config.maxBodyBytes, config.maxBatch, config.maxPageRows};
+    const RequestLimits limits{config.maxBodyBytes, config.maxBatch, config.maxPageRows,
+                               config.maxFutureSeconds};
     const ApiRequest request =
         parseRequest(_owner._service.routes(), head.method, head.target, headers, "", limits);
     if (!request.entry) return false;  // 400/404/405 come from the handler
@@ -158,7 +161,11 @@ bool ApiConnection::handleRequest() {
         Poco::Net::HTTPServerResponseImpl response(session);
         // Parses the canonical head the framing layer validated.
         Poco::Net::HTTPServerRequestImpl request(response, session, _owner._params.get());
-        response.setDate(Poco::Timestamp());
+        const Poco::Timestamp received;
+        response.setDate(received);
+        // The server's time with microseconds on every answer: an agent without a trusted
+        // clock dates its readings by it (docs/contract.md, X-Server-Time).
+        response.set("X-Server-Time", formatUtcForSql(received.epochMicroseconds()));
         response.setVersion(request.getVersion());
         response.setKeepAlive(mayKeepAlive && request.getKeepAlive());
         if (!_owner._serverHeader.empty()) response.set("Server", _owner._serverHeader);

@@ -40,7 +40,8 @@ struct ReadingInput {
     std::string deviceId;
     Timestamp tsUtc;
     Timestamp tsLocal;
-    std::string payloadJson;  // the payload object as compact JSON text
+    std::string payloadJson;               // the payload object as compact JSON text
+    std::optional<std::string> tsQuality;  // "corrected" | "unsynced"; none: a confirmed clock
 };
 
 struct RejectedItem {
@@ -67,6 +68,8 @@ struct RequestLimits {
     std::int64_t maxBodyBytes = 16 * 1024 * 1024;
     int maxBatch = 10000;
     int maxPageRows = 10000;
+    // A ts_utc further ahead of the server's clock than this is refused (limits.max_future).
+    std::int64_t maxFutureSeconds = 86400;
 };
 
 struct RouteEntry;

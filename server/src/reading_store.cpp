@@ -19,7 +19,13 @@ void StoredReading::appendJson(std::string& out) const {
     out += formatTimestamp({tsUtcMicros, 0});
     out += "\", \"ts_local\": \"";
     out += formatTimestamp({tsLocalMicros, tsLocalOffset});
-    out += "\", \"payload\": ";
+    if (!tsQuality.empty()) {
+        out += "\", \"ts_quality\": ";
+        appendJsonString(out, tsQuality);
+        out += ", \"payload\": ";
+    } else {
+        out += "\", \"payload\": ";
+    }
     out += payloadJson;
     out += "}";
 }
@@ -34,7 +40,8 @@ namespace {
 
 #define SENSORSYS_READING_COLUMNS                                                           \
     "id::int8, reading_id::text, device_id, (extract(epoch FROM ts_utc) * 1000000)::int8, " \
-    "(extract(epoch FROM ts_local) * 1000000)::int8, ts_local_offset, payload::text"
+    "(extract(epoch FROM ts_local) * 1000000)::int8, ts_local_offset, payload::text, "      \
+    "COALESCE(ts_quality, '')"
 
 // Column vectors a row-returning statement extracts into; cleared before each execution
 // (Poco appends to bound vectors).
@@ -46,6 +53,7 @@ struct RowColumns {
     std::vector<Poco::Int64> tsLocal;
     std::vector<int> offset;
     std::vector<std::string> payload;
+    std::vector<std::string> quality;
 
     void clear() {
         id.clear();
@@ -55,10 +63,11 @@ struct RowColumns {
         tsLocal.clear();
         offset.clear();
         payload.clear();
+        quality.clear();
     }
     void bind(Poco::Data::Statement& s) {
         s, into(id), into(readingId), into(deviceId), into(tsUtc), into(tsLocal), into(offset),
-            into(payload);
+            into(payload), into(quality);
     }
     std::vector<StoredReading> rows() {
         std::vector<StoredReading> out(id.size());
@@ -70,6 +79,7 @@ struct RowColumns {
             out[i].tsLocalMicros = tsLocal[i];
             out[i].tsLocalOffset = offset[i];
             out[i].payloadJson = std::move(payload[i]);
+            out[i].tsQuality = std::move(quality[i]);
         }
         return out;
     }
@@ -85,11 +95,11 @@ struct ReadingStatements : PreparedStatements {
           pageDevice(session) {
         bulk << "WITH src AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(reading_id uuid,"
                 " device_id text, ts_utc timestamptz, ts_local timestamptz, off integer, payload "
-                "jsonb)),"
+                "jsonb, q text)),"
                 " ins AS (INSERT INTO sensor_project.readings"
-                " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload)"
+                " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload, ts_quality)"
                 " SELECT COALESCE(reading_id, gen_random_uuid()), device_id, ts_utc, ts_local, "
-                "off, payload"
+                "off, payload, q"
                 " FROM src ON CONFLICT (reading_id) DO NOTHING RETURNING 1)"
                 " SELECT count(*)::int8 FROM ins",
             use(bulkParam), into(bulkInserted);
@@ -168,6 +178,10 @@ std::string ReadingStore::bulkParameter(const std::vector<ReadingInput>& reading
         out += formatUtcForSql(r.tsLocal.epochMicros);
         out += "\",\"off\":";
         out += std::to_string(r.tsLocal.offsetSeconds);
+        if (r.tsQuality) {
+            out += ",\"q\":";
+            appendJsonString(out, *r.tsQuality);
+        }
         out += ",\"payload\":";
         out += r.payloadJson;
         out += '}';
@@ -185,13 +199,15 @@ InsertOne ReadingStore::insert(const ReadingInput& reading) {
         int offset = reading.tsLocal.offsetSeconds;
         std::string payload = reading.payloadJson;
         if (payload.size() > kHugeBytes) c.retire();
+        std::string quality = reading.tsQuality.value_or("");
         std::vector<int> created;
         RowColumns cols;
         Poco::Data::Statement s(c.session());
         s << "WITH src AS (SELECT COALESCE(NULLIF($1, '')::uuid, gen_random_uuid()) AS reading_id),"
              " ins AS (INSERT INTO sensor_project.readings"
-             " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload)"
-             " SELECT reading_id, $2, $3::timestamptz, $4::timestamptz, $5::int, $6::jsonb FROM src"
+             " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload, ts_quality)"
+             " SELECT reading_id, $2, $3::timestamptz, $4::timestamptz, $5::int, $6::jsonb,"
+             " NULLIF($7, '') FROM src"
              " ON CONFLICT (reading_id) DO NOTHING RETURNING *)"
              " SELECT 1, " SENSORSYS_READING_COLUMNS
              " FROM ins"
@@ -199,7 +215,7 @@ InsertOne ReadingStore::insert(const ReadingInput& reading) {
              " FROM sensor_project.readings"
              " WHERE reading_id = (SELECT reading_id FROM src) AND NOT EXISTS (SELECT 1 FROM ins)",
             use(readingId), use(device), use(tsUtc), use(tsLocal), use(offset), use(payload),
-            into(created);
+            use(quality), into(created);
         cols.bind(s);
         s.execute();
         if (created.empty()) {

@@ -21,9 +21,11 @@ struct StoredReading {
     std::int64_t tsUtcMicros = 0;
     std::int64_t tsLocalMicros = 0;
     int tsLocalOffset = 0;
+    std::string tsQuality;  // "corrected" | "unsynced"; empty: NULL (a confirmed clock)
     std::string payloadJson;
 
-    // {"id", "reading_id", "device_id", "ts_utc", "ts_local" (with the device's offset), "payload"}
+    // {"id", "reading_id", "device_id", "ts_utc", "ts_local" (with the device's offset),
+    //  "ts_quality" (only when set), "payload"}
     void appendJson(std::string& out) const;
     std::string json() const;
 };

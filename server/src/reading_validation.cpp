@@ -6,6 +6,7 @@
 #include <sensorsys/common/json_text.hpp>
 
 #include <cctype>
+#include <chrono>
 
 namespace sensorsys::server {
 
@@ -31,7 +32,7 @@ struct RawField {
 struct RawReading {
     bool isObject = false;
     JsonCursor::Kind kind = JsonCursor::Kind::Object;
-    RawField readingId, deviceId, tsUtc, tsLocal, payload;
+    RawField readingId, deviceId, tsUtc, tsLocal, tsQuality, payload;
 };
 
 void readField(JsonCursor& c, RawField& field, int depth, bool keepRaw) {
@@ -68,6 +69,8 @@ RawReading readReading(JsonCursor& c, int depth) {
             readField(c, r.tsUtc, depth + 1, false);
         } else if (key == "ts_local") {
             readField(c, r.tsLocal, depth + 1, false);
+        } else if (key == "ts_quality") {
+            readField(c, r.tsQuality, depth + 1, false);
         } else if (key == "payload") {
             readField(c, r.payload, depth + 1, true);
         } else {
@@ -119,8 +122,38 @@ void identityFields(const RawReading& r, ReadingInput& out, std::vector<FieldPro
     }
 }
 
+// 2000-01-01T00:00:00Z: no reading is older; an earlier ts_utc is a clock that never learned
+// the time.
+constexpr std::int64_t kEarliestMicros = 946'684'800'000'000;
+
+// A ts_utc only a broken clock produces: too far ahead of ours, or before 2000.
+void plausibleTime(const Timestamp& ts, const RequestLimits& limits,
+                   std::vector<FieldProblem>& problems) {
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    if (ts.epochMicros > now + limits.maxFutureSeconds * 1'000'000) {
+        problems.push_back({"ts_utc", "more than " + std::to_string(limits.maxFutureSeconds) +
+                                          " s ahead of the server's clock (" +
+                                          formatUtcForSql(now) + ")"});
+    } else if (ts.epochMicros < kEarliestMicros) {
+        problems.push_back({"ts_utc", "before 2000-01-01"});
+    }
+}
+
+void qualityField(const RawField& f, ReadingInput& out, std::vector<FieldProblem>& problems) {
+    if (const std::string* q = stringField(f, "ts_quality", false, problems)) {
+        if (*q == "corrected" || *q == "unsynced") {
+            out.tsQuality = *q;
+        } else {
+            problems.push_back({"ts_quality", "must be \"corrected\" or \"unsynced\""});
+        }
+    }
+}
+
 // Validates one reading; on success fills out and returns no problems.
-std::vector<FieldProblem> validateReading(const RawReading& r, ReadingInput& out) {
+std::vector<FieldProblem> validateReading(const RawReading& r, const RequestLimits& limits,
+                                          ReadingInput& out) {
     std::vector<FieldProblem> problems;
     if (!r.isObject) {
         problems.push_back(
@@ -129,7 +162,11 @@ std::vector<FieldProblem> validateReading(const RawReading& r, ReadingInput& out
     }
     identityFields(r, out, problems);
     timestampField(r.tsUtc, "ts_utc", out.tsUtc, problems);
+    if (problems.empty() || problems.back().field != "ts_utc") {
+        plausibleTime(out.tsUtc, limits, problems);
+    }
     timestampField(r.tsLocal, "ts_local", out.tsLocal, problems);
+    qualityField(r.tsQuality, out, problems);
     if (!r.payload.present || r.payload.kind == JsonCursor::Kind::Null) {
         problems.push_back({"payload", "required"});
     } else if (r.payload.kind != JsonCursor::Kind::Object) {
@@ -201,11 +238,12 @@ std::optional<ApiError> bulkShapeError(const RawBulk& bulk) {
     return std::nullopt;
 }
 
-void validateBulkItems(const std::vector<RawReading>& items, ApiRequest& req) {
+void validateBulkItems(const std::vector<RawReading>& items, const RequestLimits& limits,
+                       ApiRequest& req) {
     req.readings.reserve(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
         ReadingInput r;
-        auto problems = validateReading(items[i], r);
+        auto problems = validateReading(items[i], limits, r);
         if (problems.empty()) {
             req.readings.push_back(std::move(r));
             req.readingIndex.push_back(i);
@@ -281,7 +319,7 @@ void readReadingBody(const RequestTarget&, const Headers& headers, std::string_v
     if (!walkBody(headers, body, limits, req, text,
                   [&](JsonCursor& c) { single = readReading(c, 0); }))
         return;
-    auto problems = validateReading(single, req.reading);
+    auto problems = validateReading(single, limits, req.reading);
     if (!problems.empty()) req.error = apiError(422, "invalid reading", problemsDetail(problems));
 }
 
@@ -310,7 +348,7 @@ void readBulkBody(const RequestTarget&, const Headers& headers, std::string_view
                 {{"field", "readings"}, {"count", bulk.items.size()}, {"max", limits.maxBatch}}));
         return;
     }
-    validateBulkItems(bulk.items, req);
+    validateBulkItems(bulk.items, limits, req);
 }
 
 }  // namespace sensorsys::server

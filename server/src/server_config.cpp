@@ -75,6 +75,9 @@ constexpr ConfigKey kKeys[] = {
                1024, 4294967296.0),
     integerKey("limits.max_batch", "10000", "readings per bulk request at most (413)", 1, 1000000),
     integerKey("limits.max_page", "10000", "largest `limit` accepted by GET /readings", 1, 1000000),
+    integerKey("limits.max_future", "86400",
+               "seconds a reading's ts_utc may be ahead of the server's clock (further: 422)", 0,
+               315360000),
     integerKey("limits.stream_page_rows", "1000",
                "rows fetched per round trip while streaming GET /readings without limit", 1,
                100000),
@@ -126,6 +129,7 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.maxBodyBytes = keys.integer(c, "limits.max_body_bytes");
     s.maxBatch = intKey(c, "limits.max_batch");
     s.maxPageRows = intKey(c, "limits.max_page");
+    s.maxFutureSeconds = keys.integer(c, "limits.max_future");
     s.streamPageRows = intKey(c, "limits.stream_page_rows");
     s.logLevel = *SeedLogFormatter::priorityOf(Poco::toLower(keys.text(c, "logging.level")));
     s.logRequests = keys.boolean(c, "logging.requests");

@@ -47,6 +47,7 @@ struct ServerConfig {
     std::int64_t maxBodyBytes = 16 * 1024 * 1024;
     int maxBatch = 10000;
     int maxPageRows = 10000;
+    std::int64_t maxFutureSeconds = 86400;
     int streamPageRows = 1000;
 
     Poco::Message::Priority logLevel = Poco::Message::PRIO_INFORMATION;

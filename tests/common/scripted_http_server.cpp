@@ -3,6 +3,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -11,9 +13,15 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/Timestamp.h>
 
 namespace sensorsys::test {
 namespace {
+
+// X-Server-Time as the real server sends it: RFC 3339 UTC with microseconds.
+std::string serverTimeNow() {
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%FZ");
+}
 
 using Script = ScriptedHttpServer::Script;
 
@@ -51,6 +59,14 @@ class ScriptedHandler : public Poco::Net::HTTPRequestHandler {
         } else {
             seen.body = raw;
         }
+        if (seen.method == "GET" && seen.path.ends_with("/auth/check")) {
+            // The agent asks for the time here when no source has answered yet (its readings
+            // wait until then): answered as the real server does, outside the script.
+            response.set("X-Server-Time", serverTimeNow());
+            response.setContentType("application/json");
+            response.send() << "{}";
+            return;
+        }
         ScriptedReply answer;
         {
             std::lock_guard lock(_script->mutex);
@@ -76,6 +92,7 @@ class ScriptedHandler : public Poco::Net::HTTPRequestHandler {
         }
         response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
         response.setContentType("application/json");
+        response.set("X-Server-Time", serverTimeNow());
         if (!answer.retry_after.empty()) response.set("Retry-After", answer.retry_after);
         try {
             response.sendBuffer(answer.body.data(), answer.body.size());

@@ -9,6 +9,9 @@
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>
 #include <Poco/Data/Session.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/DateTimeParser.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -17,12 +20,14 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Process.h>
 #include <Poco/TemporaryFile.h>
+#include <Poco/Timestamp.h>
 
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
 #include <fstream>
 #include <mutex>
+#include <regex>
 #include <set>
 
 namespace sensorsys::server::testing {
@@ -83,6 +88,81 @@ TEST(HttpApi, BulkStoresValidItemsAndCountsInsertedDuplicatesAndRejected) {
               std::string::npos);
     const auto all = call(s.port(), "GET", kRange);
     EXPECT_EQ(array(all.body)->size(), 6u);
+}
+
+// A reading dated `ts` (UTC text), with an optional ts_quality member (JSON text).
+std::string datedReading(const std::string& device, const std::string& ts,
+                         const std::string& quality = "") {
+    return "{\"device_id\": \"" + device + "\", \"ts_utc\": \"" + ts + "\", \"ts_local\": \"" + ts +
+           "\"" + (quality.empty() ? "" : ", \"ts_quality\": " + quality) +
+           ", \"payload\": {\"cpu_temp\": {\"c\": 40}}}";
+}
+
+TEST(HttpApi, EveryAnswerCarriesTheServersTimeWithMicroseconds) {
+    TestServer s;
+    const auto before = Poco::Timestamp();
+    for (const auto& target : {"/health", "/readings/latest", "/nowhere"}) {
+        const auto r = call(s.port(), "GET", target);
+        const std::string header = r.header("X-Server-Time");
+        EXPECT_TRUE(
+            std::regex_match(header, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")))
+            << target << ": '" << header << "'";
+        int zone = 0;
+        const auto at =
+            Poco::DateTimeParser::parse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, header, zone);
+        EXPECT_GE(at.timestamp(), before - 1000);  // not before the request (1 ms of rounding)
+        EXPECT_LE(at.timestamp(), Poco::Timestamp());
+    }
+}
+
+TEST(HttpApi, TsQualityIsStoredAndReturnedOnlyWhenSet) {
+    TestServer s;
+    const auto created = call(s.port(), "POST", "/readings",
+                              datedReading("q", "2030-01-01T10:00:00Z", "\"corrected\""));
+    ASSERT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(object(created.body)->getValue<std::string>("ts_quality"), "corrected");
+    const auto bulk =
+        call(s.port(), "POST", "/readings/bulk",
+             "{\"readings\": [" + datedReading("q", "2030-01-01T10:01:00Z", "\"unsynced\"") + ", " +
+                 datedReading("q", "2030-01-01T10:02:00Z") + ", " +
+                 datedReading("q", "2030-01-01T10:03:00Z", "\"guessed\"") + "]}");
+    ASSERT_EQ(bulk.status, 200) << bulk.body;
+    const auto rejected = object(bulk.body)->getArray("rejected");
+    ASSERT_EQ(rejected->size(), 1u);
+    EXPECT_EQ(rejected->getObject(0)->getValue<std::string>("field"), "ts_quality");
+    const auto all = array(call(s.port(), "GET", kRange).body);
+    ASSERT_EQ(all->size(), 3u);
+    EXPECT_EQ(all->getObject(0)->getValue<std::string>("ts_quality"), "corrected");
+    EXPECT_EQ(all->getObject(1)->getValue<std::string>("ts_quality"), "unsynced");
+    EXPECT_FALSE(all->getObject(2)->has("ts_quality"));
+    const auto latest = object(call(s.port(), "GET", "/readings/latest?device_id=q").body);
+    EXPECT_FALSE(latest->has("ts_quality"));
+    EXPECT_EQ(call(s.port(), "POST", "/readings",
+                   datedReading("q", "2030-01-01T10:04:00Z", "\"guessed\""))
+                  .status,
+              422);
+}
+
+TEST(HttpApi, ATsUtcOnlyABrokenClockProducesIsRefusedNamingTsUtc) {
+    TestServer s([](ServerConfig& c) { c.maxFutureSeconds = 86400; });
+    const auto future =
+        call(s.port(), "POST", "/readings", datedReading("f", "2099-06-01T00:00:00Z"));
+    ASSERT_EQ(future.status, 422) << future.body;
+    EXPECT_NE(future.body.find("\"ts_utc\""), std::string::npos) << future.body;
+    EXPECT_EQ(call(s.port(), "POST", "/readings", datedReading("f", "1999-12-31T23:59:59Z")).status,
+              422);
+    const std::string now =
+        Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%FZ");
+    const auto bulk = call(s.port(), "POST", "/readings/bulk",
+                           "{\"readings\": [" + datedReading("f", now) + ", " +
+                               datedReading("f", "2099-06-01T00:00:00Z") + "]}");
+    ASSERT_EQ(bulk.status, 200) << bulk.body;
+    const auto o = object(bulk.body);
+    EXPECT_EQ(o->getValue<int>("inserted"), 1);
+    const auto rejected = o->getArray("rejected");
+    ASSERT_EQ(rejected->size(), 1u);
+    EXPECT_EQ(rejected->getObject(0)->getValue<int>("index"), 1);
+    EXPECT_EQ(rejected->getObject(0)->getValue<std::string>("field"), "ts_utc");
 }
 
 TEST(HttpApi, LatestIsPerDeviceAnd404WhenThereIsNone) {

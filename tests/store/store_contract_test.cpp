@@ -248,5 +248,46 @@ TEST_F(StoreContract, OldestUnsyncedUsesThePartialIndex) {
                                [](const auto& a, const auto& b) { return a.id < b.id; }));
 }
 
+TEST_F(StoreContract, HeldReadingsWaitAndLeaveWithTheTimesTheyAreReleasedWith) {
+    store->add(reading(1), agent::ReadingClock{5'000'000'000, "boot-a", true});
+    store->add(reading(2), agent::ReadingClock{6'000'000'000, "boot-a", false});
+    EXPECT_EQ(ids(store->oldestUnsynced(10)).size(), 1u);
+    EXPECT_EQ(store->oldestUnsynced(10)[0].readingId, readingId(2));
+    EXPECT_EQ(store->stats().held, 1);
+    const auto held = store->held(10, 0);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_EQ(held[0].readingId, readingId(1));
+    EXPECT_EQ(held[0].bootId, "boot-a");
+    EXPECT_EQ(held[0].boottimeNs, 5'000'000'000);
+    EXPECT_EQ(held[0].tsUtc, tsUtc(1));
+
+    store->release({{held[0].id, readingId(101), tsUtc(101), tsLocal(101), "corrected"}});
+    EXPECT_TRUE(store->held(10, 0).empty());
+    EXPECT_EQ(store->stats().held, 0);
+    const auto rows = store->oldestUnsynced(10);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].readingId, readingId(101));  // still first: sent in the order taken
+    const auto json = parse(rows[0].json);
+    EXPECT_EQ(json->getValue<std::string>("reading_id"), readingId(101));
+    EXPECT_EQ(json->getValue<std::string>("ts_utc"), tsUtc(101));
+    EXPECT_EQ(json->getValue<std::string>("ts_local"), tsLocal(101));
+    EXPECT_EQ(json->getValue<std::string>("ts_quality"), "corrected");
+    EXPECT_FALSE(parse(rows[1].json)->has("ts_quality"));
+}
+
+TEST_F(StoreContract, AReleaseWithoutNewTimesKeepsThemAndMarksTheQuality) {
+    store->add(reading(1), agent::ReadingClock{-1, "", true});
+    const auto held = store->held(10, 0);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_EQ(held[0].boottimeNs, -1);
+    EXPECT_EQ(held[0].bootId, "");
+    store->release({{held[0].id, "", "", "", "unsynced"}});
+    const auto json = parse(store->oldestUnsynced(10).at(0).json);
+    EXPECT_EQ(json->getValue<std::string>("reading_id"), readingId(1));
+    EXPECT_EQ(json->getValue<std::string>("ts_utc"), tsUtc(1));
+    EXPECT_EQ(json->getValue<std::string>("ts_local"), tsLocal(1));
+    EXPECT_EQ(json->getValue<std::string>("ts_quality"), "unsynced");
+}
+
 }  // namespace
 }  // namespace sensorsys::test

@@ -43,3 +43,20 @@ TEST(UuidV7, ClockSteppingBackStillOrders) {
 
 }  // namespace
 }  // namespace sensorsys::agent
+
+namespace sensorsys::agent {
+namespace {
+
+// The reading's time is in its id: after a large step back the id must follow the clock.
+TEST(UuidV7, LargeStepBackFollowsTheClockWhenHoldBackIsBounded) {
+    UuidV7Generator generator(std::chrono::milliseconds(500));
+    const auto t = std::chrono::system_clock::now();
+    const std::string later = generator.next(t);
+    const std::string earlier = generator.next(t - std::chrono::hours(1));
+    EXPECT_LT(earlier, later);
+    EXPECT_NE(earlier.substr(0, 8), later.substr(0, 8));
+    EXPECT_GT(generator.next(t - std::chrono::hours(1) - std::chrono::milliseconds(100)), earlier);
+}
+
+}  // namespace
+}  // namespace sensorsys::agent

@@ -95,12 +95,38 @@ std::string stratifiedDeleteSql(const char* pool) {
 // ORDER BY, and sorting on the cast expression forgoes the index: a sort of the whole backlog).
 const char* const PostgresStore::kOldestUnsyncedQuery =
     "SELECT id::bigint AS row_id, reading_id::text,"
-    " json_build_object('device_id', device_id, 'reading_id', reading_id,"
+    " CASE WHEN ts_quality IS NULL THEN json_build_object('device_id', device_id,"
+    "  'reading_id', reading_id,"
     "  'ts_utc', to_char(ts_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     "  'ts_local', sensor_project.agent_rfc3339(ts_local, ts_local_offset),"
     "  'payload', payload)::text"
-    " FROM sensor_project.readings WHERE NOT is_synced AND NOT quarantined AND id > $1"
-    " ORDER BY readings.id LIMIT $2";
+    " ELSE json_build_object('device_id', device_id, 'reading_id', reading_id,"
+    "  'ts_utc', to_char(ts_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    "  'ts_local', sensor_project.agent_rfc3339(ts_local, ts_local_offset),"
+    "  'ts_quality', ts_quality, 'payload', payload)::text END"
+    " FROM sensor_project.readings WHERE NOT is_synced AND NOT quarantined AND NOT held"
+    " AND id > $1 ORDER BY readings.id LIMIT $2";
+
+namespace {
+
+const std::string kHeldQuery = std::string(
+                                   "SELECT id::bigint, reading_id::text,"
+                                   " COALESCE(boot_id, ''), COALESCE(boottime_ns, -1), ") +
+                               kUtcText +
+                               " FROM sensor_project.readings WHERE held AND id > $1"
+                               " ORDER BY readings.id LIMIT $2";
+
+// The offset of ts_local is taken from its text as add() does.
+constexpr const char* kReleaseUpdate =
+    "UPDATE sensor_project.readings SET held = FALSE,"
+    " reading_id = COALESCE(NULLIF($1, '')::uuid, reading_id),"
+    " ts_utc = COALESCE(NULLIF($2, '')::timestamptz, ts_utc),"
+    " ts_local = COALESCE(NULLIF($3, '')::timestamptz, ts_local),"
+    " ts_local_offset = COALESCE(EXTRACT(EPOCH FROM NULLIF($3, '')::timestamp"
+    "  - (NULLIF($3, '')::timestamptz AT TIME ZONE 'UTC'))::integer, ts_local_offset),"
+    " ts_quality = NULLIF($4, '') WHERE id = $5 AND held";
+
+}  // namespace
 
 PostgresStore::PostgresStore(std::string connection)
     : _connection(withClientDefaults(connection)),
@@ -170,27 +196,50 @@ auto PostgresStore::withSession(const char* what, bool retry, F&& f) {
 }
 
 void PostgresStore::add(const StoredReading& reading) {
+    add(reading, ReadingClock{});
+}
+
+void PostgresStore::add(const StoredReading& reading, const ReadingClock& clock) {
     store_support::validateReading(reading);
     withSession("add", true, [&](Poco::Data::Session& s) {
         std::string json = reading.json;
         // ts_local: timestamptz keeps the instant; the same text read as a plain timestamp
         // ignores the offset, so their difference is the device's UTC offset in seconds.
+        Poco::Int64 boottime = clock.boottimeNs;
+        std::string bootId = clock.bootId;
+        bool held = clock.held;
         s << "INSERT INTO sensor_project.readings"
-             " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload)"
+             " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload, ts_quality,"
+             "  boottime_ns, boot_id, held)"
              " SELECT (j->>'reading_id')::uuid, j->>'device_id', (j->>'ts_utc')::timestamptz,"
              "  (j->>'ts_local')::timestamptz,"
              "  EXTRACT(EPOCH FROM (j->>'ts_local')::timestamp"
              "   - ((j->>'ts_local')::timestamptz AT TIME ZONE 'UTC'))::integer,"
-             "  j->'payload'"
+             "  j->'payload', j->>'ts_quality', NULLIF($2::bigint, -1), NULLIF($3, ''), $4"
              " FROM (SELECT $1::jsonb AS j) AS input"
              " ON CONFLICT (reading_id) DO NOTHING",
-            use(json), now;
+            use(json), use(boottime), use(bootId), use(held), now;
     });
 }
 
 std::vector<StoredReading> PostgresStore::oldestUnsynced(std::size_t limit, std::int64_t after_id) {
     return withSession("oldestUnsynced", true, [&](Poco::Data::Session& s) {
         return store_support::fetchReadings(s, kOldestUnsyncedQuery, after_id, limit);
+    });
+}
+
+std::vector<HeldReading> PostgresStore::held(std::size_t limit, std::int64_t after_id) {
+    return withSession("held", true, [&](Poco::Data::Session& s) {
+        return store_support::fetchHeld(s, kHeldQuery, after_id, limit);
+    });
+}
+
+void PostgresStore::release(const std::vector<Release>& rows) {
+    if (rows.empty()) return;
+    // Retried on a new connection: the update only touches rows still held, so running it
+    // twice changes nothing.
+    withSession("release", true, [&](Poco::Data::Session& s) {
+        store_support::applyRelease(s, kReleaseUpdate, rows);
     });
 }
 
@@ -207,8 +256,7 @@ void PostgresStore::markSynced(const std::vector<std::int64_t>& ids) {
 void PostgresStore::quarantine(const std::vector<std::pair<std::int64_t, std::string>>& rows) {
     if (rows.empty()) return;
     withSession("quarantine", true, [&](Poco::Data::Session& s) {
-        s.begin();
-        try {
+        store_support::inTransaction(s, [&] {
             for (const auto& [id, reason] : rows) {
                 Poco::Int64 rowId = id;
                 std::string why = reason;
@@ -216,15 +264,7 @@ void PostgresStore::quarantine(const std::vector<std::pair<std::int64_t, std::st
                      " quarantine_reason = $1 WHERE id = $2",
                     use(why), use(rowId), now;
             }
-            s.commit();
-        } catch (...) {
-            try {
-                s.rollback();
-            } catch (...) {
-                // broken connection: the server rolls back
-            }
-            throw;
-        }
+        });
     });
 }
 
@@ -236,6 +276,7 @@ StoreStats PostgresStore::stats() {
                  "SELECT count(*) FILTER (WHERE NOT is_synced AND NOT quarantined),"
                  " count(*) FILTER (WHERE is_synced AND NOT quarantined),"
                  " count(*) FILTER (WHERE quarantined),"
+                 " count(*) FILTER (WHERE held AND NOT is_synced AND NOT quarantined),"
                  " (SELECT ") +
                  kUtcText +
                  " FROM sensor_project.readings WHERE NOT is_synced AND NOT quarantined"
@@ -246,7 +287,7 @@ StoreStats PostgresStore::stats() {
                  "  WHERE name = 'deleted_unsynced'),"
                  " pg_total_relation_size('sensor_project.readings')"
                  " FROM sensor_project.readings",
-            into(r.unsynced), into(r.synced), into(r.quarantined), into(oldest),
+            into(r.unsynced), into(r.synced), into(r.quarantined), into(r.held), into(oldest),
             into(r.deletedSynced), into(r.deletedUnsynced), into(r.sizeBytes), now;
         if (!oldest.isNull()) r.oldestUnsyncedTsUtc = oldest.value();
         return r;

@@ -28,8 +28,11 @@ class PostgresStore final : public ReadingStore {
     ~PostgresStore() override;
 
     void add(const StoredReading& reading) override;
+    void add(const StoredReading& reading, const ReadingClock& clock) override;
     using ReadingStore::oldestUnsynced;
     std::vector<StoredReading> oldestUnsynced(std::size_t limit, std::int64_t after_id) override;
+    std::vector<HeldReading> held(std::size_t limit, std::int64_t after_id) override;
+    void release(const std::vector<Release>& rows) override;
     void markSynced(const std::vector<std::int64_t>& ids) override;
     void quarantine(const std::vector<std::pair<std::int64_t, std::string>>& rows) override;
     StoreStats stats() override;

@@ -30,10 +30,38 @@ struct StoredReading {
     std::string json;
 };
 
+// When and in which boot a reading was taken (CLOCK_BOOTTIME; -1: unknown, e.g. imported), and
+// whether it waits for a time source before it may be sent (see HeldReadings).
+struct ReadingClock {
+    std::int64_t boottimeNs = -1;
+    std::string bootId;
+    bool held = false;
+};
+
+// A reading that waits for its time (held): what HeldReadings needs to date it.
+struct HeldReading {
+    std::int64_t id = 0;
+    std::string readingId;
+    std::string bootId;            // empty: unknown
+    std::int64_t boottimeNs = -1;  // -1: unknown
+    std::string tsUtc;             // the wall clock's time when it was taken
+};
+
+// How a held reading leaves the hold: new reading_id, ts_utc and ts_local (empty: kept as
+// they are) and its ts_quality (empty: none).
+struct Release {
+    std::int64_t id = 0;
+    std::string readingId;
+    std::string tsUtc;
+    std::string tsLocal;
+    std::string tsQuality;
+};
+
 struct StoreStats {
     std::int64_t unsynced = 0;     // backlog (not synced, not quarantined)
     std::int64_t synced = 0;       // synced and still kept
     std::int64_t quarantined = 0;  // refused by the server, kept, never resent
+    std::int64_t held = 0;         // part of the backlog: waiting for the time to be known
     std::optional<std::string> oldestUnsyncedTsUtc;
     std::int64_t deletedSynced = 0;    // by retention, over the store's life
     std::int64_t deletedUnsynced = 0;  // by retention (data loss, logged), over the store's life
@@ -56,8 +84,20 @@ class ReadingStore {
     // not a reading (or its reading_id differs from `reading_id`, when that is set) - retrying
     // that would never succeed.
     virtual void add(const StoredReading& reading) = 0;
+    // The same, recording when it was taken; a store that never holds readings ignores `clock`.
+    virtual void add(const StoredReading& reading, const ReadingClock& /*clock*/) { add(reading); }
 
-    // Up to `limit` unsynced, unquarantined readings with an id above `after_id`, oldest first
+    // Up to `limit` held readings with an id above `after_id`, oldest first. A store that
+    // never holds readings has none.
+    virtual std::vector<HeldReading> held(std::size_t /*limit*/, std::int64_t /*after_id*/) {
+        return {};
+    }
+    // Releases held readings in one transaction: from then on they are sent like any other,
+    // with the reading_id and times given here, which never change again.
+    virtual void release(const std::vector<Release>& /*rows*/) {}
+
+    // Up to `limit` unsynced, unquarantined, not held readings with an id above `after_id`, oldest
+    // first
     // (= in commit order, by id). Costs the same with 10 or 10 million rows in the store (a
     // partial index holding only the backlog, never a scan of synced rows). `after_id` lets the
     // sync thread read the next batch while the previous one is still being marked synced.

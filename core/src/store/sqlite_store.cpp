@@ -57,8 +57,23 @@ const char* const SqliteStore::kOldestUnsyncedQuery =
     "SELECT id, reading_id,"
     " '{\"device_id\":' || json_quote(device_id) || ',\"reading_id\":' || json_quote(reading_id)"
     " || ',\"ts_utc\":' || json_quote(ts_utc) || ',\"ts_local\":' || json_quote(ts_local)"
+    " || CASE WHEN ts_quality IS NULL THEN '' ELSE ',\"ts_quality\":' || json_quote(ts_quality) END"
     " || ',\"payload\":' || payload || '}'"
-    " FROM readings WHERE is_synced = 0 AND quarantined = 0 AND id > ? ORDER BY id LIMIT ?";
+    " FROM readings WHERE is_synced = 0 AND quarantined = 0 AND held = 0 AND id > ?"
+    " ORDER BY id LIMIT ?";
+
+namespace {
+
+constexpr const char* kHeldQuery =
+    "SELECT id, reading_id, COALESCE(boot_id, ''), COALESCE(boottime_ns, -1), ts_utc"
+    " FROM readings WHERE held = 1 AND id > ? ORDER BY id LIMIT ?";
+
+constexpr const char* kReleaseUpdate =
+    "UPDATE readings SET held = 0, reading_id = COALESCE(NULLIF(?, ''), reading_id),"
+    " ts_utc = COALESCE(NULLIF(?, ''), ts_utc), ts_local = COALESCE(NULLIF(?, ''), ts_local),"
+    " ts_quality = NULLIF(?, '') WHERE id = ? AND held = 1";
+
+}  // namespace
 
 SqliteStore::SqliteStore(std::string path) : _path(std::move(path)) {
     Poco::Data::SQLite::Connector::registerConnector();
@@ -140,24 +155,46 @@ auto SqliteStore::withSession(const char* what, F&& f) {
 }
 
 void SqliteStore::add(const StoredReading& reading) {
+    add(reading, ReadingClock{});
+}
+
+void SqliteStore::add(const StoredReading& reading, const ReadingClock& clock) {
     store_support::validateReading(reading);
     withSession("add", [&](Poco::Data::Session& s) {
         std::string json = reading.json;
-        // One statement, one parameter: SQLite's JSON functions split the reading into columns
-        // and keep the payload's text as sent (numbers keep their digits).
-        s << "INSERT INTO readings (reading_id, device_id, ts_utc, ts_local, payload)"
+        Poco::Int64 boottime = clock.boottimeNs;
+        std::string bootId = clock.bootId;
+        int held = clock.held ? 1 : 0;
+        // One statement: SQLite's JSON functions split the reading into columns and keep the
+        // payload's text as sent (numbers keep their digits).
+        s << "INSERT INTO readings (reading_id, device_id, ts_utc, ts_local, payload,"
+             "  ts_quality, boottime_ns, boot_id, held)"
              " SELECT json_extract(j, '$.reading_id'), json_extract(j, '$.device_id'),"
              "        json_extract(j, '$.ts_utc'), json_extract(j, '$.ts_local'),"
-             "        json_extract(j, '$.payload')"
+             "        json_extract(j, '$.payload'), json_extract(j, '$.ts_quality'),"
+             "        NULLIF(?, -1), NULLIF(?, ''), ?"
              " FROM (SELECT ? AS j) WHERE true"
              " ON CONFLICT (reading_id) DO NOTHING",
-            use(json), now;
+            use(boottime), use(bootId), use(held), use(json), now;
     });
 }
 
 std::vector<StoredReading> SqliteStore::oldestUnsynced(std::size_t limit, std::int64_t after_id) {
     return withSession("oldestUnsynced", [&](Poco::Data::Session& s) {
         return store_support::fetchReadings(s, kOldestUnsyncedQuery, after_id, limit);
+    });
+}
+
+std::vector<HeldReading> SqliteStore::held(std::size_t limit, std::int64_t after_id) {
+    return withSession("held", [&](Poco::Data::Session& s) {
+        return store_support::fetchHeld(s, kHeldQuery, after_id, limit);
+    });
+}
+
+void SqliteStore::release(const std::vector<Release>& rows) {
+    if (rows.empty()) return;
+    withSession("release", [&](Poco::Data::Session& s) {
+        store_support::applyRelease(s, kReleaseUpdate, rows);
     });
 }
 
@@ -210,11 +247,13 @@ StoreStats SqliteStore::stats() {
         s << "SELECT (SELECT count(*) FROM readings WHERE is_synced = 0 AND quarantined = 0),"
              " (SELECT count(*) FROM readings WHERE is_synced = 1 AND quarantined = 0),"
              " (SELECT count(*) FROM readings WHERE quarantined = 1),"
+             " (SELECT count(*) FROM readings WHERE held = 1 AND is_synced = 0"
+             "  AND quarantined = 0),"
              " (SELECT ts_utc FROM readings WHERE is_synced = 0 AND quarantined = 0"
              "  ORDER BY id LIMIT 1),"
              " (SELECT value FROM store_counters WHERE name = 'deleted_synced'),"
              " (SELECT value FROM store_counters WHERE name = 'deleted_unsynced')",
-            into(r.unsynced), into(r.synced), into(r.quarantined), into(oldest),
+            into(r.unsynced), into(r.synced), into(r.quarantined), into(r.held), into(oldest),
             into(r.deletedSynced), into(r.deletedUnsynced), now;
         if (!oldest.isNull()) r.oldestUnsyncedTsUtc = oldest.value();
         return r;

@@ -61,6 +61,42 @@ std::vector<StoredReading> fetchReadings(Poco::Data::Session& session, const std
     return out;
 }
 
+std::vector<HeldReading> fetchHeld(Poco::Data::Session& session, const std::string& query,
+                                   std::int64_t after_id, std::size_t limit) {
+    using namespace Poco::Data::Keywords;
+    std::vector<Poco::Int64> ids;
+    std::vector<std::string> readingIds;
+    std::vector<std::string> bootIds;
+    std::vector<Poco::Int64> boottimes;
+    std::vector<std::string> tsUtcs;
+    Poco::Int64 after = after_id;
+    Poco::Int64 n = static_cast<Poco::Int64>(limit);
+    session << query, into(ids), into(readingIds), into(bootIds), into(boottimes), into(tsUtcs),
+        use(after), use(n), now;
+    std::vector<HeldReading> out;
+    out.reserve(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        out.push_back({ids[i], std::move(readingIds[i]), std::move(bootIds[i]), boottimes[i],
+                       std::move(tsUtcs[i])});
+    }
+    return out;
+}
+
+void applyRelease(Poco::Data::Session& session, const std::string& update,
+                  const std::vector<Release>& rows) {
+    using namespace Poco::Data::Keywords;
+    inTransaction(session, [&] {
+        for (const auto& row : rows) {
+            std::string readingId = row.readingId;
+            std::string tsUtc = row.tsUtc;
+            std::string tsLocal = row.tsLocal;
+            std::string quality = row.tsQuality;
+            Poco::Int64 id = row.id;
+            session << update, use(readingId), use(tsUtc), use(tsLocal), use(quality), use(id), now;
+        }
+    });
+}
+
 std::string idsAsJsonArray(const std::vector<std::int64_t>& ids) {
     return joinIds(ids, '[', ']');
 }

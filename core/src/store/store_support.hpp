@@ -24,6 +24,34 @@ void validateReading(const StoredReading& reading);
 std::vector<StoredReading> fetchReadings(Poco::Data::Session& session, const std::string& query,
                                          std::int64_t after_id, std::size_t limit);
 
+// Runs `query` (columns: id, reading_id, boot_id or '', boottime_ns or -1, ts_utc text;
+// parameters: the id to start after, the limit): both stores answer held() this way.
+std::vector<HeldReading> fetchHeld(Poco::Data::Session& session, const std::string& query,
+                                   std::int64_t after_id, std::size_t limit);
+
+// Runs `work` in a transaction of `session`: committed when it returns, rolled back (as far
+// as the connection still allows) when it throws, and the exception passed on.
+template <class Work>
+void inTransaction(Poco::Data::Session& session, Work&& work) {
+    session.begin();
+    try {
+        work();
+        session.commit();
+    } catch (...) {
+        try {
+            session.rollback();
+        } catch (...) {
+            // a broken connection: the database rolls back by itself
+        }
+        throw;
+    }
+}
+
+// Runs `update` (parameters: reading_id, ts_utc, ts_local, ts_quality - each '' for "keep" or
+// "none" - and the row id) once per row, in one transaction.
+void applyRelease(Poco::Data::Session& session, const std::string& update,
+                  const std::vector<Release>& rows);
+
 std::string idsAsJsonArray(const std::vector<std::int64_t>& ids);
 std::string idsAsPgArray(const std::vector<std::int64_t>& ids);
 

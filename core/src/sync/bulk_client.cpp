@@ -210,10 +210,12 @@ BulkAnswer BulkClient::send(const BulkBody& body) {
 
     try {
         Session session = takeSession();
+        const auto sent = boottime();
         session->sendRequest(request).write(body.bytes.data(),
                                             static_cast<std::streamsize>(body.bytes.size()));
         Poco::Net::HTTPResponse response;
         std::istream& in = session->receiveResponse(response);
+        offerServerTime(response, sent);
         std::string answer;
         Poco::StreamCopier::copyToString(in, answer);
         keep(std::move(session));
@@ -230,6 +232,18 @@ BulkAnswer BulkClient::send(const BulkBody& body) {
     }
 }
 
+std::chrono::nanoseconds BulkClient::boottime() const {
+    return _time ? _time->seam().boottime() : std::chrono::nanoseconds(0);
+}
+
+void BulkClient::offerServerTime(const Poco::Net::HTTPResponse& response,
+                                 std::chrono::nanoseconds sent) {
+    if (!_time) return;
+    const auto received = boottime();
+    const std::string& header = response.get("X-Server-Time", "");
+    if (!header.empty()) _time->offerServerTime(header, sent, received);
+}
+
 BulkAnswer BulkClient::noAnswer(const std::string& cause) const {
     BulkAnswer failed;
     failed.kind = AnswerKind::Failed;
@@ -244,10 +258,13 @@ std::pair<int, std::string> BulkClient::get(const std::string& path) {
                                    Poco::Net::HTTPMessage::HTTP_1_1);
     if (!_token.empty()) request.set("Authorization", "Bearer " + _token);
     Session session = takeSession();
+    const auto sent = boottime();
     session->sendRequest(request);
     Poco::Net::HTTPResponse response;
     std::string body;
-    Poco::StreamCopier::copyToString(session->receiveResponse(response), body);
+    std::istream& in = session->receiveResponse(response);
+    offerServerTime(response, sent);
+    Poco::StreamCopier::copyToString(in, body);
     keep(std::move(session));
     return {static_cast<int>(response.getStatus()), body};
 }

@@ -14,9 +14,11 @@
 #include <vector>
 
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
 
 #include "sync/idle_pool.hpp"
+#include "time_source.hpp"
 
 namespace sensorsys::agent {
 
@@ -87,6 +89,10 @@ class BulkClient {
 
     const Poco::URI& url() const { return _base; }
 
+    // Every answer's X-Server-Time is offered to `time`, with the request's round trip measured
+    // on CLOCK_BOOTTIME. Set before the first request; `time` must outlive this client.
+    void observeServerTime(TimeSource* time) { _time = time; }
+
   private:
     using Session = std::unique_ptr<Poco::Net::HTTPClientSession>;
     // An idle kept-alive connection, or a new one (connected on first use).
@@ -96,11 +102,14 @@ class BulkClient {
     void keep(Session session);
     // A post that got no answer: the batch counts as failed.
     BulkAnswer noAnswer(const std::string& cause) const;
+    std::chrono::nanoseconds boottime() const;
+    void offerServerTime(const Poco::Net::HTTPResponse& response, std::chrono::nanoseconds sent);
 
     Poco::URI _base;
     std::string _token;
     std::chrono::milliseconds _timeout;
     IdlePool<Poco::Net::HTTPClientSession> _idle{4};
+    TimeSource* _time = nullptr;
 };
 
 }  // namespace sensorsys::agent

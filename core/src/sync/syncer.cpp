@@ -45,6 +45,13 @@ std::optional<std::chrono::milliseconds> Syncer::drain(const std::atomic<bool>& 
     // The body builders' buffers (~0.5 MB each) pay for themselves batch after batch; between
     // drains (one reading a minute) they are not worth keeping. Freed last, once every flight
     // below has landed.
+    if (_prepare) {
+        try {
+            _prepare();
+        } catch (const std::exception& e) {
+            _logger.warning(std::string("sync: cannot date held readings: ") + e.what());
+        }
+    }
     struct ReleaseBuilders {
         IdlePool<BodyBuilder>& builders;
         ~ReleaseBuilders() { builders.clear(); }
@@ -230,6 +237,7 @@ void Syncer::accept(std::span<const StoredReading> batch, const BulkAnswer& answ
         std::lock_guard lock(_mutex);
         _state.synced += static_cast<std::int64_t>(stored.size());
         _state.quarantined += static_cast<std::int64_t>(refused.size());
+        if (!refused.empty()) _state.lastQuarantineReason = refused.back().second;
     }
     record("ok: " + answer.message, true);
     _logger.debug("sync: " + std::to_string(batch.size()) + " readings: " + answer.message);
@@ -243,6 +251,7 @@ std::optional<std::chrono::milliseconds> Syncer::bisect(std::span<const StoredRe
         _store.quarantine({{batch[0].id, answer.message}});
         std::lock_guard lock(_mutex);
         ++_state.quarantined;
+        _state.lastQuarantineReason = answer.message;
         return std::nullopt;
     }
     // Find the bad reading(s) by halving; the good halves are stored on the way.

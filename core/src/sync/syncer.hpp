@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,7 +46,8 @@ struct SyncState {
     std::int64_t requests = 0;
     std::int64_t synced = 0;
     std::int64_t quarantined = 0;
-    bool plainBodies = false;  // the server refused gzip once
+    std::string lastQuarantineReason;  // the server's words for the last reading it refused
+    bool plainBodies = false;          // the server refused gzip once
 };
 
 class Syncer {
@@ -57,6 +59,11 @@ class Syncer {
     std::optional<std::chrono::milliseconds> drain(const std::atomic<bool>& stop);
 
     SyncState state() const;
+
+    // Runs `prepare` at the start of every drain (the agent dates and releases held readings
+    // there, asking the server for the time first when no source has answered yet). What it
+    // throws is logged, and the drain goes on.
+    void prepareWith(std::function<void()> prepare) { _prepare = std::move(prepare); }
 
   private:
     bool wantsGzip() const;
@@ -96,6 +103,7 @@ class Syncer {
     mutable std::mutex _mutex;
     SyncState _state;
     IdlePool<BodyBuilder> _builders{4};
+    std::function<void()> _prepare;
 };
 
 // Runs a Syncer on its own thread: drains whenever woken (a new reading was stored) and

@@ -20,6 +20,10 @@ void markVersion7(std::uint8_t (&bytes)[16]);
 class UuidV7Generator {
   public:
     UuidV7Generator();
+    // Ids stay in order across a step of the clock back by up to `max_hold_back`; after a
+    // larger step they follow the clock again (unique by their random bits), so an id's time
+    // never lies further than that from the time it was made for.
+    explicit UuidV7Generator(std::chrono::milliseconds max_hold_back);
 
     std::string next(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
@@ -28,6 +32,7 @@ class UuidV7Generator {
     std::mt19937_64 _random;
     std::uint64_t _lastMillis = 0;
     std::uint16_t _counter = 0;
+    std::uint64_t _maxHoldBack = UINT64_MAX;
 };
 
 }  // namespace sensorsys
