@@ -101,6 +101,8 @@ void readRangeQuery(const RequestTarget& target, const Headers&, std::string_vie
     std::vector<FieldProblem> problems;
     timeParam(target, "start_date", req.range.start, problems);
     timeParam(target, "end_date", req.range.end, problems);
+    if (problems.empty() && req.range.end.epochMicros < req.range.start.epochMicros)
+        problems.push_back({"end_date", "before start_date"});
     if (const std::string* device = target.param("device_id")) {
         if (auto p = deviceIdProblem(*device)) {
             problems.push_back({"device_id", *p});
@@ -151,7 +153,7 @@ ApiRequest parseRequest(const RouteTable& routes, std::string_view method, std::
         req.error = apiError(400, "malformed request target", std::string(target.substr(0, 200)));
         return req;
     }
-    req.entry = routes.match(method, parsed->path, req.error);
+    req.entry = routes.match(method, parsed->path, req.error, &parsed->pathParams);
     if (!req.entry) return req;
     req.route = req.entry->route;
     req.head = method == "HEAD";

@@ -4,6 +4,7 @@
 
 #include "request_target.hpp"
 #include "route.hpp"
+#include "series_query.hpp"
 #include "timestamp.hpp"
 
 #include <Poco/Dynamic/Var.h>
@@ -67,6 +68,7 @@ struct RequestLimits {
     std::int64_t maxBodyBytes = 16 * 1024 * 1024;
     int maxBatch = 10000;
     int maxPageRows = 10000;
+    int seriesPoints = 10000;
 };
 
 struct RouteEntry;
@@ -85,7 +87,8 @@ struct ApiRequest {
     std::vector<RejectedItem> rejected;     // ReadingsBulk: the invalid items
     std::size_t bulkCount = 0;              // ReadingsBulk: items in the request
     RangeQuery range;                       // ReadingsQuery
-    std::optional<std::string> deviceId;    // ReadingsLatest
+    std::optional<std::string> deviceId;    // ReadingsLatest, DeviceMetrics
+    SeriesQuery series;                     // ReadingsSeries
 };
 
 class RouteTable;
@@ -105,6 +108,13 @@ void readRangeQuery(const RequestTarget& target, const Headers& headers, std::st
                     const RequestLimits& limits, ApiRequest& request);
 void readLatestQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
                      const RequestLimits& limits, ApiRequest& request);
+
+// Readers of GET /readings/series and GET /devices/{device_id}/metrics (series_query.cpp).
+void readSeriesQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                     const RequestLimits& limits, ApiRequest& request);
+void readDeviceMetricsQuery(const RequestTarget& target, const Headers& headers,
+                            std::string_view body, const RequestLimits& limits,
+                            ApiRequest& request);
 
 // Exposed for tests: the UUID in canonical lower-case form, or nothing.
 std::optional<std::string> canonicalUuid(std::string_view text);

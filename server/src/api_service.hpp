@@ -9,6 +9,7 @@
 #include "metrics.hpp"
 #include "reading_store.hpp"
 #include "route_table.hpp"
+#include "series_store.hpp"
 #include "server_config.hpp"
 
 #include <optional>
@@ -55,7 +56,9 @@ class ApiService {
     ApiResponse createBulk(const ApiRequest& request, const Principal& principal);
     ApiResponse queryReadings(const ApiRequest& request);
     ApiResponse latestReading(const ApiRequest& request);
+    ApiResponse readingsSeries(const ApiRequest& request);
     ApiResponse devices();
+    ApiResponse deviceMetrics(const ApiRequest& request);
     ApiResponse authCheck(const Principal& principal);
     ApiResponse health();
     ApiResponse metricsText();
@@ -68,6 +71,7 @@ class ApiService {
     Metrics& _metrics;
     RouteTable _routes;
     ReadingStore _readings;
+    SeriesStore _series;
     Authenticator _auth;
 };
 

@@ -74,7 +74,8 @@ ApiResponse ApiRequestHandler::answer(Poco::Net::HTTPServerRequest& request, Bod
         e.closeConnection = true;
         return errorResponse(e);
     }
-    const RequestLimits limits{_config.maxBodyBytes, _config.maxBatch, _config.maxPageRows};
+    const RequestLimits limits{_config.maxBodyBytes, _config.maxBatch, _config.maxPageRows,
+                               _config.seriesPoints};
     parsed = parseRequest(_service.routes(), request.getMethod(), request.getURI(), headers, body,
                           limits);
     body.clear();

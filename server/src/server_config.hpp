@@ -48,6 +48,9 @@ struct ServerConfig {
     int maxBatch = 10000;
     int maxPageRows = 10000;
     int streamPageRows = 1000;
+    int seriesPoints = 10000;
+    // 0: no rollup worker in this process (tests that drive one themselves).
+    int rollupIntervalMillis = 1000;
 
     Poco::Message::Priority logLevel = Poco::Message::PRIO_INFORMATION;
     bool logRequests = true;

@@ -24,6 +24,7 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace sensorsys::server::testing {
 namespace {
@@ -118,6 +119,62 @@ TEST(HttpApi, RangeWithoutLimitStreamsTheWholeRangeInOrder) {
         call(s.port(), "GET",
              "/readings?start_date=2030-01-01T11:05:00%2B01:00&end_date=2030-01-01T10:09:00Z");
     EXPECT_EQ(array(window.body)->size(), 5u);
+}
+
+TEST(HttpApi, SeriesAnswersOneSeriesPerDeviceAndMetricWithBucketsInTheZonesOffset) {
+    TestServer s([](ServerConfig& c) { c.rollupIntervalMillis = 0; });  // raw rows only
+    call(s.port(), "POST", "/readings/bulk", bulkOf("s", 0, 50));
+    const auto r = call(s.port(), "GET",
+                        "/readings/series?device_id=s&device_id=quiet&metric=n&metric=cpu_temp.c"
+                        "&start_date=2030-01-01T10:00:00Z&end_date=2030-01-01T11:00:00Z&step=15m"
+                        "&tz=Europe/Berlin");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto root = object(r.body);
+    EXPECT_EQ(root->getValue<std::string>("step"), "15m");
+    EXPECT_EQ(root->getValue<std::string>("tz"), "Europe/Berlin");
+    const auto series = root->getArray("series");
+    ASSERT_EQ(series->size(), 4u);
+    const auto n = series->getObject(0);
+    EXPECT_EQ(n->getValue<std::string>("device_id"), "s");
+    EXPECT_EQ(n->getValue<std::string>("metric"), "n");
+    const auto points = n->getArray("points");
+    ASSERT_EQ(points->size(), 4u);
+    const auto first = points->getObject(0);
+    EXPECT_EQ(first->getValue<std::string>("t"), "2030-01-01T11:00:00+01:00");
+    EXPECT_EQ(first->getValue<int>("count"), 15);
+    EXPECT_EQ(first->getValue<double>("min"), 0);
+    EXPECT_EQ(first->getValue<double>("max"), 14);
+    EXPECT_EQ(first->getValue<double>("avg"), 7);
+    EXPECT_EQ(first->getValue<double>("first"), 0);
+    EXPECT_EQ(first->getValue<double>("last"), 14);
+    EXPECT_EQ(points->getObject(3)->getValue<int>("count"), 5);
+    EXPECT_NEAR(series->getObject(1)->getArray("points")->getObject(0)->getValue<double>("avg"),
+                48.3, 1e-9);
+    EXPECT_EQ(series->getObject(2)->getValue<std::string>("device_id"), "quiet");
+    EXPECT_EQ(series->getObject(2)->getArray("points")->size(), 0u);
+}
+
+TEST(HttpApi, DeviceMetricsListsTheNumericPathsOnceTheWorkerRolledThemUp) {
+    TestServer s([](ServerConfig& c) { c.rollupIntervalMillis = 20; });
+    call(s.port(), "POST", "/readings/bulk", bulkOf("pi-1", 0, 3));
+    HttpReply r;
+    for (int i = 0; i < 500; ++i) {  // the worker runs every 20 ms; give it up to 10 s
+        r = call(s.port(), "GET", "/devices/pi-1/metrics");
+        if (r.status != 200 || array(r.body)->size() > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto metrics = array(r.body);
+    ASSERT_EQ(metrics->size(), 3u) << r.body;
+    EXPECT_EQ(metrics->getObject(0)->getValue<std::string>("metric"), "cpu_temp.c");
+    EXPECT_EQ(metrics->getObject(2)->getValue<std::string>("metric"), "n");
+    EXPECT_EQ(metrics->getObject(0)->getValue<std::string>("first_seen").substr(0, 19),
+              "2030-01-01T10:00:00");
+    EXPECT_EQ(metrics->getObject(0)->getValue<std::string>("last_seen").substr(0, 19),
+              "2030-01-01T10:02:00");
+    EXPECT_EQ(call(s.port(), "GET", "/devices/nobody/metrics").body, "[]");
+    EXPECT_EQ(call(s.port(), "POST", "/devices/pi-1/metrics").status, 405);
+    EXPECT_EQ(call(s.port(), "GET", "/devices/pi-1/other").status, 404);
 }
 
 TEST(HttpApi, LimitGivesPagesLinkedByRelNextUntilTheRangeEnds) {
