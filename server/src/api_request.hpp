@@ -64,6 +64,12 @@ struct RangeQuery {
     std::optional<Cursor> after;
 };
 
+struct ExportQuery {
+    RangeQuery range;                  // start_date, end_date, device_id (no paging)
+    std::vector<std::string> metrics;  // none: the whole payload
+    bool csv = true;                   // else NDJSON
+};
+
 struct RequestLimits {
     std::int64_t maxBodyBytes = 16 * 1024 * 1024;
     int maxBatch = 10000;
@@ -89,6 +95,7 @@ struct ApiRequest {
     RangeQuery range;                       // ReadingsQuery
     std::optional<std::string> deviceId;    // ReadingsLatest, DeviceMetrics
     SeriesQuery series;                     // ReadingsSeries
+    ExportQuery exportQuery;                // ReadingsExport
 };
 
 class RouteTable;
@@ -107,6 +114,8 @@ ApiRequest parseRequest(std::string_view method, std::string_view target, const 
 void readRangeQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
                     const RequestLimits& limits, ApiRequest& request);
 void readLatestQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                     const RequestLimits& limits, ApiRequest& request);
+void readExportQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
                      const RequestLimits& limits, ApiRequest& request);
 
 // Readers of GET /readings/series and GET /devices/{device_id}/metrics (series_query.cpp).

@@ -17,6 +17,8 @@ const RouteTable& apiRoutes() {
          [](ApiService& s, R r, P) { return s.queryReadings(r); }, &readRangeQuery},
         {"GET", "/readings/latest", Route::ReadingsLatest, Access::Read,
          [](ApiService& s, R r, P) { return s.latestReading(r); }, &readLatestQuery},
+        {"GET", "/readings/export", Route::ReadingsExport, Access::Read,
+         [](ApiService& s, R r, P) { return s.exportReadings(r); }, &readExportQuery},
         {"GET", "/readings/series", Route::ReadingsSeries, Access::Read,
          [](ApiService& s, R r, P) { return s.readingsSeries(r); }, &readSeriesQuery},
         {"GET", "/devices", Route::Devices, Access::Read,

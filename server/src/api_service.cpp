@@ -71,6 +71,7 @@ ApiService::ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics
       _routes(std::move(routes)),
       _readings(pool),
       _series(pool),
+      _export(pool, config.streamPageRows, config.exportRows),
       _auth(pool, std::chrono::seconds(config.authCacheSeconds)) {}
 
 ApiResponse ApiService::handle(const ApiRequest& request) {
@@ -149,6 +150,17 @@ ApiResponse ApiService::readingsSeries(const ApiRequest& request) {
 ApiResponse ApiService::deviceMetrics(const ApiRequest& request) {
     ApiResponse r;
     r.body = retryOnce([&] { return _series.metricsJson(request.deviceId.value_or("")); });
+    return r;
+}
+
+ApiResponse ApiService::exportReadings(const ApiRequest& request) {
+    ApiResponse r;
+    const ExportQuery& q = request.exportQuery;
+    r.contentType = q.csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8";
+    r.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"" + exportFileName(q) + "\"");
+    r.body = q.csv ? csvHeader(q.metrics) : "";
+    r.stream = [this, q](std::ostream& out) { return _export.write(q, out); };
     return r;
 }
 

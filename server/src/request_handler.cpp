@@ -91,7 +91,7 @@ void ApiRequestHandler::serve(Poco::Net::HTTPServerRequest& request,
     outcome.route = parsed.route;
     outcome.status = r.status;
     outcome.bytes = r.body.size();
-    if (r.streamAfter) {
+    if (r.streamAfter || r.stream) {
         sendStreamed(request, response, r, parsed);
         return;
     }
@@ -104,13 +104,16 @@ void ApiRequestHandler::sendStreamed(Poco::Net::HTTPServerRequest& request,
                                      const ApiRequest& parsed) {
     response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
     response.setContentType(r.contentType);
+    for (const auto& [name, value] : r.headers) response.set(name, value);
     response.setChunkedTransferEncoding(true);
     std::ostream& out = response.send();
     out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
-    if (!_service.streamRest(parsed.range, *r.streamAfter, out)) {
+    const bool complete =
+        r.stream ? r.stream(out) : _service.streamRest(parsed.range, *r.streamAfter, out);
+    if (!complete) {
         // Headers are out; the only honest signal left is to cut the connection so the client
         // sees a truncated body instead of a well-formed partial array.
-        _logger.error("GET /readings aborted mid-stream; closing the connection");
+        _logger.error("%s aborted mid-stream; closing the connection", routeName(parsed.route));
         auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
         impl.socket().shutdown();
     }

@@ -1,6 +1,7 @@
 // The API over real HTTP on loopback against a real PostgreSQL: routes, idempotency, streaming,
 // pagination, the malformed-request table, limits, auth, 503 on an exhausted pool, metrics and
 // 500 concurrent keep-alive clients.
+#include "json_answer.hpp"
 #include "malformed_cases.hpp"
 #include "raw_http.hpp"
 #include "server_fixture.hpp"
@@ -175,6 +176,59 @@ TEST(HttpApi, DeviceMetricsListsTheNumericPathsOnceTheWorkerRolledThemUp) {
     EXPECT_EQ(call(s.port(), "GET", "/devices/nobody/metrics").body, "[]");
     EXPECT_EQ(call(s.port(), "POST", "/devices/pi-1/metrics").status, 405);
     EXPECT_EQ(call(s.port(), "GET", "/devices/pi-1/other").status, 404);
+}
+
+std::vector<std::string> splitLines(const std::string& text, const std::string& end) {
+    std::vector<std::string> lines;
+    std::size_t pos = 0, next;
+    while ((next = text.find(end, pos)) != std::string::npos) {
+        lines.push_back(text.substr(pos, next - pos));
+        pos = next + end.size();
+    }
+    EXPECT_EQ(pos, text.size()) << "the last line is not terminated";
+    return lines;
+}
+
+const std::string kExport =
+    "/readings/export?start_date=2030-01-01T00:00:00Z&end_date=2030-01-02T00:00:00Z";
+
+TEST(HttpApi, ExportCsvStreamsEveryRowWithCrlfLinesAndNamesTheFile) {
+    TestServer s([](ServerConfig& c) { c.streamPageRows = 7; });
+    call(s.port(), "POST", "/readings/bulk", bulkOf("e", 0, 50));
+    const auto r =
+        call(s.port(), "GET", kExport + "&format=csv&metric=n&metric=cpu_temp.c&metric=x");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("Transfer-Encoding"), "chunked");
+    EXPECT_EQ(r.header("Content-Type"), "text/csv; charset=utf-8");
+    EXPECT_EQ(r.header("Content-Disposition"),
+              "attachment; filename=\"sensorsys-readings-20300101T000000Z-20300102T000000Z.csv\"");
+    const auto lines = splitLines(r.body, "\r\n");
+    ASSERT_EQ(lines.size(), 51u);
+    EXPECT_EQ(lines[0], "ts_utc,device_id,n,cpu_temp.c,x");
+    EXPECT_EQ(lines[1], "2030-01-01T10:00:00+00:00,e,0,48.3,");
+    EXPECT_EQ(lines[50], "2030-01-01T10:49:00+00:00,e,49,48.3,");
+    const auto whole = call(s.port(), "GET", kExport + "&format=csv&device_id=e");
+    const auto rows = splitLines(whole.body, "\r\n");
+    ASSERT_EQ(rows.size(), 51u);
+    EXPECT_EQ(rows[0], "ts_utc,device_id,payload");
+    EXPECT_EQ(rows[1],
+              "2030-01-01T10:00:00+00:00,e,\"{\"\"n\"\": 0, \"\"cpu_temp\"\": {\"\"c\"\": 48.3, "
+              "\"\"f\"\": 118.94}}\"");
+}
+
+TEST(HttpApi, ExportNdjsonHasOneReadingPerLineWithOnlyTheRequestedMetrics) {
+    TestServer s([](ServerConfig& c) { c.exportRows = 12; });
+    call(s.port(), "POST", "/readings/bulk", bulkOf("j", 0, 30));
+    const auto r = call(s.port(), "GET", kExport + "&format=ndjson&metric=cpu_temp.c");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto lines = splitLines(r.body, "\n");
+    ASSERT_EQ(lines.size(), 12u);  // limits.export_rows
+    const auto first = object(lines[0]);
+    EXPECT_EQ(first->getValue<std::string>("device_id"), "j");
+    EXPECT_EQ(first->getValue<std::string>("reading_id"), uuidFor(0));
+    EXPECT_EQ(jsonText(first->get("payload")), R"({"cpu_temp": {"c": 48.3}})");
+    const auto whole = splitLines(call(s.port(), "GET", kExport + "&format=ndjson").body, "\n");
+    EXPECT_EQ(object(whole[11])->getObject("payload")->getValue<int>("n"), 11);
 }
 
 TEST(HttpApi, LimitGivesPagesLinkedByRelNextUntilTheRangeEnds) {

@@ -89,6 +89,15 @@ void addSeriesCases(std::vector<MalformedCase>& c) {
     c.push_back(get("series end before start",
                     s + "&start_date=2026-11-27T00:00:00Z&end_date=2026-11-26T00:00:00Z",
                     "end_date"));
+    const std::string e =
+        "/readings/export?start_date=2026-11-27T00:00:00Z"
+        "&end_date=2026-11-28T00:00:00Z";
+    c.push_back(get("export without format", e, "format"));
+    c.push_back(get("export format xml", e + "&format=xml", "format"));
+    c.push_back(get("export metric with a quote", e + "&format=csv&metric=a%22b", "metric"));
+    c.push_back(get("export format twice", e + "&format=csv&format=csv", "format"));
+    c.push_back(get("export without start_date",
+                    "/readings/export?format=csv&end_date=2026-11-28T00:00:00Z", "start_date"));
     c.push_back(get("range end before start",
                     "/readings?start_date=2026-11-27T00:00:00Z&end_date=2026-11-26T23:59:59Z",
                     "end_date"));
