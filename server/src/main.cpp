@@ -101,6 +101,7 @@ class ServerApp : public Poco::Util::ServerApplication {
                     ConnectionPool::connect(cfg.databaseConnection, cfg.connectTimeoutSeconds);
                 const auto applied = migrate(session);
                 RollupWorker::backfill(session, std::cerr);
+                grantReadOnlyRole(session, std::cerr);
                 std::cout << (applied.empty()
                                   ? "schema up to date"
                                   : "applied " + std::to_string(applied.size()) + " migration(s)")

@@ -203,3 +203,20 @@ BEGIN
     RETURN greatest(0, ceil(extract(epoch FROM u - (f + interval '1 day')) / 86400)::integer);
 END
 $fn$;
+
+-- Views for Grafana and SQL users, without jsonb: one row per reading and numeric metric (raw
+-- values), and the rollups (avg = sum / count). The read-only role sensorsys_ro gets SELECT on
+-- these views only (created by --migrate when the connecting user may create roles).
+CREATE OR REPLACE VIEW sensor_project.measurements AS
+SELECT r.ts_utc AS ts, r.device_id, p.metric, p.value
+  FROM sensor_project.readings r
+ CROSS JOIN LATERAL sensor_project.numeric_paths(r.payload) p;
+CREATE OR REPLACE VIEW sensor_project.measurements_1m AS
+SELECT bucket AS ts, device_id, metric, count, sum, sum / count AS avg, min, max, first, last
+  FROM sensor_project.rollup_1m;
+CREATE OR REPLACE VIEW sensor_project.measurements_1h AS
+SELECT bucket AS ts, device_id, metric, count, sum, sum / count AS avg, min, max, first, last
+  FROM sensor_project.rollup_1h;
+CREATE OR REPLACE VIEW sensor_project.measurements_1d AS
+SELECT bucket AS ts, device_id, metric, count, sum, sum / count AS avg, min, max, first, last
+  FROM sensor_project.rollup_1d;
