@@ -74,43 +74,52 @@ std::string clean(const char* device, const std::string& bucket, const char* uni
            bucket + " < bf.u AND " + bucket + " + interval '" + unit + "' > bf.f))";
 }
 
-std::string rollupSelect(const char* table, const char* lo, const char* hi,
-                         const std::string& condition) {
+// The ranges a rollup level is read over, per device: [lo, lo2) and [hi2, hi) around the next
+// level's span, plus the units of the next level that are dirty (read at this level instead).
+std::string levelRanges(const char* name, const char* lo, const char* lo2, const char* hi2,
+                        const char* hi, const char* dirtyUpper, const char* upperUnit) {
+    return std::string(name) + " AS (SELECT d AS device_id, prm." + lo + " AS lo, prm." + lo2 +
+           " AS hi FROM prm, unnest(prm.devs) d UNION ALL SELECT d, prm." + hi2 + ", prm." + hi +
+           " FROM prm, unnest(prm.devs) d UNION ALL SELECT x.device_id, x.bucket, x.bucket + "
+           "interval '" +
+           upperUnit + "' FROM " + dirtyUpper + " x, prm WHERE x.bucket >= prm." + lo2 +
+           " AND x.bucket < prm." + hi2 + ")";
+}
+
+std::string rollupSelect(const char* table, const char* ranges, const std::string& condition) {
     return std::string(
                "SELECT m.device_id, m.metric, m.bucket, m.count, m.sum, m.min, m.max, "
-               "m.first, m.first_ts, m.last, m.last_ts, 0::int8 "
-               "FROM sensor_project.") +
-           table + " m, prm, bf WHERE m.device_id = ANY(prm.devs) AND m.metric = ANY(prm.mets)" +
-           " AND m.bucket >= prm." + lo + " AND m.bucket < prm." + hi + " AND " + condition;
+               "m.first, m.first_ts, m.last, m.last_ts, 0::int8 FROM ") +
+           ranges + " g JOIN sensor_project." + table +
+           " m ON m.device_id = g.device_id AND m.bucket >= g.lo AND m.bucket < g.hi, prm, bf"
+           " WHERE m.metric = ANY(prm.mets) AND " +
+           condition;
 }
 
 std::string sourcesSql() {
-    const std::string hourOfM = "date_bin('1 hour', m.bucket, TIMESTAMPTZ '2000-01-01Z')";
-    const std::string dayOfM = "date_bin('1 day', m.bucket, TIMESTAMPTZ '2000-01-01Z')";
     return "rr AS (SELECT d AS device_id, prm.s AS lo, prm.m0 AS hi FROM prm, unnest(prm.devs) d"
            " UNION ALL SELECT d, prm.m1, prm.e FROM prm, unnest(prm.devs) d"
            " UNION ALL SELECT dm.device_id, dm.bucket, dm.bucket + interval '1 minute'"
            " FROM dm, bf WHERE NOT (dm.bucket >= bf.f AND dm.bucket < bf.u)"
            " UNION ALL SELECT d, greatest(bf.f, prm.m0), least(bf.u, prm.m1)"
-           " FROM prm, bf, unnest(prm.devs) d WHERE bf.f < prm.m1 AND bf.u > prm.m0),"
-           " src AS (SELECT r.device_id, p.metric, r.ts_utc AS t, 1::int8 AS count, p.value AS "
+           " FROM prm, bf, unnest(prm.devs) d WHERE bf.f < prm.m1 AND bf.u > prm.m0), " +
+           levelRanges("mr", "m0", "h0", "h1", "m1", "dh", "1 hour") + ", " +
+           levelRanges("hr", "h0", "d0", "d1", "h1", "dd", "1 day") +
+           ", src AS (SELECT r.device_id, p.metric, r.ts_utc AS t, 1::int8 AS count, p.value AS "
            "sum, p.value AS min, p.value AS max, p.value AS first, r.ts_utc AS first_ts, p.value "
            "AS last, r.ts_utc AS last_ts, r.id::int8 AS id"
            " FROM rr JOIN sensor_project.readings r ON r.device_id = rr.device_id"
            " AND r.ts_utc >= rr.lo AND r.ts_utc < rr.hi"
            " CROSS JOIN LATERAL sensor_project.numeric_paths(r.payload) p, prm"
            " WHERE p.metric = ANY(prm.mets) UNION ALL " +
-           rollupSelect("rollup_1m", "m0", "m1",
-                        clean("m.device_id", "m.bucket", "1 minute", "dm") +
-                            " AND NOT (m.bucket >= prm.h0 AND m.bucket < prm.h1 AND " +
-                            clean("m.device_id", hourOfM, "1 hour", "dh") + ")") +
+           rollupSelect("rollup_1m", "mr", clean("m.device_id", "m.bucket", "1 minute", "dm")) +
            " UNION ALL " +
-           rollupSelect("rollup_1h", "h0", "h1",
-                        clean("m.device_id", "m.bucket", "1 hour", "dh") +
-                            " AND NOT (m.bucket >= prm.d0 AND m.bucket < prm.d1 AND " +
-                            clean("m.device_id", dayOfM, "1 day", "dd") + ")") +
+           rollupSelect("rollup_1h", "hr", clean("m.device_id", "m.bucket", "1 hour", "dh")) +
            " UNION ALL " +
-           rollupSelect("rollup_1d", "d0", "d1", clean("m.device_id", "m.bucket", "1 day", "dd")) +
+           rollupSelect("rollup_1d",
+                        "(SELECT d AS device_id, prm.d0 AS lo, prm.d1 AS hi FROM prm,"
+                        " unnest(prm.devs) d)",
+                        clean("m.device_id", "m.bucket", "1 day", "dd")) +
            ")";
 }
 
