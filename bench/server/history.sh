@@ -21,8 +21,10 @@ rm -f "$info"
 "$root/tests/support/pg_cluster.sh" start "$info" >/dev/null
 server_pid=
 cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    local status=$?
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
     "$root/tests/support/pg_cluster.sh" stop "$info" >/dev/null || true
+    exit "$status"
 }
 trap cleanup EXIT
 conn=$(sed -n 's/^CONNINFO=//p' "$info")
@@ -50,7 +52,7 @@ q -c "UPDATE sensor_project.rollup_backfill SET next_from = TIMESTAMPTZ '$start'
         until_ts = TIMESTAMPTZ '$start' + $days * interval '1 day'"
 echo "== --migrate builds the rollups"
 t0=$(date +%s.%N)
-"$server" --migrate --define "database.connection=$conn" 2>&1 >/dev/null | tail -1
+"$server" --migrate --define "database.connection=$conn" 2>&1 >/dev/null | tail -2
 t1=$(date +%s.%N)
 echo "rollups built in $(python3 -c "print(round($t1 - $t0, 1))") s"
 q -c "VACUUM ANALYZE"

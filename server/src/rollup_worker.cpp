@@ -2,6 +2,9 @@
 
 #include "connection_pool.hpp"
 
+#include <Poco/Data/Statement.h>
+
+#include <memory>
 #include <optional>
 
 namespace sensorsys::server {
@@ -63,32 +66,52 @@ void RollupWorker::backfill(Poco::Data::Session& session, std::ostream& progress
     }
 }
 
+namespace {
+
+// The worker's two statements, prepared once per connection and re-executed every round.
+struct WorkerStatements {
+    explicit WorkerStatements(Poco::Data::Session& session) : refresh(session), backfill(session) {
+        refresh << "SELECT sensor_project.rollup_refresh($1, $2)", use(key), use(batch),
+            into(taken);
+        backfill << "SELECT sensor_project.rollup_backfill_step($1)", use(key), into(daysLeft);
+    }
+
+    Poco::Int64 key = kRollupLockKey;
+    int batch = RollupWorker::kBatchMinutes;
+    int taken = 0;
+    int daysLeft = 0;
+    Poco::Data::Statement refresh;
+    Poco::Data::Statement backfill;
+};
+
+}  // namespace
+
 bool RollupWorker::waitFor(std::chrono::milliseconds pause) {
     std::unique_lock lock(_mutex);
     _wake.wait_for(lock, pause, [this] { return _stopping; });
     return !_stopping;
 }
 
-void RollupWorker::round(Poco::Data::Session& session) {
-    int done = 0;
-    do {
-        done = refreshOnce(session);
-    } while (done == kBatchMinutes && waitFor(std::chrono::milliseconds(0)));
-    if (done == 0) backfillStep(session);
-}
-
 void RollupWorker::run() {
     std::optional<Poco::Data::Session> session;
+    std::unique_ptr<WorkerStatements> statements;
     do {
         try {
-            if (!session)
+            if (!session) {
                 session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
-            round(*session);
+                statements = std::make_unique<WorkerStatements>(*session);
+            }
+            do {
+                statements->refresh.execute();
+            } while (statements->taken == kBatchMinutes && waitFor(std::chrono::milliseconds(0)));
+            if (statements->taken == 0) statements->backfill.execute();
         } catch (const Poco::Exception& e) {
             _logger.warning("rollup worker: %s (retrying)", e.displayText());
+            statements.reset();
             session.reset();
         } catch (const std::exception& e) {
             _logger.warning("rollup worker: %s (retrying)", std::string(e.what()));
+            statements.reset();
             session.reset();
         }
     } while (waitFor(_interval));

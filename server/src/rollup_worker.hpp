@@ -24,7 +24,8 @@ constexpr std::int64_t kRollupLockKey = 0x726f6c6c75707321LL;
 
 class RollupWorker {
   public:
-    static constexpr int kBatchMinutes = 5000;
+    // Dirty rows per transaction: small enough that a round stays short under load.
+    static constexpr int kBatchMinutes = 1000;
 
     RollupWorker(std::string connection, int connectTimeoutSeconds,
                  std::chrono::milliseconds interval, Poco::Logger& logger);
@@ -35,8 +36,8 @@ class RollupWorker {
     void start();
     void stop();  // waits for the round in progress
 
-    // One round: up to maxMinutes dirty pairs recomputed in one transaction. Returns the pairs
-    // done; -1 when another worker holds the lock (nothing was done).
+    // One round: up to maxMinutes dirty rows taken and their minutes recomputed in one
+    // transaction. Returns the rows taken; -1 when another worker holds the lock.
     static int refreshOnce(Poco::Data::Session& session, int maxMinutes = kBatchMinutes);
     // One UTC day of the one-time build; returns the days still to do.
     static int backfillStep(Poco::Data::Session& session);
@@ -45,7 +46,6 @@ class RollupWorker {
 
   private:
     void run();
-    void round(Poco::Data::Session& session);
     bool waitFor(std::chrono::milliseconds pause);  // false: stop requested
 
     const std::string _connection;

@@ -44,34 +44,35 @@ CREATE TABLE IF NOT EXISTS sensor_project.rollup_1m (
 CREATE TABLE IF NOT EXISTS sensor_project.rollup_1h (LIKE sensor_project.rollup_1m INCLUDING ALL);
 CREATE TABLE IF NOT EXISTS sensor_project.rollup_1d (LIKE sensor_project.rollup_1m INCLUDING ALL);
 
--- (device, minute) pairs whose raw rows changed since their rollups were computed.
+-- (device, minute) pairs whose raw rows changed since their rollups were computed. No unique
+-- key on purpose: ingest appends without ever waiting for another transaction (the worker's
+-- included), and a pair may appear more than once until the worker takes it.
 CREATE TABLE IF NOT EXISTS sensor_project.rollup_dirty (
     device_id VARCHAR     NOT NULL,
-    bucket    TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (device_id, bucket)
+    bucket    TIMESTAMPTZ NOT NULL
 );
+CREATE INDEX IF NOT EXISTS rollup_dirty_device_bucket_idx
+    ON sensor_project.rollup_dirty (device_id, bucket);
 
 -- Raw lookups by instant (rollup recomputation, series edges).
 CREATE INDEX IF NOT EXISTS readings_device_ts_utc_idx
     ON sensor_project.readings (device_id, ts_utc);
 
--- One INSERT per statement. An existing pair is locked, not skipped (DO UPDATE ... WHERE false
--- writes nothing): the worker takes pairs with SKIP LOCKED, so it never recomputes a minute
--- before the transaction that dirtied it has committed.
+-- One INSERT per statement, in the writing transaction: the pairs become visible together with
+-- the rows, so the worker (which takes only the pairs it sees) never recomputes a minute without
+-- the rows that dirtied it, and a series sees a pair exactly when it sees its rows.
 CREATE OR REPLACE FUNCTION sensor_project.rollup_mark() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO sensor_project.rollup_dirty (device_id, bucket)
         SELECT DISTINCT device_id, date_bin('1 minute', ts_utc, TIMESTAMPTZ '2000-01-01Z')
-          FROM new_rows ORDER BY 1, 2
-        ON CONFLICT (device_id, bucket) DO UPDATE SET bucket = EXCLUDED.bucket WHERE false;
+          FROM new_rows;
     END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
         INSERT INTO sensor_project.rollup_dirty (device_id, bucket)
         SELECT DISTINCT device_id, date_bin('1 minute', ts_utc, TIMESTAMPTZ '2000-01-01Z')
-          FROM old_rows ORDER BY 1, 2
-        ON CONFLICT (device_id, bucket) DO UPDATE SET bucket = EXCLUDED.bucket WHERE false;
+          FROM old_rows;
     END IF;
     RETURN NULL;
 END
@@ -139,29 +140,30 @@ BEGIN
 END
 $fn$;
 
--- One round of the background worker: up to max_minutes dirty pairs, taken and recomputed in
--- this transaction. Returns the pairs done; -1 when another worker holds the lock.
+-- One round of the background worker: up to max_minutes dirty rows, taken and recomputed in
+-- this transaction. Returns the rows taken; -1 when another worker holds the lock.
 CREATE OR REPLACE FUNCTION sensor_project.rollup_refresh(lock_key bigint, max_minutes integer)
 RETURNS integer LANGUAGE plpgsql AS $fn$
 DECLARE
     devs text[];
     mins timestamptz[];
+    taken_rows integer;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(lock_key) THEN
         RETURN -1;
     END IF;
     WITH taken AS (
-        DELETE FROM sensor_project.rollup_dirty d
-         USING (SELECT device_id, bucket FROM sensor_project.rollup_dirty
-                 ORDER BY bucket LIMIT max_minutes FOR UPDATE SKIP LOCKED) s
-         WHERE d.device_id = s.device_id AND d.bucket = s.bucket
-        RETURNING d.device_id, d.bucket)
-    SELECT array_agg(device_id), array_agg(bucket) INTO devs, mins FROM taken;
-    IF devs IS NULL THEN
-        RETURN 0;
+        DELETE FROM sensor_project.rollup_dirty
+         WHERE ctid = ANY (ARRAY(SELECT ctid FROM sensor_project.rollup_dirty
+                                  LIMIT max_minutes FOR UPDATE SKIP LOCKED))
+        RETURNING device_id, bucket)
+    SELECT COALESCE(sum(n), 0)::integer, array_agg(device_id), array_agg(bucket)
+      INTO taken_rows, devs, mins
+      FROM (SELECT device_id, bucket, count(*) AS n FROM taken GROUP BY 1, 2) x;
+    IF devs IS NOT NULL THEN
+        PERFORM sensor_project.rollup_recompute(devs, mins);
     END IF;
-    PERFORM sensor_project.rollup_recompute(devs, mins);
-    RETURN cardinality(devs);
+    RETURN taken_rows;
 END
 $fn$;
 

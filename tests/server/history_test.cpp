@@ -199,6 +199,8 @@ TEST_F(HistoryTest, ALateBackfillIsInTheSeriesBeforeAndAfterTheWorkerRollsItUp) 
     refreshAll();
     // A Pi that was offline sends a day-old backlog: only its own minutes become dirty.
     insertRandom("a", 800, 0.5, kWindowStart + 86400 * kSecond, 6 * 3600 * kSecond);
+    // A second batch over the same hours: minutes listed twice in the dirty table.
+    insertRandom("a", 400, 0.55, kWindowStart + 86400 * kSecond, 6 * 3600 * kSecond);
     EXPECT_GT(count("SELECT count(*) FROM sensor_project.rollup_dirty"), 0);
     EXPECT_EQ(count("SELECT count(*) FROM sensor_project.rollup_dirty WHERE device_id <> 'a'"), 0);
     std::mt19937 random(11);
