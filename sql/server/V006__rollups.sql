@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS sensor_project.rollup_1m (
 );
 CREATE TABLE IF NOT EXISTS sensor_project.rollup_1h (LIKE sensor_project.rollup_1m INCLUDING ALL);
 CREATE TABLE IF NOT EXISTS sensor_project.rollup_1d (LIKE sensor_project.rollup_1m INCLUDING ALL);
+-- Recomputation replaces a device's buckets whatever their metric.
+CREATE INDEX IF NOT EXISTS rollup_1m_device_bucket_idx ON sensor_project.rollup_1m (device_id, bucket);
+CREATE INDEX IF NOT EXISTS rollup_1h_device_bucket_idx ON sensor_project.rollup_1h (device_id, bucket);
+CREATE INDEX IF NOT EXISTS rollup_1d_device_bucket_idx ON sensor_project.rollup_1d (device_id, bucket);
 
 -- (device, minute) pairs whose raw rows changed since their rollups were computed. No unique
 -- key on purpose: ingest appends without ever waiting for another transaction (the worker's
@@ -194,10 +198,16 @@ BEGIN
     IF f IS NULL OR f >= u THEN
         RETURN 0;
     END IF;
+    -- Each device's day by the (device_id, ts_utc) index; the devices by a skip scan of it.
+    WITH RECURSIVE ds(d) AS (
+        SELECT min(device_id) FROM sensor_project.readings
+        UNION ALL
+        SELECT (SELECT min(device_id) FROM sensor_project.readings WHERE device_id > ds.d)
+          FROM ds WHERE ds.d IS NOT NULL)
     SELECT array_agg(device_id), array_agg(b) INTO devs, mins FROM (
-        SELECT DISTINCT device_id, date_bin('1 minute', ts_utc, TIMESTAMPTZ '2000-01-01Z') AS b
-          FROM sensor_project.readings
-         WHERE ts_utc >= f AND ts_utc < f + interval '1 day') x;
+        SELECT DISTINCT r.device_id, date_bin('1 minute', r.ts_utc, TIMESTAMPTZ '2000-01-01Z') AS b
+          FROM ds JOIN sensor_project.readings r
+            ON r.device_id = ds.d AND r.ts_utc >= f AND r.ts_utc < f + interval '1 day') x;
     IF devs IS NOT NULL THEN
         PERFORM sensor_project.rollup_recompute(devs, mins);
     END IF;
