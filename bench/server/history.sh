@@ -26,7 +26,7 @@ cleanup() {
     "$root/tests/support/pg_cluster.sh" stop "$info" >/dev/null || true
     exit "$status"
 }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 conn=$(sed -n 's/^CONNINFO=//p' "$info")
 q() { psql "$conn" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
