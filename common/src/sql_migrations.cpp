@@ -9,17 +9,47 @@ namespace sensorsys {
 
 using namespace Poco::Data::Keywords;
 
+namespace {
+
+// Whether a dollar-quoted body ($fn$ ... $fn$, as in a CREATE FUNCTION) is still open after
+// line: its ';' line ends belong to the body, not to the statement list.
+void trackDollarQuote(const std::string& line, std::string& openTag) {
+    std::size_t pos = 0;
+    while ((pos = line.find('$', pos)) != std::string::npos) {
+        const std::size_t close = line.find('$', pos + 1);
+        if (close == std::string::npos) return;
+        const std::string tag = line.substr(pos, close - pos + 1);
+        const bool isTag =
+            tag.find_first_not_of("$abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") ==
+            std::string::npos;
+        if (!isTag) {
+            pos = close;
+            continue;
+        }
+        if (openTag.empty()) {
+            openTag = tag;
+        } else if (tag == openTag) {
+            openTag.clear();
+        }
+        pos = close + 1;
+    }
+}
+
+}  // namespace
+
 std::vector<std::string> splitSqlStatements(const std::string& sql) {
     std::vector<std::string> out;
     std::istringstream in(sql);
     std::string line;
     std::string current;
+    std::string openTag;
     while (std::getline(in, line)) {
         const std::string trimmed = Poco::trim(line);
-        if (trimmed.empty() || trimmed.starts_with("--")) continue;
+        if (trimmed.empty() || (openTag.empty() && trimmed.starts_with("--"))) continue;
         current += line;
         current += '\n';
-        if (trimmed.ends_with(";")) {
+        trackDollarQuote(trimmed, openTag);
+        if (openTag.empty() && trimmed.ends_with(";")) {
             out.push_back(Poco::trim(current));
             current.clear();
         }

@@ -128,7 +128,7 @@ bool ApiConnection::refusedBeforeBody() {
     if (!config.authEnabled || !hasBody) return false;
     const Headers headers(head.fields.begin(), head.fields.end());
     const RequestLimits limits{config.maxBodyBytes, config.maxBatch, config.maxPageRows,
-                               config.maxFutureSeconds};
+                               config.maxFutureSeconds, config.seriesPoints};
     const ApiRequest request =
         parseRequest(_owner._service.routes(), head.method, head.target, headers, "", limits);
     if (!request.entry) return false;  // 400/404/405 come from the handler

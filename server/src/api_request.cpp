@@ -1,6 +1,7 @@
 #include "api_request.hpp"
 
 #include "json_answer.hpp"
+#include "metric_path.hpp"
 #include "reading_validation.hpp"
 #include "route_table.hpp"
 
@@ -93,22 +94,64 @@ void pagingParams(const RequestTarget& target, const RequestLimits& limits, Rang
     }
 }
 
+// start_date, end_date (inclusive, by ts_local) and the optional device_id.
+void rangeFilters(const RequestTarget& target, RangeQuery& range,
+                  std::vector<FieldProblem>& problems) {
+    timeParam(target, "start_date", range.start, problems);
+    timeParam(target, "end_date", range.end, problems);
+    if (problems.empty() && range.end.epochMicros < range.start.epochMicros)
+        problems.push_back({"end_date", "before start_date"});
+    if (const std::string* device = target.param("device_id")) {
+        if (auto p = deviceIdProblem(*device)) {
+            problems.push_back({"device_id", *p});
+        } else {
+            range.deviceId = *device;
+        }
+    }
+}
+
 }  // namespace
 
 void readRangeQuery(const RequestTarget& target, const Headers&, std::string_view,
                     const RequestLimits& limits, ApiRequest& req) {
     if (refuseRepeatedParam(target, req)) return;
     std::vector<FieldProblem> problems;
-    timeParam(target, "start_date", req.range.start, problems);
-    timeParam(target, "end_date", req.range.end, problems);
-    if (const std::string* device = target.param("device_id")) {
-        if (auto p = deviceIdProblem(*device)) {
-            problems.push_back({"device_id", *p});
-        } else {
-            req.range.deviceId = *device;
+    rangeFilters(target, req.range, problems);
+    pagingParams(target, limits, req.range, problems);
+    if (!problems.empty()) req.error = apiError(422, "invalid query", problemsDetail(problems));
+}
+
+void readExportQuery(const RequestTarget& target, const Headers&, std::string_view,
+                     const RequestLimits&, ApiRequest& req) {
+    auto& q = req.exportQuery;
+    std::vector<FieldProblem> problems;
+    for (std::size_t i = 0; i < target.query.size(); ++i) {
+        for (std::size_t j = i + 1; j < target.query.size(); ++j) {
+            const auto& name = target.query[i].first;
+            if (name != "metric" && name == target.query[j].first) {
+                req.error =
+                    apiError(422, "invalid query", jsonArray({fieldDetail(name, "repeated")}));
+                return;
+            }
         }
     }
-    pagingParams(target, limits, req.range, problems);
+    rangeFilters(target, q.range, problems);
+    const std::string* format = target.param("format");
+    if (!format || (*format != "csv" && *format != "ndjson")) {
+        problems.push_back({"format", "csv or ndjson"});
+    } else {
+        q.csv = *format == "csv";
+    }
+    for (const auto& [key, value] : target.query) {
+        if (key != "metric") continue;
+        if (auto p = metricPathProblem(value)) {
+            problems.push_back({"metric", *p});
+            break;
+        }
+        q.metrics.push_back(value);
+    }
+    if (q.metrics.size() > kSeriesMaxMetrics * 10)
+        problems.push_back({"metric", "at most " + std::to_string(kSeriesMaxMetrics * 10)});
     if (!problems.empty()) req.error = apiError(422, "invalid query", problemsDetail(problems));
 }
 
@@ -151,7 +194,7 @@ ApiRequest parseRequest(const RouteTable& routes, std::string_view method, std::
         req.error = apiError(400, "malformed request target", std::string(target.substr(0, 200)));
         return req;
     }
-    req.entry = routes.match(method, parsed->path, req.error);
+    req.entry = routes.match(method, parsed->path, req.error, &parsed->pathParams);
     if (!req.entry) return req;
     req.route = req.entry->route;
     req.head = method == "HEAD";

@@ -4,6 +4,7 @@
 
 #include "request_target.hpp"
 #include "route.hpp"
+#include "series_query.hpp"
 #include "timestamp.hpp"
 
 #include <Poco/Dynamic/Var.h>
@@ -64,12 +65,19 @@ struct RangeQuery {
     std::optional<Cursor> after;
 };
 
+struct ExportQuery {
+    RangeQuery range;                  // start_date, end_date, device_id (no paging)
+    std::vector<std::string> metrics;  // none: the whole payload
+    bool csv = true;                   // else NDJSON
+};
+
 struct RequestLimits {
     std::int64_t maxBodyBytes = 16 * 1024 * 1024;
     int maxBatch = 10000;
     int maxPageRows = 10000;
     // A ts_utc further ahead of the server's clock than this is refused (limits.max_future).
     std::int64_t maxFutureSeconds = 86400;
+    int seriesPoints = 10000;
 };
 
 struct RouteEntry;
@@ -88,7 +96,9 @@ struct ApiRequest {
     std::vector<RejectedItem> rejected;     // ReadingsBulk: the invalid items
     std::size_t bulkCount = 0;              // ReadingsBulk: items in the request
     RangeQuery range;                       // ReadingsQuery
-    std::optional<std::string> deviceId;    // ReadingsLatest
+    std::optional<std::string> deviceId;    // ReadingsLatest, DeviceMetrics
+    SeriesQuery series;                     // ReadingsSeries
+    ExportQuery exportQuery;                // ReadingsExport
 };
 
 class RouteTable;
@@ -108,6 +118,15 @@ void readRangeQuery(const RequestTarget& target, const Headers& headers, std::st
                     const RequestLimits& limits, ApiRequest& request);
 void readLatestQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
                      const RequestLimits& limits, ApiRequest& request);
+void readExportQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                     const RequestLimits& limits, ApiRequest& request);
+
+// Readers of GET /readings/series and GET /devices/{device_id}/metrics (series_query.cpp).
+void readSeriesQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                     const RequestLimits& limits, ApiRequest& request);
+void readDeviceMetricsQuery(const RequestTarget& target, const Headers& headers,
+                            std::string_view body, const RequestLimits& limits,
+                            ApiRequest& request);
 
 // Exposed for tests: the UUID in canonical lower-case form, or nothing.
 std::optional<std::string> canonicalUuid(std::string_view text);

@@ -1,6 +1,7 @@
 #include "api_service.hpp"
 
 #include "json_answer.hpp"
+#include "reading_validation.hpp"
 
 #include <sensorsys/common/json_text.hpp>
 
@@ -69,6 +70,8 @@ ApiService::ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics
       _metrics(metrics),
       _routes(std::move(routes)),
       _readings(pool),
+      _series(pool),
+      _export(pool, config.streamPageRows, config.exportRows),
       _auth(pool, std::chrono::seconds(config.authCacheSeconds)) {}
 
 ApiResponse ApiService::handle(const ApiRequest& request) {
@@ -130,6 +133,34 @@ ApiResponse ApiService::latestReading(const ApiRequest& request) {
     }
     ApiResponse r;
     r.body = latest->json();
+    return r;
+}
+
+ApiResponse ApiService::readingsSeries(const ApiRequest& request) {
+    ApiResponse r;
+    try {
+        r.body = retryOnce([&] { return _series.seriesJson(request.series); });
+    } catch (const UnknownTimeZone& e) {
+        return errorResponse(
+            apiError(422, "invalid query", jsonArray({fieldDetail("tz", e.what())})));
+    }
+    return r;
+}
+
+ApiResponse ApiService::deviceMetrics(const ApiRequest& request) {
+    ApiResponse r;
+    r.body = retryOnce([&] { return _series.metricsJson(request.deviceId.value_or("")); });
+    return r;
+}
+
+ApiResponse ApiService::exportReadings(const ApiRequest& request) {
+    ApiResponse r;
+    const ExportQuery& q = request.exportQuery;
+    r.contentType = q.csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8";
+    r.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"" + exportFileName(q) + "\"");
+    r.body = q.csv ? csvHeader(q.metrics) : "";
+    r.stream = [this, q](std::ostream& out) { return _export.write(q, out); };
     return r;
 }
 

@@ -6,11 +6,14 @@
 #include "api_request.hpp"
 #include "auth.hpp"
 #include "connection_pool.hpp"
+#include "export_store.hpp"
 #include "metrics.hpp"
 #include "reading_store.hpp"
 #include "route_table.hpp"
+#include "series_store.hpp"
 #include "server_config.hpp"
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -26,6 +29,9 @@ struct ApiResponse {
     // GET /readings without limit over more than one page: body holds "[" and the first page;
     // the rest is streamed from this cursor by ApiService::streamRest, which closes the array.
     std::optional<Cursor> streamAfter;
+    // Other streamed answers (GET /readings/export): body holds the start, then this writes the
+    // rest in chunks; false when it failed part-way (the response cannot be completed).
+    std::function<bool(std::ostream&)> stream;
 };
 
 ApiResponse errorResponse(const ApiError& error);
@@ -58,7 +64,10 @@ class ApiService {
     ApiResponse createBulk(const ApiRequest& request, const Principal& principal);
     ApiResponse queryReadings(const ApiRequest& request);
     ApiResponse latestReading(const ApiRequest& request);
+    ApiResponse readingsSeries(const ApiRequest& request);
+    ApiResponse exportReadings(const ApiRequest& request);
     ApiResponse devices();
+    ApiResponse deviceMetrics(const ApiRequest& request);
     ApiResponse authCheck(const Principal& principal);
     ApiResponse health();
     ApiResponse metricsText();
@@ -71,6 +80,8 @@ class ApiService {
     Metrics& _metrics;
     RouteTable _routes;
     ReadingStore _readings;
+    SeriesStore _series;
+    ExportStore _export;
     Authenticator _auth;
 };
 

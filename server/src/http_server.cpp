@@ -42,11 +42,19 @@ void ApiServer::start() {
     _port = socket.address().port();
     _connections = std::make_unique<ApiConnections>(socket, params, _config, _service, _logger);
     _connections->start();
+    if (_config.rollupIntervalMillis > 0) {
+        _rollups = std::make_unique<RollupWorker>(
+            _config.databaseConnection, _config.connectTimeoutSeconds,
+            std::chrono::milliseconds(_config.rollupIntervalMillis), _logger);
+        _rollups->start();
+    }
     _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
                         _config.maxThreads, _config.poolSize);
 }
 
 void ApiServer::stop() {
+    if (_rollups) _rollups->stop();
+    _rollups.reset();
     if (!_connections) return;
     // Stop accepting; idle connections end at once, the others after the request they are
     // serving (cut after http.drain_timeout).

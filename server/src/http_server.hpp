@@ -7,6 +7,7 @@
 #include "api_service.hpp"
 #include "connection_pool.hpp"
 #include "metrics.hpp"
+#include "rollup_worker.hpp"
 #include "route_table.hpp"
 #include "server_config.hpp"
 
@@ -24,7 +25,7 @@ class ApiServer {
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;
 
-    // Applies pending migrations (if configured), binds and starts serving.
+    // Applies pending migrations (if configured), binds, starts serving and the rollup worker.
     void start();
     // Stops accepting, lets in-flight requests finish (up to http.drain_timeout), then closes
     // what is left.
@@ -41,6 +42,7 @@ class ApiServer {
     ConnectionPool _pool;
     ApiService _service;
     std::unique_ptr<ApiConnections> _connections;
+    std::unique_ptr<RollupWorker> _rollups;
     int _port = 0;
 };
 

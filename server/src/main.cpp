@@ -2,6 +2,7 @@
 #include "connection_pool.hpp"
 #include "http_server.hpp"
 #include "migrator.hpp"
+#include "rollup_worker.hpp"
 #include "server_config.hpp"
 #include "token_store.hpp"
 
@@ -99,6 +100,8 @@ class ServerApp : public Poco::Util::ServerApplication {
                 auto session =
                     ConnectionPool::connect(cfg.databaseConnection, cfg.connectTimeoutSeconds);
                 const auto applied = migrate(session);
+                RollupWorker::backfill(session, std::cerr);
+                grantReadOnlyRole(session, std::cerr);
                 std::cout << (applied.empty()
                                   ? "schema up to date"
                                   : "applied " + std::to_string(applied.size()) + " migration(s)")

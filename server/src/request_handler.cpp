@@ -75,7 +75,7 @@ ApiResponse ApiRequestHandler::answer(Poco::Net::HTTPServerRequest& request, Bod
         return errorResponse(e);
     }
     const RequestLimits limits{_config.maxBodyBytes, _config.maxBatch, _config.maxPageRows,
-                               _config.maxFutureSeconds};
+                               _config.maxFutureSeconds, _config.seriesPoints};
     parsed = parseRequest(_service.routes(), request.getMethod(), request.getURI(), headers, body,
                           limits);
     body.clear();
@@ -91,7 +91,7 @@ void ApiRequestHandler::serve(Poco::Net::HTTPServerRequest& request,
     outcome.route = parsed.route;
     outcome.status = r.status;
     outcome.bytes = r.body.size();
-    if (r.streamAfter) {
+    if (r.streamAfter || r.stream) {
         sendStreamed(request, response, r, parsed);
         return;
     }
@@ -104,17 +104,28 @@ void ApiRequestHandler::sendStreamed(Poco::Net::HTTPServerRequest& request,
                                      const ApiRequest& parsed) {
     response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
     response.setContentType(r.contentType);
+    for (const auto& [name, value] : r.headers) response.set(name, value);
     response.setChunkedTransferEncoding(true);
     std::ostream& out = response.send();
     out.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
-    switch (_service.streamRest(parsed.range, *r.streamAfter, out)) {
-        case ApiService::StreamEnd::Complete:
+    using StreamEnd = ApiService::StreamEnd;
+    StreamEnd end = StreamEnd::Complete;
+    if (r.stream) {
+        // A stream that stopped with the output still good failed on the server's side.
+        if (!r.stream(out)) end = out ? StreamEnd::Failed : StreamEnd::ClientGone;
+    } else {
+        end = _service.streamRest(parsed.range, *r.streamAfter, out);
+    }
+    switch (end) {
+        case StreamEnd::Complete:
             return;
-        case ApiService::StreamEnd::ClientGone:
-            _logger.warning("GET /readings: the client stopped taking the answer; connection cut");
+        case StreamEnd::ClientGone:
+            _logger.warning("%s: the client stopped taking the answer; connection cut",
+                            routeName(parsed.route));
             break;
-        case ApiService::StreamEnd::Failed:
-            _logger.error("GET /readings aborted mid-stream; closing the connection");
+        case StreamEnd::Failed:
+            _logger.error("%s aborted mid-stream; closing the connection",
+                          routeName(parsed.route));
             break;
     }
     // Headers are out; the only honest signal left is to cut the connection so the client sees

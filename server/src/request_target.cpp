@@ -14,6 +14,13 @@ const std::string* RequestTarget::param(std::string_view name) const {
     return nullptr;
 }
 
+const std::string* RequestTarget::pathParam(std::string_view name) const {
+    for (const auto& [key, value] : pathParams) {
+        if (key == name) return &value;
+    }
+    return nullptr;
+}
+
 const std::string* RequestTarget::repeated() const {
     for (std::size_t i = 0; i < query.size(); ++i) {
         for (std::size_t j = i + 1; j < query.size(); ++j) {

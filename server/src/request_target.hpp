@@ -14,6 +14,8 @@ namespace sensorsys::server {
 struct RequestTarget {
     std::string path;
     std::vector<std::pair<std::string, std::string>> query;
+    // The segments a route's "{name}" took ("/devices/{device_id}/metrics"), set by routing.
+    std::vector<std::pair<std::string, std::string>> pathParams;
 
     // The first value of the query parameter name; nullptr when absent.
     const std::string* param(std::string_view name) const;
@@ -21,6 +23,8 @@ struct RequestTarget {
     // parameters are single-valued refuse a repeat rather than let "the first one win" (a proxy
     // or cache in front may have taken the other one).
     const std::string* repeated() const;
+    // The path segment the route's "{name}" matched; nullptr when the route has none.
+    const std::string* pathParam(std::string_view name) const;
 };
 
 // The path (everything before '?', percent-decoded) and the query (up to a '#'); nothing when

@@ -24,7 +24,10 @@ class Route {
     static const Route ReadingsBulk;    // POST /readings/bulk
     static const Route ReadingsQuery;   // GET /readings
     static const Route ReadingsLatest;  // GET /readings/latest
+    static const Route ReadingsSeries;  // GET /readings/series
+    static const Route ReadingsExport;  // GET /readings/export
     static const Route Devices;         // GET /devices
+    static const Route DeviceMetrics;   // GET /devices/{device_id}/metrics
     static const Route AuthCheck;       // GET /auth/check
     static const Route Health;          // GET /health
     static const Route Metrics;         // GET /metrics
@@ -38,7 +41,10 @@ constexpr Route Route::ReadingsCreate{"readings_create"};
 constexpr Route Route::ReadingsBulk{"readings_bulk"};
 constexpr Route Route::ReadingsQuery{"readings_query"};
 constexpr Route Route::ReadingsLatest{"readings_latest"};
+constexpr Route Route::ReadingsSeries{"readings_series"};
+constexpr Route Route::ReadingsExport{"readings_export"};
 constexpr Route Route::Devices{"devices"};
+constexpr Route Route::DeviceMetrics{"device_metrics"};
 constexpr Route Route::AuthCheck{"auth_check"};
 constexpr Route Route::Health{"health"};
 constexpr Route Route::Metrics{"metrics"};

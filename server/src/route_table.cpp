@@ -12,6 +12,36 @@ bool answers(const RouteEntry& entry, std::string_view method) {
     return entry.method == method || (method == "HEAD" && entry.method == "GET");
 }
 
+std::vector<std::string_view> segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    std::size_t pos = 0;
+    while (true) {
+        const std::size_t slash = path.find('/', pos);
+        out.push_back(path.substr(pos, slash == std::string_view::npos ? slash : slash - pos));
+        if (slash == std::string_view::npos) return out;
+        pos = slash + 1;
+    }
+}
+
+bool pathMatches(std::string_view pattern, std::string_view path,
+                 std::vector<std::pair<std::string, std::string>>* params) {
+    if (pattern.find('{') == std::string_view::npos) return pattern == path;
+    const auto want = segments(pattern), have = segments(path);
+    if (want.size() != have.size()) return false;
+    std::vector<std::pair<std::string, std::string>> found;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        if (want[i].starts_with('{') && want[i].ends_with('}')) {
+            if (have[i].empty()) return false;
+            found.emplace_back(std::string(want[i].substr(1, want[i].size() - 2)),
+                               std::string(have[i]));
+        } else if (want[i] != have[i]) {
+            return false;
+        }
+    }
+    if (params) *params = std::move(found);
+    return true;
+}
+
 }  // namespace
 
 RouteTable& RouteTable::add(const RouteEntry& entry) {
@@ -19,11 +49,12 @@ RouteTable& RouteTable::add(const RouteEntry& entry) {
     return *this;
 }
 
-const RouteEntry* RouteTable::match(std::string_view method, const std::string& path,
-                                    std::optional<ApiError>& error) const {
+const RouteEntry* RouteTable::match(
+    std::string_view method, const std::string& path, std::optional<ApiError>& error,
+    std::vector<std::pair<std::string, std::string>>* params) const {
     bool pathKnown = false;
     for (const auto& entry : _entries) {
-        if (entry.path != path) continue;
+        if (!pathMatches(entry.path, path, params)) continue;
         if (answers(entry, method)) return &entry;
         pathKnown = true;
     }
@@ -42,7 +73,7 @@ const RouteEntry* RouteTable::match(std::string_view method, const std::string& 
 std::string RouteTable::allow(std::string_view path) const {
     std::set<std::string_view> methods;  // sorted: "GET, HEAD, POST"
     for (const auto& entry : _entries) {
-        if (entry.path != path) continue;
+        if (!pathMatches(entry.path, path, nullptr)) continue;
         methods.insert(entry.method);
         if (entry.method == "GET") methods.insert("HEAD");
     }

@@ -37,8 +37,8 @@ using RouteHandler = ApiResponse (*)(ApiService& service, const ApiRequest& requ
 
 struct RouteEntry {
     std::string_view method;  // "GET" answers HEAD too (without the body)
-    std::string_view path;
-    Route route;  // its name labels logs and metrics
+    std::string_view path;    // a "{name}" segment matches any one non-empty segment
+    Route route;              // its name labels logs and metrics
     Access access = Access::AnyToken;
     RouteHandler handler = nullptr;
     RequestReader reader = nullptr;  // nullptr: reads nothing
@@ -52,8 +52,10 @@ class RouteTable {
     RouteTable& add(const RouteEntry& entry);
 
     // The entry for method and path; nullptr with error set to the 404 or 405 (with Allow).
-    const RouteEntry* match(std::string_view method, const std::string& path,
-                            std::optional<ApiError>& error) const;
+    // params (if given) receives the segments the entry's "{name}" parts matched.
+    const RouteEntry* match(
+        std::string_view method, const std::string& path, std::optional<ApiError>& error,
+        std::vector<std::pair<std::string, std::string>>* params = nullptr) const;
     // The methods answered on path, "GET, HEAD, POST" style; empty for an unknown path.
     std::string allow(std::string_view path) const;
     // Route::Unknown, then every route in table order: the label set of the metrics.

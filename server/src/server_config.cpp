@@ -81,6 +81,13 @@ constexpr ConfigKey kKeys[] = {
     integerKey("limits.stream_page_rows", "1000",
                "rows fetched per round trip while streaming GET /readings without limit", 1,
                100000),
+    integerKey("limits.series_points", "10000",
+               "buckets per series at most in GET /readings/series (`points` and `step`)", 10,
+               1000000),
+    integerKey("limits.export_rows", "0",
+               "rows one GET /readings/export writes at most (0: no limit)", 0, 1e12),
+    integerKey("history.rollup_interval_ms", "1000",
+               "how often the rollup worker looks for readings to roll up", 50, 600000),
     logLevelKey(),
     booleanKey("logging.requests", "true",
                "one log line per request (method, path, status, ms, bytes)"),
@@ -131,6 +138,9 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.maxPageRows = intKey(c, "limits.max_page");
     s.maxFutureSeconds = keys.integer(c, "limits.max_future");
     s.streamPageRows = intKey(c, "limits.stream_page_rows");
+    s.seriesPoints = intKey(c, "limits.series_points");
+    s.exportRows = keys.integer(c, "limits.export_rows");
+    s.rollupIntervalMillis = intKey(c, "history.rollup_interval_ms");
     s.logLevel = *SeedLogFormatter::priorityOf(Poco::toLower(keys.text(c, "logging.level")));
     s.logRequests = keys.boolean(c, "logging.requests");
     return s;

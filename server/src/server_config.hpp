@@ -49,6 +49,10 @@ struct ServerConfig {
     int maxPageRows = 10000;
     std::int64_t maxFutureSeconds = 86400;
     int streamPageRows = 1000;
+    int seriesPoints = 10000;
+    std::int64_t exportRows = 0;  // 0: no limit
+    // 0: no rollup worker in this process (tests that drive one themselves).
+    int rollupIntervalMillis = 1000;
 
     Poco::Message::Priority logLevel = Poco::Message::PRIO_INFORMATION;
     bool logRequests = true;

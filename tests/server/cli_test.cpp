@@ -48,6 +48,21 @@ TEST_F(Cli, MigrateAppliesOnceAndExitsZero) {
     EXPECT_NE(r.out.find("up to date"), std::string::npos);
 }
 
+TEST_F(Cli, MigrateGivesTheReadOnlyRoleTheHistoryViewsAndNothingElse) {
+    ASSERT_EQ(run({"--migrate", define()}).code, 0);
+    auto s = ConnectionPool::connect(db.connection(), 5);
+    using namespace Poco::Data::Keywords;
+    bool views = false, readings = true, login = true;
+    s << "SELECT has_table_privilege('sensorsys_ro', 'sensor_project.measurements_1h', 'SELECT')"
+         " AND has_table_privilege('sensorsys_ro', 'sensor_project.measurements', 'SELECT'),"
+         " has_table_privilege('sensorsys_ro', 'sensor_project.readings', 'SELECT'),"
+         " (SELECT rolcanlogin FROM pg_roles WHERE rolname = 'sensorsys_ro')",
+        into(views), into(readings), into(login), now;
+    EXPECT_TRUE(views);
+    EXPECT_FALSE(readings);
+    EXPECT_FALSE(login);
+}
+
 TEST_F(Cli, TokenCreatePrintsTheTokenAloneThenListAndRevoke) {
     auto created = run({"token", "create", "--device", "pi-7", define()});
     ASSERT_EQ(created.code, 0) << created.err;

@@ -1,6 +1,7 @@
 // The API over real HTTP on loopback against a real PostgreSQL: routes, idempotency, streaming,
 // pagination, the malformed-request table, limits, auth, 503 on an exhausted pool, metrics and
 // 500 concurrent keep-alive clients.
+#include "json_answer.hpp"
 #include "malformed_cases.hpp"
 #include "raw_http.hpp"
 #include "server_fixture.hpp"
@@ -29,6 +30,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <thread>
 
 namespace sensorsys::server::testing {
 namespace {
@@ -198,6 +200,115 @@ TEST(HttpApi, RangeWithoutLimitStreamsTheWholeRangeInOrder) {
         call(s.port(), "GET",
              "/readings?start_date=2030-01-01T11:05:00%2B01:00&end_date=2030-01-01T10:09:00Z");
     EXPECT_EQ(array(window.body)->size(), 5u);
+}
+
+TEST(HttpApi, SeriesAnswersOneSeriesPerDeviceAndMetricWithBucketsInTheZonesOffset) {
+    TestServer s([](ServerConfig& c) { c.rollupIntervalMillis = 0; });  // raw rows only
+    call(s.port(), "POST", "/readings/bulk", bulkOf("s", 0, 50));
+    const auto r = call(s.port(), "GET",
+                        "/readings/series?device_id=s&device_id=quiet&metric=n&metric=cpu_temp.c"
+                        "&start_date=2030-01-01T10:00:00Z&end_date=2030-01-01T11:00:00Z&step=15m"
+                        "&tz=Europe/Berlin");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto root = object(r.body);
+    EXPECT_EQ(root->getValue<std::string>("step"), "15m");
+    EXPECT_EQ(root->getValue<std::string>("tz"), "Europe/Berlin");
+    const auto series = root->getArray("series");
+    ASSERT_EQ(series->size(), 4u);
+    const auto n = series->getObject(0);
+    EXPECT_EQ(n->getValue<std::string>("device_id"), "s");
+    EXPECT_EQ(n->getValue<std::string>("metric"), "n");
+    const auto points = n->getArray("points");
+    ASSERT_EQ(points->size(), 4u);
+    const auto first = points->getObject(0);
+    EXPECT_EQ(first->getValue<std::string>("t"), "2030-01-01T11:00:00+01:00");
+    EXPECT_EQ(first->getValue<int>("count"), 15);
+    EXPECT_EQ(first->getValue<double>("min"), 0);
+    EXPECT_EQ(first->getValue<double>("max"), 14);
+    EXPECT_EQ(first->getValue<double>("avg"), 7);
+    EXPECT_EQ(first->getValue<double>("first"), 0);
+    EXPECT_EQ(first->getValue<double>("last"), 14);
+    EXPECT_EQ(points->getObject(3)->getValue<int>("count"), 5);
+    EXPECT_NEAR(series->getObject(1)->getArray("points")->getObject(0)->getValue<double>("avg"),
+                48.3, 1e-9);
+    EXPECT_EQ(series->getObject(2)->getValue<std::string>("device_id"), "quiet");
+    EXPECT_EQ(series->getObject(2)->getArray("points")->size(), 0u);
+}
+
+TEST(HttpApi, DeviceMetricsListsTheNumericPathsOnceTheWorkerRolledThemUp) {
+    TestServer s([](ServerConfig& c) { c.rollupIntervalMillis = 20; });
+    call(s.port(), "POST", "/readings/bulk", bulkOf("pi-1", 0, 3));
+    HttpReply r;
+    for (int i = 0; i < 500; ++i) {  // the worker runs every 20 ms; give it up to 10 s
+        r = call(s.port(), "GET", "/devices/pi-1/metrics");
+        if (r.status != 200 || array(r.body)->size() > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto metrics = array(r.body);
+    ASSERT_EQ(metrics->size(), 3u) << r.body;
+    EXPECT_EQ(metrics->getObject(0)->getValue<std::string>("metric"), "cpu_temp.c");
+    EXPECT_EQ(metrics->getObject(2)->getValue<std::string>("metric"), "n");
+    EXPECT_EQ(metrics->getObject(0)->getValue<std::string>("first_seen").substr(0, 19),
+              "2030-01-01T10:00:00");
+    EXPECT_EQ(metrics->getObject(0)->getValue<std::string>("last_seen").substr(0, 19),
+              "2030-01-01T10:02:00");
+    EXPECT_EQ(call(s.port(), "GET", "/devices/nobody/metrics").body, "[]");
+    EXPECT_EQ(call(s.port(), "POST", "/devices/pi-1/metrics").status, 405);
+    EXPECT_EQ(call(s.port(), "GET", "/devices/pi-1/other").status, 404);
+}
+
+std::vector<std::string> splitLines(const std::string& text, const std::string& end) {
+    std::vector<std::string> lines;
+    std::size_t pos = 0, next;
+    while ((next = text.find(end, pos)) != std::string::npos) {
+        lines.push_back(text.substr(pos, next - pos));
+        pos = next + end.size();
+    }
+    EXPECT_EQ(pos, text.size()) << "the last line is not terminated";
+    return lines;
+}
+
+const std::string kExport =
+    "/readings/export?start_date=2030-01-01T00:00:00Z&end_date=2030-01-02T00:00:00Z";
+
+TEST(HttpApi, ExportCsvStreamsEveryRowWithCrlfLinesAndNamesTheFile) {
+    TestServer s([](ServerConfig& c) { c.streamPageRows = 7; });
+    call(s.port(), "POST", "/readings/bulk", bulkOf("e", 0, 50));
+    const auto r =
+        call(s.port(), "GET", kExport + "&format=csv&metric=n&metric=cpu_temp.c&metric=x");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("Transfer-Encoding"), "chunked");
+    EXPECT_EQ(r.header("Content-Type"), "text/csv; charset=utf-8");
+    EXPECT_EQ(r.header("Content-Disposition"),
+              "attachment; filename=\"sensorsys-readings-20300101T000000Z-20300102T000000Z.csv\"");
+    const auto lines = splitLines(r.body, "\r\n");
+    ASSERT_EQ(lines.size(), 51u);
+    EXPECT_EQ(lines[0], "ts_utc,device_id,n,cpu_temp.c,x");
+    EXPECT_EQ(lines[1], "2030-01-01T10:00:00+00:00,e,0,48.3,");
+    EXPECT_EQ(lines[50], "2030-01-01T10:49:00+00:00,e,49,48.3,");
+    const auto whole = call(s.port(), "GET", kExport + "&format=csv&device_id=e");
+    const auto rows = splitLines(whole.body, "\r\n");
+    ASSERT_EQ(rows.size(), 51u);
+    EXPECT_EQ(rows[0], "ts_utc,device_id,payload");
+    EXPECT_EQ(rows[1],
+              "2030-01-01T10:00:00+00:00,e,\"{\"\"n\"\": 0, \"\"cpu_temp\"\": {\"\"c\"\": 48.3, "
+              "\"\"f\"\": 118.94}}\"");
+}
+
+TEST(HttpApi, ExportNdjsonHasOneReadingPerLineWithOnlyTheRequestedMetrics) {
+    TestServer s([](ServerConfig& c) { c.exportRows = 12; });
+    call(s.port(), "POST", "/readings/bulk", bulkOf("j", 0, 30));
+    const auto r = call(s.port(), "GET", kExport + "&format=ndjson&metric=cpu_temp.c");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto lines = splitLines(r.body, "\n");
+    ASSERT_EQ(lines.size(), 12u);  // limits.export_rows
+    const auto first = object(lines[0]);
+    EXPECT_EQ(first->getValue<std::string>("device_id"), "j");
+    EXPECT_EQ(first->getValue<std::string>("reading_id"), uuidFor(0));
+    EXPECT_EQ(jsonText(first->get("payload")), R"({"cpu_temp": {"c": 48.3}})");
+    const auto whole = splitLines(call(s.port(), "GET", kExport + "&format=ndjson").body, "\n");
+    EXPECT_EQ(object(whole[11])->getObject("payload")->getValue<int>("n"), 11);
 }
 
 TEST(HttpApi, LimitGivesPagesLinkedByRelNextUntilTheRangeEnds) {

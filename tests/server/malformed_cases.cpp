@@ -41,6 +41,68 @@ MalformedCase post(std::string name, std::string target, std::string body, int s
 
 }  // namespace
 
+MalformedCase get(std::string name, std::string target, std::string mentions) {
+    return {std::move(name), "GET", std::move(target), {}, "", 422, std::move(mentions)};
+}
+
+void addSeriesCases(std::vector<MalformedCase>& c) {
+    const std::string s = "/readings/series?device_id=d&metric=cpu_temp.c";
+    const std::string d = "/readings/series?device_id=d";
+    std::string deep = "a";
+    for (int i = 1; i < 1000; ++i) deep += ".a";
+    std::string devices, metrics;
+    for (int i = 0; i < 21; ++i) devices += "&device_id=d" + std::to_string(i);
+    for (int i = 0; i < 11; ++i) metrics += "&metric=m" + std::to_string(i);
+    c.push_back(get("series metric with a double quote", d + "&metric=a%22b", "metric"));
+    c.push_back(get("series metric with a single quote", d + "&metric=a'b", "metric"));
+    c.push_back(get("series metric with ..", d + "&metric=a..b", "metric"));
+    c.push_back(get("series metric of 1000 levels", d + "&metric=" + deep, "metric"));
+    c.push_back(get("series metric of 9 levels", d + "&metric=a.b.c.d.e.f.g.h.i", "levels"));
+    c.push_back(get("series metric with a leading dot", d + "&metric=.a", "metric"));
+    c.push_back(get("series metric with a trailing dot", d + "&metric=a.", "metric"));
+    c.push_back(get("series metric in upper case", d + "&metric=CPU_TEMP.c", "metric"));
+    c.push_back(get("series metric empty", d + "&metric=", "metric"));
+    c.push_back(get("series metric with SQL", d + "&metric=a%3Bdrop%20table%20x", "metric"));
+    c.push_back(get("series metric with NUL", d + "&metric=a%00b", "metric"));
+    c.push_back(get("series metric missing", d, "metric"));
+    c.push_back(get("series 11 metrics", d + metrics, "metric"));
+    c.push_back(get("series device_id missing", "/readings/series?metric=a", "device_id"));
+    c.push_back(get("series device_id empty", s + "&device_id=", "device_id"));
+    c.push_back(get("series 21 devices", "/readings/series?metric=a" + devices, "device_id"));
+    c.push_back(get("series step 0s", s + "&step=0s", "step"));
+    c.push_back(get("series step 2h", s + "&step=2h", "step"));
+    c.push_back(get("series step empty", s + "&step=", "step"));
+    c.push_back(get("series step 1m over a year",
+                    s + "&step=1m&start_date=2025-01-01T00:00:00Z&end_date=2026-01-01T00:00:00Z",
+                    "step"));
+    c.push_back(get("series step twice", s + "&step=1m&step=1h", "step"));
+    c.push_back(get("series points 0", s + "&points=0", "points"));
+    c.push_back(get("series points -5", s + "&points=-5", "points"));
+    c.push_back(get("series points over the limit", s + "&points=10001", "points"));
+    c.push_back(get("series tz with ..", s + "&tz=..%2Fetc%2Fpasswd", "tz"));
+    c.push_back(get("series tz empty", s + "&tz=", "tz"));
+    c.push_back(get("series tz with a quote", s + "&tz=Europe%2FBer'lin", "tz"));
+    MalformedCase unknownZone = get("series unknown tz", s + "&tz=Mars%2FOlympus_Mons", "tz");
+    unknownZone.needsDatabase = true;
+    c.push_back(unknownZone);
+    c.push_back(get("series start_date words", s + "&start_date=yesterday", "start_date"));
+    c.push_back(get("series end before start",
+                    s + "&start_date=2026-11-27T00:00:00Z&end_date=2026-11-26T00:00:00Z",
+                    "end_date"));
+    const std::string e =
+        "/readings/export?start_date=2026-11-27T00:00:00Z"
+        "&end_date=2026-11-28T00:00:00Z";
+    c.push_back(get("export without format", e, "format"));
+    c.push_back(get("export format xml", e + "&format=xml", "format"));
+    c.push_back(get("export metric with a quote", e + "&format=csv&metric=a%22b", "metric"));
+    c.push_back(get("export format twice", e + "&format=csv&format=csv", "format"));
+    c.push_back(get("export without start_date",
+                    "/readings/export?format=csv&end_date=2026-11-28T00:00:00Z", "start_date"));
+    c.push_back(get("range end before start",
+                    "/readings?start_date=2026-11-27T00:00:00Z&end_date=2026-11-26T23:59:59Z",
+                    "end_date"));
+}
+
 std::vector<MalformedCase> malformedCases() {
     std::vector<MalformedCase> c;
     const std::string q = "/readings?start_date=2026-11-27T00:00:00Z&end_date=2026-11-28T00:00:00Z";
@@ -201,6 +263,7 @@ std::vector<MalformedCase> malformedCases() {
                  "",
                  422,
                  "device_id"});
+    addSeriesCases(c);
     return c;
 }
 

@@ -244,5 +244,14 @@ TEST(Migrations, SplitterKeepsMultiLineStatements) {
     EXPECT_EQ(parts[1], "INSERT INTO a VALUES (1);");
 }
 
+TEST(Migrations, SplitterKeepsADollarQuotedFunctionBodyWhole) {
+    const auto parts = sensorsys::splitSqlStatements(
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$\nBEGIN\n  -- kept\n"
+        "  RETURN 1;\nEND $fn$;\nSELECT f();\n");
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_NE(parts[0].find("RETURN 1;"), std::string::npos);
+    EXPECT_EQ(parts[1], "SELECT f();");
+}
+
 }  // namespace
 }  // namespace sensorsys::test

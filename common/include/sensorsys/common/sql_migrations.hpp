@@ -19,7 +19,8 @@ struct Migration {
     const char* sql;
 };
 
-// Splits a migration into statements (at a ';' ending a line; "--" comment lines dropped):
+// Splits a migration into statements (at a ';' ending a line outside a dollar-quoted body such
+// as a function's $fn$ ... $fn$; "--" comment lines outside such bodies dropped):
 // Poco prepares each statement, and a prepared statement holds one.
 std::vector<std::string> splitSqlStatements(const std::string& sql);
 
