@@ -66,11 +66,12 @@ ExportRows exportPage(Connection& c, const ExportQuery& q, const Cursor& after, 
     Poco::Int64 afterId = after.id;
     std::vector<Poco::Int64> id, tsUtc, tsLocal;
     std::vector<int> offset;
-    std::vector<std::string> readingId, deviceId, payload, values;
+    std::vector<std::string> readingId, deviceId, payload, quality, values;
     Poco::Data::Statement s(c.session());
     s << "SELECT id::int8, reading_id::text, device_id, (extract(epoch FROM ts_utc) * "
          "1000000)::int8,"
          " (extract(epoch FROM ts_local) * 1000000)::int8, ts_local_offset, payload::text,"
+         " COALESCE(ts_quality, ''),"
          " array_to_string(array(SELECT CASE WHEN jsonb_typeof(payload #> string_to_array(m, '.'))"
          " = 'number' AND NOT COALESCE(payload -> split_part(m, '.', 1) ? 'error', false)"
          " THEN (payload #> string_to_array(m, '.'))::text ELSE '' END"
@@ -80,12 +81,13 @@ ExportRows exportPage(Connection& c, const ExportQuery& q, const Cursor& after, 
          " AND (ts_local, id) > ($3::timestamptz, $4::int8) ORDER BY ts_local, id LIMIT $5",
         use(start), use(end), use(afterTs), use(afterId), use(limit), use(metrics), use(device),
         into(id), into(readingId), into(deviceId), into(tsUtc), into(tsLocal), into(offset),
-        into(payload), into(values);
+        into(payload), into(quality), into(values);
     s.execute();
     ExportRows rows;
     for (std::size_t i = 0; i < id.size(); ++i) {
         rows.readings.push_back({id[i], std::move(readingId[i]), std::move(deviceId[i]), tsUtc[i],
-                                 tsLocal[i], offset[i], std::move(payload[i])});
+                                 tsLocal[i], offset[i], std::move(quality[i]),
+                                 std::move(payload[i])});
     }
     rows.values = std::move(values);
     return rows;
