@@ -120,8 +120,28 @@ std::optional<ApiResponse> ApiService::checkAccess(const ApiRequest& request,
         jsonObject({{"scope", scopeName(principal.scope)}, {"route", routeName(request.route)}})));
 }
 
+void ApiService::loadLatestCache() {
+    _cache.load(_readings.latestPerDevice());
+    _metrics.setCacheOn(true);
+}
+
+void ApiService::committed(const std::vector<StoredReading>& newest) {
+    // Before the answer: a client reading right after its write sees it here.
+    for (const auto& reading : newest) _cache.offer(reading);
+    if (_committed) _committed();
+}
+
 ApiResponse ApiService::latestReading(const ApiRequest& request) {
-    auto latest = retryOnce([&] { return _readings.latest(request.deviceId); });
+    LatestCache::Answer cached;
+    const bool hit = _cache.lookup(request.deviceId, cached);
+    _metrics.recordCacheLookup(hit);
+    if (hit && cached) {
+        ApiResponse r;
+        r.body = *cached;
+        return r;
+    }
+    std::optional<StoredReading> latest;
+    if (!hit) latest = retryOnce([&] { return _readings.latest(request.deviceId); });
     if (!latest) {
         return errorResponse(apiError(
             404, "no readings found",
@@ -168,6 +188,7 @@ ApiResponse ApiService::createReading(const ApiRequest& request, const Principal
     auto result = reading.readingId ? retryOnce([&] { return _readings.insert(reading); })
                                     : _readings.insert(reading);
     _metrics.addReadings(result.created ? 1 : 0, result.created ? 0 : 1, 0);
+    if (result.created) committed({result.reading});
     ApiResponse r;
     r.status = result.created ? 201 : 200;
     r.body = result.reading.json();
@@ -190,9 +211,11 @@ ApiResponse ApiService::createBulk(const ApiRequest& request, const Principal& p
     bool idempotent = true;
     for (const auto& reading : request.readings)
         idempotent = idempotent && reading.readingId.has_value();
+    std::vector<StoredReading> newest;
     const std::int64_t inserted =
-        idempotent ? retryOnce([&] { return _readings.insertBulk(request.readings); })
-                   : _readings.insertBulk(request.readings);
+        idempotent ? retryOnce([&] { return _readings.insertBulk(request.readings, &newest); })
+                   : _readings.insertBulk(request.readings, &newest);
+    if (inserted > 0) committed(newest);
     const auto duplicates = static_cast<std::int64_t>(request.readings.size()) - inserted;
     _metrics.addReadings(static_cast<std::uint64_t>(inserted),
                          static_cast<std::uint64_t>(duplicates), request.rejected.size());

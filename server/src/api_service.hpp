@@ -6,11 +6,13 @@
 #include "api_request.hpp"
 #include "auth.hpp"
 #include "connection_pool.hpp"
+#include "latest_cache.hpp"
 #include "metrics.hpp"
 #include "reading_store.hpp"
 #include "route_table.hpp"
 #include "server_config.hpp"
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -48,6 +50,12 @@ class ApiService {
     bool streamRest(const RangeQuery& range, Cursor after, std::ostream& out);
 
     Metrics& metrics() { return _metrics; }
+    LatestCache& latestCache() { return _cache; }
+    ReadingStore& readings() { return _readings; }
+    // Called after each commit of new readings by this instance (set before serving).
+    void onCommit(std::function<void()> committed) { _committed = std::move(committed); }
+    // Fills the latest-reading cache from the database and turns it on. Throws on failure.
+    void loadLatestCache();
     const RouteTable& routes() const { return _routes; }
 
     // The handlers of the built-in routes (their entries are in api_routes.cpp).
@@ -62,6 +70,7 @@ class ApiService {
 
   private:
     ApiResponse authorizeAndRun(const ApiRequest& request);
+    void committed(const std::vector<StoredReading>& newest);
 
     const ServerConfig& _config;
     ConnectionPool& _pool;
@@ -69,6 +78,8 @@ class ApiService {
     RouteTable _routes;
     ReadingStore _readings;
     Authenticator _auth;
+    LatestCache _cache;
+    std::function<void()> _committed;
 };
 
 }  // namespace sensorsys::server

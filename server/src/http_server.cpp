@@ -29,6 +29,11 @@ void ApiServer::start() {
         const auto applied = migrate(session);
         for (int v : applied) _logger.information("applied migration V%03d", v);
     }
+    _feed = std::make_unique<ChangeFeed>(_config.databaseConnection + " connect_timeout=" +
+                                             std::to_string(_config.connectTimeoutSeconds),
+                                         feedHandlers(), _logger);
+    _service.onCommit([feed = _feed.get()] { feed->poke(); });
+    _feed->start();
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setKeepAlive(_config.keepAlive);
     params->setKeepAliveTimeout(Poco::Timespan(_config.keepAliveTimeoutSeconds, 0));
@@ -52,6 +57,29 @@ void ApiServer::stop() {
     // serving (cut after http.drain_timeout).
     _connections->stop(std::chrono::seconds(_config.drainTimeoutSeconds));
     _connections.reset();
+    _feed->stop();
+}
+
+ChangeFeedHandlers ApiServer::feedHandlers() {
+    ChangeFeedHandlers h;
+    h.down = [this] {
+        _service.latestCache().turnOff();
+        _metrics.setCacheOn(false);
+    };
+    h.rows = [this](const std::vector<FeedRow>& rows) {
+        for (const auto& row : rows) _service.latestCache().offer(row.reading);
+        _metrics.setNotificationLag(_feed->lastLagMicros());
+    };
+    h.caughtUp = [this] {
+        if (_service.latestCache().on()) return;
+        try {
+            _service.loadLatestCache();
+        } catch (const std::exception& e) {
+            _logger.warning("latest-reading cache not loaded (tried again): %s",
+                            std::string(e.what()));
+        }
+    };
+    return h;
 }
 
 }  // namespace sensorsys::server

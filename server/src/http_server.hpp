@@ -5,6 +5,7 @@
 
 #include "api_connection.hpp"
 #include "api_service.hpp"
+#include "change_feed.hpp"
 #include "connection_pool.hpp"
 #include "metrics.hpp"
 #include "route_table.hpp"
@@ -34,12 +35,17 @@ class ApiServer {
     ConnectionPool& pool() { return _pool; }
     Metrics& metrics() { return _metrics; }
 
+    ChangeFeed* feed() { return _feed.get(); }
+
   private:
+    ChangeFeedHandlers feedHandlers();
+
     const ServerConfig _config;
     Poco::Logger& _logger;
     Metrics _metrics;
     ConnectionPool _pool;
     ApiService _service;
+    std::unique_ptr<ChangeFeed> _feed;
     std::unique_ptr<ApiConnections> _connections;
     int _port = 0;
 };
