@@ -120,7 +120,9 @@ void ChangeFeed::run() {
 }
 
 bool ChangeFeed::connect() {
-    _pg->conn.reset(PQconnectdb(_connection.c_str()));
+    // Named, so an operator sees (and a test finds) the feed's session in pg_stat_activity.
+    const std::string named = _connection + " application_name=sensorsys-change-feed";
+    _pg->conn.reset(PQconnectdb(named.c_str()));
     if (PQstatus(_pg->conn.get()) != CONNECTION_OK) {
         _logger.warning("change feed: cannot connect: %s",
                         std::string(PQerrorMessage(_pg->conn.get())));
@@ -180,7 +182,7 @@ bool ChangeFeed::waitForWork(std::chrono::milliseconds timeout) {
         if (::read(_wake, &count, sizeof count) > 0) work = true;
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-        if (!PQconsumeInput(_pg->conn.get()))
+        if (!PQconsumeInput(_pg->conn.get()) || PQstatus(_pg->conn.get()) != CONNECTION_OK)
             throw std::runtime_error(PQerrorMessage(_pg->conn.get()));
         readNotifications();
         work = true;
