@@ -69,6 +69,14 @@ struct RequestLimits {
     int maxPageRows = 10000;
 };
 
+// GET /live and GET /readings/stream.
+struct LiveQuery {
+    bool webSocket = false;
+    std::vector<std::string> devices;  // none: every device
+    std::optional<std::string> since;  // a valid feed cursor (FeedCursor text)
+    std::string acceptKey;             // WebSocket: Sec-WebSocket-Accept
+};
+
 struct RouteEntry;
 
 struct ApiRequest {
@@ -86,6 +94,7 @@ struct ApiRequest {
     std::size_t bulkCount = 0;              // ReadingsBulk: items in the request
     RangeQuery range;                       // ReadingsQuery
     std::optional<std::string> deviceId;    // ReadingsLatest
+    LiveQuery live;                         // Live, ReadingsStream
 };
 
 class RouteTable;
@@ -104,6 +113,12 @@ ApiRequest parseRequest(std::string_view method, std::string_view target, const 
 void readRangeQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
                     const RequestLimits& limits, ApiRequest& request);
 void readLatestQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                     const RequestLimits& limits, ApiRequest& request);
+
+// Readers of the live routes: GET /live (the WebSocket handshake) and GET /readings/stream.
+void readLiveSocket(const RequestTarget& target, const Headers& headers, std::string_view body,
+                    const RequestLimits& limits, ApiRequest& request);
+void readEventStream(const RequestTarget& target, const Headers& headers, std::string_view body,
                      const RequestLimits& limits, ApiRequest& request);
 
 // Exposed for tests: the UUID in canonical lower-case form, or nothing.

@@ -44,6 +44,7 @@ bool scopeAllows(Access access, Scope scope) {
         case Access::Write:
             return scope == Scope::Admin || scope == Scope::Device;
         case Access::Read:
+        case Access::ReadOrFirstMessage:
             return scope == Scope::Admin || scope == Scope::Read;
     }
     return false;
@@ -110,7 +111,11 @@ std::optional<ApiResponse> ApiService::checkAccess(const ApiRequest& request,
     }
     if (request.authorizationMalformed)
         return unauthorized("invalid_request", "Authorization must be 'Bearer <token>'");
-    if (!request.bearer) return unauthorized(nullptr, "authentication required");
+    if (!request.bearer) {
+        // The live hub waits for the token in the first message.
+        if (request.entry->access == Access::ReadOrFirstMessage) return std::nullopt;
+        return unauthorized(nullptr, "authentication required");
+    }
     auto p = retryOnce([&] { return _auth.authenticate(*request.bearer); });
     if (!p) return unauthorized("invalid_token", "unknown or revoked token");
     principal = *p;
@@ -150,6 +155,30 @@ ApiResponse ApiService::latestReading(const ApiRequest& request) {
     }
     ApiResponse r;
     r.body = latest->json();
+    return r;
+}
+
+bool ApiService::mayReadLive(const std::string& token) {
+    auto p = retryOnce([&] { return _auth.authenticate(token); });
+    return p && scopeAllows(Access::Read, p->scope);
+}
+
+ApiResponse ApiService::live(const ApiRequest& request) {
+    if (!_live || _live->full()) {
+        ApiError e =
+            apiError(503, "too many live clients", jsonObject({{"limit", "limits.live_clients"}}));
+        e.headers.emplace_back("Retry-After", "5");
+        return errorResponse(e);
+    }
+    ApiResponse r;
+    r.status = request.live.webSocket ? 101 : 200;
+    auto s = std::make_shared<LiveSubscription>();
+    s->webSocket = request.live.webSocket;
+    s->acceptKey = request.live.acceptKey;
+    s->devices = request.live.devices;
+    if (request.live.since) s->since = FeedCursor::parse(*request.live.since);
+    s->authPending = _config.authEnabled && !request.bearer;
+    r.live = std::move(s);
     return r;
 }
 

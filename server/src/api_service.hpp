@@ -7,6 +7,7 @@
 #include "auth.hpp"
 #include "connection_pool.hpp"
 #include "latest_cache.hpp"
+#include "live_hub.hpp"
 #include "metrics.hpp"
 #include "reading_store.hpp"
 #include "route_table.hpp"
@@ -28,6 +29,9 @@ struct ApiResponse {
     // GET /readings without limit over more than one page: body holds "[" and the first page;
     // the rest is streamed from this cursor by ApiService::streamRest, which closes the array.
     std::optional<Cursor> streamAfter;
+    // GET /live, GET /readings/stream accepted: nothing is sent here; the connection goes to
+    // the live hub, which writes the handshake's answer.
+    std::shared_ptr<LiveSubscription> live;
 };
 
 ApiResponse errorResponse(const ApiError& error);
@@ -56,6 +60,12 @@ class ApiService {
     void onCommit(std::function<void()> committed) { _committed = std::move(committed); }
     // Fills the latest-reading cache from the database and turns it on. Throws on failure.
     void loadLatestCache();
+    // The hub live connections go to (set before serving; none: the live routes answer 503).
+    void setLiveHub(LiveHub* hub) { _live = hub; }
+    LiveHub* liveHub() { return _live; }
+    // A token sent in a WebSocket's first message: may it read? Throws when it cannot be
+    // checked.
+    bool mayReadLive(const std::string& token);
     const RouteTable& routes() const { return _routes; }
 
     // The handlers of the built-in routes (their entries are in api_routes.cpp).
@@ -67,6 +77,7 @@ class ApiService {
     ApiResponse authCheck(const Principal& principal);
     ApiResponse health();
     ApiResponse metricsText();
+    ApiResponse live(const ApiRequest& request);
 
   private:
     ApiResponse authorizeAndRun(const ApiRequest& request);
@@ -80,6 +91,7 @@ class ApiService {
     Authenticator _auth;
     LatestCache _cache;
     std::function<void()> _committed;
+    LiveHub* _live = nullptr;
 };
 
 }  // namespace sensorsys::server

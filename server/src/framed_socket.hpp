@@ -54,6 +54,14 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     bool headReady() const;
     // Bytes of a next (pipelined) request already read.
     bool hasBufferedInput() const { return _pos < _in.size(); }
+    // The bytes received after the current request's head (a connection handed to the live
+    // hub takes them along).
+    std::string takeBuffered() {
+        std::string rest(unread());
+        _in.clear();
+        _pos = 0;
+        return rest;
+    }
     // After the handler: reads what it left of the body (a little at most) so the next request
     // starts at its first byte. False when the connection must close instead.
     bool finishRequest();

@@ -29,6 +29,13 @@ void ApiServer::start() {
         const auto applied = migrate(session);
         for (int v : applied) _logger.information("applied migration V%03d", v);
     }
+    LiveSettings live;
+    live.maxClients = static_cast<std::size_t>(_config.liveClients);
+    live.queue = static_cast<std::size_t>(_config.liveQueue);
+    live.replay = _config.liveReplay;
+    _hub = std::make_unique<LiveHub>(live, _service, _logger);
+    _hub->start();
+    _service.setLiveHub(_hub.get());
     _feed = std::make_unique<ChangeFeed>(_config.databaseConnection + " connect_timeout=" +
                                              std::to_string(_config.connectTimeoutSeconds),
                                          feedHandlers(), _logger);
@@ -53,6 +60,8 @@ void ApiServer::start() {
 
 void ApiServer::stop() {
     if (!_connections) return;
+    // Live clients first (WebSocket close 1001): they have no request to finish.
+    _hub->stop();
     // Stop accepting; idle connections end at once, the others after the request they are
     // serving (cut after http.drain_timeout).
     _connections->stop(std::chrono::seconds(_config.drainTimeoutSeconds));
@@ -68,9 +77,11 @@ ChangeFeedHandlers ApiServer::feedHandlers() {
     };
     h.rows = [this](const std::vector<FeedRow>& rows) {
         for (const auto& row : rows) _service.latestCache().offer(row.reading);
-        _metrics.setNotificationLag(_feed->lastLagMicros());
+        _hub->publish(rows);
     };
+    h.settled = [this](const FeedCursor& cursor) { _hub->settled(cursor); };
     h.caughtUp = [this] {
+        _metrics.setNotificationLag(_feed->lastLagMicros());
         if (_service.latestCache().on()) return;
         try {
             _service.loadLatestCache();

@@ -7,6 +7,7 @@
 #include "api_service.hpp"
 #include "change_feed.hpp"
 #include "connection_pool.hpp"
+#include "live_hub.hpp"
 #include "metrics.hpp"
 #include "route_table.hpp"
 #include "server_config.hpp"
@@ -45,6 +46,7 @@ class ApiServer {
     Metrics _metrics;
     ConnectionPool _pool;
     ApiService _service;
+    std::unique_ptr<LiveHub> _hub;
     std::unique_ptr<ChangeFeed> _feed;
     std::unique_ptr<ApiConnections> _connections;
     int _port = 0;

@@ -229,6 +229,31 @@ std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings,
     });
 }
 
+std::vector<StoredReading> ReadingStore::after(const FeedCursor& cursor,
+                                               const std::vector<std::string>& devices, int limit) {
+    return _pool.run([&](Connection& c) {
+        RowColumns cols;
+        Poco::Int64 settled = cursor.settled();
+        std::string delivered = cursor.multirange();
+        std::string wanted = "[";
+        for (const auto& d : devices) {
+            if (wanted.size() > 1) wanted += ',';
+            appendJsonString(wanted, d);
+        }
+        wanted += ']';
+        Poco::Data::Statement s(c.session());
+        s << "SELECT " SENSORSYS_READING_COLUMNS
+             " FROM sensor_project.readings"
+             " WHERE id > $1 AND NOT ($2::int8multirange @> id::int8)"
+             " AND ($3 = '[]' OR device_id IN (SELECT jsonb_array_elements_text($3::jsonb)))"
+             " ORDER BY id LIMIT $4",
+            use(settled), use(delivered), use(wanted), use(limit);
+        cols.bind(s);
+        s.execute();
+        return cols.rows();
+    });
+}
+
 std::vector<StoredReading> ReadingStore::latestPerDevice() {
     return _pool.run([&](Connection& c) {
         RowColumns cols;

@@ -6,6 +6,7 @@
 #include <sensorsys/common/uuid_v7.hpp>
 #include "api_request.hpp"
 #include "connection_pool.hpp"
+#include "feed_cursor.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -49,6 +50,10 @@ class ReadingStore {
     std::int64_t insertBulk(const std::vector<ReadingInput>& readings,
                             std::vector<StoredReading>* newest = nullptr);
     std::optional<StoredReading> latest(const std::optional<std::string>& deviceId);
+    // Rows not yet delivered to a live client at cursor (of devices, or of all when empty), by
+    // id.
+    std::vector<StoredReading> after(const FeedCursor& cursor,
+                                     const std::vector<std::string>& devices, int limit);
     // The newest reading of every device (GET /readings/latest's order).
     std::vector<StoredReading> latestPerDevice();
     // Rows of the range after the cursor (or from the start), ordered by (ts_local, id).

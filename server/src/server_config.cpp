@@ -78,6 +78,16 @@ constexpr ConfigKey kKeys[] = {
     integerKey("limits.stream_page_rows", "1000",
                "rows fetched per round trip while streaming GET /readings without limit", 1,
                100000),
+    integerKey("limits.live_clients", "1000",
+               "live clients (GET /live, GET /readings/stream) at most; more get 503", 1, 1000000),
+    integerKey("limits.live_queue", "1000",
+               "messages queued for a live client that does not read; over it the client is "
+               "closed (WebSocket 1013)",
+               1, 1000000),
+    integerKey("limits.live_replay", "10000",
+               "readings a live client resuming with since= gets from the database before a gap "
+               "message",
+               1, 1000000),
     logLevelKey(),
     booleanKey("logging.requests", "true",
                "one log line per request (method, path, status, ms, bytes)"),
@@ -127,6 +137,9 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.maxBatch = intKey(c, "limits.max_batch");
     s.maxPageRows = intKey(c, "limits.max_page");
     s.streamPageRows = intKey(c, "limits.stream_page_rows");
+    s.liveClients = intKey(c, "limits.live_clients");
+    s.liveQueue = intKey(c, "limits.live_queue");
+    s.liveReplay = intKey(c, "limits.live_replay");
     s.logLevel = *SeedLogFormatter::priorityOf(Poco::toLower(keys.text(c, "logging.level")));
     s.logRequests = keys.boolean(c, "logging.requests");
     return s;

@@ -48,6 +48,9 @@ struct ServerConfig {
     int maxBatch = 10000;
     int maxPageRows = 10000;
     int streamPageRows = 1000;
+    int liveClients = 1000;
+    int liveQueue = 1000;
+    int liveReplay = 10000;
 
     Poco::Message::Priority logLevel = Poco::Message::PRIO_INFORMATION;
     bool logRequests = true;
