@@ -164,7 +164,12 @@ bool ApiService::mayReadLive(const std::string& token) {
 }
 
 ApiResponse ApiService::live(const ApiRequest& request) {
-    if (!_live || _live->full()) {
+    if (!_live || !_live->ready()) {
+        ApiError e = apiError(503, "the live feed is starting");
+        e.headers.emplace_back("Retry-After", "1");
+        return errorResponse(e);
+    }
+    if (_live->full()) {
         ApiError e =
             apiError(503, "too many live clients", jsonObject({{"limit", "limits.live_clients"}}));
         e.headers.emplace_back("Retry-After", "5");

@@ -137,8 +137,8 @@ bool ChangeFeed::connect() {
         _pg->conn.reset();
         return false;
     }
-    _listening = true;
     if (_handlers.up) _handlers.up();
+    _listening = true;
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include <Poco/Net/SocketAddress.h>
 
 #include <chrono>
+#include <thread>
 
 namespace sensorsys::server {
 
@@ -41,6 +42,12 @@ void ApiServer::start() {
                                          feedHandlers(), _logger);
     _service.onCommit([feed = _feed.get()] { feed->poke(); });
     _feed->start();
+    // Live clients are taken once the feed has its first position; it normally takes a few
+    // milliseconds (the database answered the migration just now).
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(_config.connectTimeoutSeconds);
+    while (!_feed->listening() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setKeepAlive(_config.keepAlive);
     params->setKeepAliveTimeout(Poco::Timespan(_config.keepAliveTimeoutSeconds, 0));
@@ -71,6 +78,7 @@ void ApiServer::stop() {
 
 ChangeFeedHandlers ApiServer::feedHandlers() {
     ChangeFeedHandlers h;
+    h.up = [this] { _hub->setReady(); };
     h.down = [this] {
         _service.latestCache().turnOff();
         _metrics.setCacheOn(false);

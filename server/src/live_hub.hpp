@@ -64,6 +64,10 @@ class LiveHub {
 
     // True when limits.live_clients are connected (the handshake answers 503).
     bool full() const { return _count.load() >= _settings.maxClients; }
+    // The change feed has its first position: before it, a client could miss a reading
+    // committed between its start and the feed's (the handshake answers 503).
+    bool ready() const { return _ready.load(); }
+    void setReady() { _ready = true; }
     // Takes over a connection whose handshake was accepted; buffered: bytes already received
     // after the request head.
     void adopt(const Poco::Net::StreamSocket& socket, std::string buffered,
@@ -110,6 +114,7 @@ class LiveHub {
     int _wake = -1;
     std::atomic<std::size_t> _count{0};
     std::atomic<bool> _stop{false};
+    std::atomic<bool> _ready{false};
 
     std::mutex _mutex;  // guards _inbox
     std::deque<Event> _inbox;
