@@ -17,7 +17,7 @@ cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 
 bin=build/fuzz/fuzz
-targets=(${FUZZ_TARGETS:-server_request json_layer http_framing bme280})
+targets=(${FUZZ_TARGETS:-server_request json_layer http_framing websocket_frame bme280})
 # UBSan aborts (-fno-sanitize-recover=all at build time; halt_on_error for the runtime too),
 # LSan runs at exit of every input's process and after the run (detect_leaks=1).
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"

@@ -109,6 +109,11 @@ bool ApiConnection::serveRequest() {
         return false;
     } else {
         keepAlive = handleRequest();
+        if (auto live = _handler.takeLive()) {
+            // A live client: the hub owns the connection from here; this one forgets it.
+            _owner._service.liveHub()->adopt(_socket, _input.takeBuffered(), std::move(*live));
+            return false;
+        }
     }
     // Also when the handler did not read the body: the next request starts after it.
     keepAlive = _input.finishRequest() && keepAlive;

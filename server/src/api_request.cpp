@@ -1,9 +1,11 @@
 #include "api_request.hpp"
 
+#include "feed_cursor.hpp"
 #include "json_answer.hpp"
 #include "metric_path.hpp"
 #include "reading_validation.hpp"
 #include "route_table.hpp"
+#include "websocket_frame.hpp"
 
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
@@ -165,6 +167,70 @@ void readLatestQuery(const RequestTarget& target, const Headers&, std::string_vi
     } else {
         req.deviceId = *device;
     }
+}
+
+namespace {
+
+bool headerHasToken(const Headers& headers, std::string_view name, std::string_view token) {
+    const std::string* value = findHeader(headers, name);
+    if (!value) return false;
+    return Poco::toLower(*value).find(token) != std::string::npos;
+}
+
+// device_id (repeatable) and since (or Last-Event-ID) of both live routes.
+void readLiveFilter(const RequestTarget& target, const Headers& headers, ApiRequest& req) {
+    for (const auto& [name, value] : target.query) {
+        if (name == "device_id") {
+            if (auto p = deviceIdProblem(value)) {
+                req.error = apiError(422, "invalid query", jsonArray({fieldDetail(name, *p)}));
+                return;
+            }
+            req.live.devices.push_back(value);
+        }
+    }
+    const std::string* since = target.param("since");
+    if (!since) since = findHeader(headers, "Last-Event-ID");
+    if (!since) return;
+    if (!FeedCursor::parse(*since)) {
+        req.error = apiError(422, "invalid query",
+                             jsonArray({fieldDetail("since", "not a cursor of the live feed")}));
+        return;
+    }
+    req.live.since = *since;
+}
+
+}  // namespace
+
+void readLiveSocket(const RequestTarget& target, const Headers& headers, std::string_view,
+                    const RequestLimits&, ApiRequest& req) {
+    req.live.webSocket = true;
+    // Upgrade alone: the framing layer rewrites the Connection field before the routes see it.
+    if (!headerHasToken(headers, "Upgrade", "websocket")) {
+        req.error = apiError(426, "GET /live is a WebSocket: Upgrade: websocket required");
+        req.error->headers.emplace_back("Upgrade", "websocket");
+        return;
+    }
+    const std::string* version = findHeader(headers, "Sec-WebSocket-Version");
+    if (!version || Poco::trim(*version) != "13") {
+        req.error = apiError(426, "unsupported WebSocket version",
+                             jsonObject({{"header", "Sec-WebSocket-Version"}}));
+        req.error->headers.emplace_back("Sec-WebSocket-Version", "13");
+        return;
+    }
+    const std::string* key = findHeader(headers, "Sec-WebSocket-Key");
+    const auto accept = key ? websocket::acceptKey(Poco::trim(*key)) : std::nullopt;
+    if (!accept) {
+        req.error = apiError(400, "invalid or missing Sec-WebSocket-Key",
+                             jsonObject({{"header", "Sec-WebSocket-Key"}}));
+        return;
+    }
+    req.live.acceptKey = *accept;
+    readLiveFilter(target, headers, req);
+}
+
+void readEventStream(const RequestTarget& target, const Headers& headers, std::string_view,
+                     const RequestLimits&, ApiRequest& req) {
+    readLiveFilter(target, headers, req);
 }
 
 std::string formatCursor(const Cursor& c) {

@@ -80,6 +80,14 @@ struct RequestLimits {
     int seriesPoints = 10000;
 };
 
+// GET /live and GET /readings/stream.
+struct LiveQuery {
+    bool webSocket = false;
+    std::vector<std::string> devices;  // none: every device
+    std::optional<std::string> since;  // a valid feed cursor (FeedCursor text)
+    std::string acceptKey;             // WebSocket: Sec-WebSocket-Accept
+};
+
 struct RouteEntry;
 
 struct ApiRequest {
@@ -99,6 +107,7 @@ struct ApiRequest {
     std::optional<std::string> deviceId;    // ReadingsLatest, DeviceMetrics
     SeriesQuery series;                     // ReadingsSeries
     ExportQuery exportQuery;                // ReadingsExport
+    LiveQuery live;                         // Live, ReadingsStream
 };
 
 class RouteTable;
@@ -127,6 +136,12 @@ void readSeriesQuery(const RequestTarget& target, const Headers& headers, std::s
 void readDeviceMetricsQuery(const RequestTarget& target, const Headers& headers,
                             std::string_view body, const RequestLimits& limits,
                             ApiRequest& request);
+
+// Readers of the live routes: GET /live (the WebSocket handshake) and GET /readings/stream.
+void readLiveSocket(const RequestTarget& target, const Headers& headers, std::string_view body,
+                    const RequestLimits& limits, ApiRequest& request);
+void readEventStream(const RequestTarget& target, const Headers& headers, std::string_view body,
+                     const RequestLimits& limits, ApiRequest& request);
 
 // Exposed for tests: the UUID in canonical lower-case form, or nothing.
 std::optional<std::string> canonicalUuid(std::string_view text);

@@ -45,6 +45,7 @@ bool scopeAllows(Access access, Scope scope) {
         case Access::Write:
             return scope == Scope::Admin || scope == Scope::Device;
         case Access::Read:
+        case Access::ReadOrFirstMessage:
             return scope == Scope::Admin || scope == Scope::Read;
     }
     return false;
@@ -113,7 +114,11 @@ std::optional<ApiResponse> ApiService::checkAccess(const ApiRequest& request,
     }
     if (request.authorizationMalformed)
         return unauthorized("invalid_request", "Authorization must be 'Bearer <token>'");
-    if (!request.bearer) return unauthorized(nullptr, "authentication required");
+    if (!request.bearer) {
+        // The live hub waits for the token in the first message.
+        if (request.entry->access == Access::ReadOrFirstMessage) return std::nullopt;
+        return unauthorized(nullptr, "authentication required");
+    }
     auto p = retryOnce([&] { return _auth.authenticate(*request.bearer); });
     if (!p) return unauthorized("invalid_token", "unknown or revoked token");
     principal = *p;
@@ -123,8 +128,28 @@ std::optional<ApiResponse> ApiService::checkAccess(const ApiRequest& request,
         jsonObject({{"scope", scopeName(principal.scope)}, {"route", routeName(request.route)}})));
 }
 
+void ApiService::loadLatestCache() {
+    _cache.load(_readings.latestPerDevice());
+    _metrics.setCacheOn(true);
+}
+
+void ApiService::committed(const std::vector<StoredReading>& newest) {
+    // Before the answer: a client reading right after its write sees it here.
+    for (const auto& reading : newest) _cache.offer(reading);
+    if (_committed) _committed();
+}
+
 ApiResponse ApiService::latestReading(const ApiRequest& request) {
-    auto latest = retryOnce([&] { return _readings.latest(request.deviceId); });
+    LatestCache::Answer cached;
+    const bool hit = _cache.lookup(request.deviceId, cached);
+    _metrics.recordCacheLookup(hit);
+    if (hit && cached) {
+        ApiResponse r;
+        r.body = *cached;
+        return r;
+    }
+    std::optional<StoredReading> latest;
+    if (!hit) latest = retryOnce([&] { return _readings.latest(request.deviceId); });
     if (!latest) {
         return errorResponse(apiError(
             404, "no readings found",
@@ -164,6 +189,35 @@ ApiResponse ApiService::exportReadings(const ApiRequest& request) {
     return r;
 }
 
+bool ApiService::mayReadLive(const std::string& token) {
+    auto p = retryOnce([&] { return _auth.authenticate(token); });
+    return p && scopeAllows(Access::Read, p->scope);
+}
+
+ApiResponse ApiService::live(const ApiRequest& request) {
+    if (!_live || !_live->ready()) {
+        ApiError e = apiError(503, "the live feed is starting");
+        e.headers.emplace_back("Retry-After", "1");
+        return errorResponse(e);
+    }
+    if (_live->full()) {
+        ApiError e =
+            apiError(503, "too many live clients", jsonObject({{"limit", "limits.live_clients"}}));
+        e.headers.emplace_back("Retry-After", "5");
+        return errorResponse(e);
+    }
+    ApiResponse r;
+    r.status = request.live.webSocket ? 101 : 200;
+    auto s = std::make_shared<LiveSubscription>();
+    s->webSocket = request.live.webSocket;
+    s->acceptKey = request.live.acceptKey;
+    s->devices = request.live.devices;
+    if (request.live.since) s->since = FeedCursor::parse(*request.live.since);
+    s->authPending = _config.authEnabled && !request.bearer;
+    r.live = std::move(s);
+    return r;
+}
+
 ApiResponse ApiService::devices() {
     ApiResponse r;
     r.body = retryOnce([&] { return _readings.devicesJson(); });
@@ -199,6 +253,7 @@ ApiResponse ApiService::createReading(const ApiRequest& request, const Principal
     auto result = reading.readingId ? retryOnce([&] { return _readings.insert(reading); })
                                     : _readings.insert(reading);
     _metrics.addReadings(result.created ? 1 : 0, result.created ? 0 : 1, 0);
+    if (result.created) committed({result.reading});
     ApiResponse r;
     r.status = result.created ? 201 : 200;
     r.body = result.reading.json();
@@ -221,9 +276,11 @@ ApiResponse ApiService::createBulk(const ApiRequest& request, const Principal& p
     bool idempotent = true;
     for (const auto& reading : request.readings)
         idempotent = idempotent && reading.readingId.has_value();
+    std::vector<StoredReading> newest;
     const std::int64_t inserted =
-        idempotent ? retryOnce([&] { return _readings.insertBulk(request.readings); })
-                   : _readings.insertBulk(request.readings);
+        idempotent ? retryOnce([&] { return _readings.insertBulk(request.readings, &newest); })
+                   : _readings.insertBulk(request.readings, &newest);
+    if (inserted > 0) committed(newest);
     const auto duplicates = static_cast<std::int64_t>(request.readings.size()) - inserted;
     _metrics.addReadings(static_cast<std::uint64_t>(inserted),
                          static_cast<std::uint64_t>(duplicates), request.rejected.size());

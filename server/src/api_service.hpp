@@ -7,6 +7,8 @@
 #include "auth.hpp"
 #include "connection_pool.hpp"
 #include "export_store.hpp"
+#include "latest_cache.hpp"
+#include "live_hub.hpp"
 #include "metrics.hpp"
 #include "reading_store.hpp"
 #include "route_table.hpp"
@@ -32,6 +34,9 @@ struct ApiResponse {
     // Other streamed answers (GET /readings/export): body holds the start, then this writes the
     // rest in chunks; false when it failed part-way (the response cannot be completed).
     std::function<bool(std::ostream&)> stream;
+    // GET /live, GET /readings/stream accepted: nothing is sent here; the connection goes to
+    // the live hub, which writes the handshake's answer.
+    std::shared_ptr<LiveSubscription> live;
 };
 
 ApiResponse errorResponse(const ApiError& error);
@@ -57,6 +62,18 @@ class ApiService {
     StreamEnd streamRest(const RangeQuery& range, Cursor after, std::ostream& out);
 
     Metrics& metrics() { return _metrics; }
+    LatestCache& latestCache() { return _cache; }
+    ReadingStore& readings() { return _readings; }
+    // Called after each commit of new readings by this instance (set before serving).
+    void onCommit(std::function<void()> committed) { _committed = std::move(committed); }
+    // Fills the latest-reading cache from the database and turns it on. Throws on failure.
+    void loadLatestCache();
+    // The hub live connections go to (set before serving; none: the live routes answer 503).
+    void setLiveHub(LiveHub* hub) { _live = hub; }
+    LiveHub* liveHub() { return _live; }
+    // A token sent in a WebSocket's first message: may it read? Throws when it cannot be
+    // checked.
+    bool mayReadLive(const std::string& token);
     const RouteTable& routes() const { return _routes; }
 
     // The handlers of the built-in routes (their entries are in api_routes.cpp).
@@ -71,9 +88,11 @@ class ApiService {
     ApiResponse authCheck(const Principal& principal);
     ApiResponse health();
     ApiResponse metricsText();
+    ApiResponse live(const ApiRequest& request);
 
   private:
     ApiResponse authorizeAndRun(const ApiRequest& request);
+    void committed(const std::vector<StoredReading>& newest);
 
     const ServerConfig& _config;
     ConnectionPool& _pool;
@@ -83,6 +102,9 @@ class ApiService {
     SeriesStore _series;
     ExportStore _export;
     Authenticator _auth;
+    LatestCache _cache;
+    std::function<void()> _committed;
+    LiveHub* _live = nullptr;
 };
 
 }  // namespace sensorsys::server

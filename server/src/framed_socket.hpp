@@ -57,6 +57,14 @@ class FramedSocketImpl : public Poco::Net::StreamSocketImpl {
     // Frees the input buffer when it holds nothing: a connection waiting in the poller keeps
     // no read buffer (1,000 idle clients would otherwise hold 16 KiB each).
     void releaseIdleBuffer();
+    // The bytes received after the current request's head (a connection handed to the live
+    // hub takes them along).
+    std::string takeBuffered() {
+        std::string rest(unread());
+        _in.clear();
+        _pos = 0;
+        return rest;
+    }
     // After the handler: reads what it left of the body (a little at most) so the next request
     // starts at its first byte. False when the connection must close instead.
     bool finishRequest();

@@ -7,6 +7,7 @@
 #include <Poco/Net/SocketAddress.h>
 
 #include <chrono>
+#include <thread>
 
 namespace sensorsys::server {
 
@@ -29,6 +30,24 @@ void ApiServer::start() {
         const auto applied = migrate(session);
         for (int v : applied) _logger.information("applied migration V%03d", v);
     }
+    LiveSettings live;
+    live.maxClients = static_cast<std::size_t>(_config.liveClients);
+    live.queue = static_cast<std::size_t>(_config.liveQueue);
+    live.replay = _config.liveReplay;
+    _hub = std::make_unique<LiveHub>(live, _service, _logger);
+    _hub->start();
+    _service.setLiveHub(_hub.get());
+    _feed = std::make_unique<ChangeFeed>(_config.databaseConnection + " connect_timeout=" +
+                                             std::to_string(_config.connectTimeoutSeconds),
+                                         feedHandlers(), _logger);
+    _service.onCommit([feed = _feed.get()] { feed->poke(); });
+    _feed->start();
+    // Live clients are taken once the feed has its first position; it normally takes a few
+    // milliseconds (the database answered the migration just now).
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(_config.connectTimeoutSeconds);
+    while (!_feed->listening() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setKeepAlive(_config.keepAlive);
     params->setKeepAliveTimeout(Poco::Timespan(_config.keepAliveTimeoutSeconds, 0));
@@ -56,10 +75,38 @@ void ApiServer::stop() {
     if (_rollups) _rollups->stop();
     _rollups.reset();
     if (!_connections) return;
+    // Live clients first (WebSocket close 1001): they have no request to finish.
+    _hub->stop();
     // Stop accepting; idle connections end at once, the others after the request they are
     // serving (cut after http.drain_timeout).
     _connections->stop(std::chrono::seconds(_config.drainTimeoutSeconds));
     _connections.reset();
+    _feed->stop();
+}
+
+ChangeFeedHandlers ApiServer::feedHandlers() {
+    ChangeFeedHandlers h;
+    h.up = [this] { _hub->setReady(); };
+    h.down = [this] {
+        _service.latestCache().turnOff();
+        _metrics.setCacheOn(false);
+    };
+    h.rows = [this](const std::vector<FeedRow>& rows) {
+        for (const auto& row : rows) _service.latestCache().offer(row.reading);
+        _hub->publish(rows);
+    };
+    h.settled = [this](const FeedCursor& cursor) { _hub->settled(cursor); };
+    h.caughtUp = [this] {
+        _metrics.setNotificationLag(_feed->lastLagMicros());
+        if (_service.latestCache().on()) return;
+        try {
+            _service.loadLatestCache();
+        } catch (const std::exception& e) {
+            _logger.warning("latest-reading cache not loaded (tried again): %s",
+                            std::string(e.what()));
+        }
+    };
+    return h;
 }
 
 }  // namespace sensorsys::server

@@ -5,7 +5,9 @@
 
 #include "api_connection.hpp"
 #include "api_service.hpp"
+#include "change_feed.hpp"
 #include "connection_pool.hpp"
+#include "live_hub.hpp"
 #include "metrics.hpp"
 #include "rollup_worker.hpp"
 #include "route_table.hpp"
@@ -35,12 +37,18 @@ class ApiServer {
     ConnectionPool& pool() { return _pool; }
     Metrics& metrics() { return _metrics; }
 
+    ChangeFeed* feed() { return _feed.get(); }
+
   private:
+    ChangeFeedHandlers feedHandlers();
+
     const ServerConfig _config;
     Poco::Logger& _logger;
     Metrics _metrics;
     ConnectionPool _pool;
     ApiService _service;
+    std::unique_ptr<LiveHub> _hub;
+    std::unique_ptr<ChangeFeed> _feed;
     std::unique_ptr<ApiConnections> _connections;
     std::unique_ptr<RollupWorker> _rollups;
     int _port = 0;

@@ -38,6 +38,10 @@ void Metrics::addReadings(std::uint64_t inserted, std::uint64_t duplicates,
     _rejected.fetch_add(rejected, std::memory_order_relaxed);
 }
 
+void Metrics::recordCacheLookup(bool hit) {
+    (hit ? _cacheHits : _cacheMisses).fetch_add(1, std::memory_order_relaxed);
+}
+
 namespace {
 std::string number(double v) {
     char buf[32];
@@ -45,6 +49,36 @@ std::string number(double v) {
     return buf;
 }
 }  // namespace
+
+namespace {
+void metric(std::string& out, const char* name, const char* type, const char* help,
+            const std::string& value) {
+    out += std::string("# HELP ") + name + " " + help + "\n";
+    out += std::string("# TYPE ") + name + " " + type + "\n";
+    out += std::string(name) + " " + value + "\n";
+}
+}  // namespace
+
+void Metrics::renderLive(std::string& out) const {
+    const auto load = [](const auto& a) { return std::to_string(a.load()); };
+    out +=
+        "# HELP sensorsys_latest_cache_lookups_total GET /readings/latest answers, from memory "
+        "(hit) or the database (miss).\n";
+    out += "# TYPE sensorsys_latest_cache_lookups_total counter\n";
+    out += "sensorsys_latest_cache_lookups_total{result=\"hit\"} " + load(_cacheHits) + "\n";
+    out += "sensorsys_latest_cache_lookups_total{result=\"miss\"} " + load(_cacheMisses) + "\n";
+    metric(out, "sensorsys_latest_cache_on", "gauge",
+           "1 while GET /readings/latest is answered from memory.", _cacheOn.load() ? "1" : "0");
+    metric(out, "sensorsys_feed_notification_lag_seconds", "gauge",
+           "From the notifying insert to its receipt, of the last notification.",
+           number(static_cast<double>(_notificationLagMicros.load()) / 1e6));
+    metric(out, "sensorsys_live_clients", "gauge", "Open live connections (WebSocket and SSE).",
+           load(_liveClients));
+    metric(out, "sensorsys_live_messages_total", "counter", "Messages sent to live clients.",
+           load(_liveMessages));
+    metric(out, "sensorsys_live_dropped_slow_total", "counter",
+           "Live clients closed because their queue overflowed.", load(_liveDroppedSlow));
+}
 
 void Metrics::renderRequests(std::string& out) const {
     out += "# HELP sensorsys_http_requests_total HTTP requests answered, by route and status.\n";
@@ -109,6 +143,7 @@ std::string Metrics::render(const PoolStats& pool) const {
     out += "# HELP sensorsys_db_pool_max Largest number of PostgreSQL connections.\n";
     out += "# TYPE sensorsys_db_pool_max gauge\n";
     out += "sensorsys_db_pool_max " + std::to_string(pool.max) + "\n";
+    renderLive(out);
     return out;
 }
 

@@ -30,6 +30,18 @@ class Metrics {
     void recordRequest(Route route, int status, double seconds);
     void addReadings(std::uint64_t inserted, std::uint64_t duplicates, std::uint64_t rejected);
 
+    // GET /readings/latest answered from memory (hit) or the database (miss).
+    void recordCacheLookup(bool hit);
+    void setCacheOn(bool on) { _cacheOn.store(on, std::memory_order_relaxed); }
+    void setNotificationLag(std::int64_t micros) {
+        _notificationLagMicros.store(micros, std::memory_order_relaxed);
+    }
+    // Live clients (GET /live, GET /readings/stream).
+    void liveClientOpened() { _liveClients.fetch_add(1, std::memory_order_relaxed); }
+    void liveClientClosed() { _liveClients.fetch_sub(1, std::memory_order_relaxed); }
+    void addLiveMessages(std::uint64_t n) { _liveMessages.fetch_add(n, std::memory_order_relaxed); }
+    void liveClientDroppedSlow() { _liveDroppedSlow.fetch_add(1, std::memory_order_relaxed); }
+
     // The exposition text, pool gauges included.
     std::string render(const PoolStats& pool) const;
 
@@ -37,6 +49,7 @@ class Metrics {
     std::size_t indexOf(Route route) const;
     void renderRequests(std::string& out) const;
     void renderLatency(std::string& out) const;
+    void renderLive(std::string& out) const;
 
     struct Histogram {
         std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets{};
@@ -50,6 +63,13 @@ class Metrics {
     std::atomic<std::uint64_t> _inserted{0};
     std::atomic<std::uint64_t> _duplicates{0};
     std::atomic<std::uint64_t> _rejected{0};
+    std::atomic<std::uint64_t> _cacheHits{0};
+    std::atomic<std::uint64_t> _cacheMisses{0};
+    std::atomic<bool> _cacheOn{false};
+    std::atomic<std::int64_t> _notificationLagMicros{0};
+    std::atomic<std::int64_t> _liveClients{0};
+    std::atomic<std::uint64_t> _liveMessages{0};
+    std::atomic<std::uint64_t> _liveDroppedSlow{0};
 };
 
 }  // namespace sensorsys::server

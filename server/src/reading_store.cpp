@@ -38,11 +38,6 @@ std::string StoredReading::json() const {
 
 namespace {
 
-#define SENSORSYS_READING_COLUMNS                                                           \
-    "id::int8, reading_id::text, device_id, (extract(epoch FROM ts_utc) * 1000000)::int8, " \
-    "(extract(epoch FROM ts_local) * 1000000)::int8, ts_local_offset, payload::text, "      \
-    "COALESCE(ts_quality, '')"
-
 // Column vectors a row-returning statement extracts into; cleared before each execution
 // (Poco appends to bound vectors).
 struct RowColumns {
@@ -100,9 +95,13 @@ struct ReadingStatements : PreparedStatements {
                 " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload, ts_quality)"
                 " SELECT COALESCE(reading_id, gen_random_uuid()), device_id, ts_utc, ts_local, "
                 "off, payload, q"
-                " FROM src ON CONFLICT (reading_id) DO NOTHING RETURNING 1)"
-                " SELECT count(*)::int8 FROM ins",
+                " FROM src ON CONFLICT (reading_id) DO NOTHING RETURNING *),"
+                // The newest inserted row of each device, for the latest-reading cache.
+                " top AS (SELECT DISTINCT ON (device_id) * FROM ins"
+                " ORDER BY device_id, ts_local DESC, id DESC)"
+                " SELECT (SELECT count(*) FROM ins)::int8, " SENSORSYS_READING_COLUMNS " FROM top",
             use(bulkParam), into(bulkInserted);
+        bulkCols.bind(bulk);
         latestAll << "SELECT " SENSORSYS_READING_COLUMNS
                      " FROM sensor_project.readings"
                      " ORDER BY ts_local DESC, id DESC LIMIT 1";
@@ -131,11 +130,12 @@ struct ReadingStatements : PreparedStatements {
     }
 
     std::string bulkParam;
-    Poco::Int64 bulkInserted = 0;
+    std::vector<Poco::Int64> bulkInserted;  // the count, on every row of bulkCols
     std::string device;
     std::string start, end, afterTs;
     Poco::Int64 afterId = 0;
     int limit = 0;
+    RowColumns bulkCols;
     RowColumns latestCols;
     RowColumns pageCols;
     Poco::Data::Statement bulk;
@@ -236,18 +236,66 @@ InsertOne ReadingStore::insert(const ReadingInput& reading) {
     });
 }
 
-std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings) {
+std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings,
+                                      std::vector<StoredReading>* newest) {
     if (readings.empty()) return 0;
     std::string param = bulkParameter(readings);
     return _pool.run([&](Connection& c) {
         if (param.size() > kHugeBytes) c.retire();
         auto& st = c.statements<ReadingStatements>();
         st.bulkParam.swap(param);
-        st.bulkInserted = 0;
+        st.bulkInserted.clear();
+        st.bulkCols.clear();
         executePrepared(st.bulk);
         st.bulkParam.clear();
         st.bulkParam.shrink_to_fit();
-        return static_cast<std::int64_t>(st.bulkInserted);
+        if (newest) *newest = st.bulkCols.rows();
+        return st.bulkInserted.empty() ? std::int64_t{0}
+                                       : static_cast<std::int64_t>(st.bulkInserted.front());
+    });
+}
+
+std::vector<StoredReading> ReadingStore::after(const FeedCursor& cursor,
+                                               const std::vector<std::string>& devices, int limit) {
+    return _pool.run([&](Connection& c) {
+        RowColumns cols;
+        Poco::Int64 settled = cursor.settled();
+        std::string delivered = cursor.multirange();
+        std::string wanted = "[";
+        for (const auto& d : devices) {
+            if (wanted.size() > 1) wanted += ',';
+            appendJsonString(wanted, d);
+        }
+        wanted += ']';
+        Poco::Data::Statement s(c.session());
+        s << "SELECT " SENSORSYS_READING_COLUMNS
+             " FROM sensor_project.readings"
+             " WHERE id > $1 AND NOT ($2::int8multirange @> id::int8)"
+             " AND ($3 = '[]' OR device_id IN (SELECT jsonb_array_elements_text($3::jsonb)))"
+             " ORDER BY id LIMIT $4",
+            use(settled), use(delivered), use(wanted), use(limit);
+        cols.bind(s);
+        s.execute();
+        return cols.rows();
+    });
+}
+
+std::vector<StoredReading> ReadingStore::latestPerDevice() {
+    return _pool.run([&](Connection& c) {
+        RowColumns cols;
+        Poco::Data::Statement s(c.session());
+        // One index descent per device (a loose index scan), not a scan of the table.
+        s << "WITH RECURSIVE d AS ("
+             " (SELECT device_id FROM sensor_project.readings ORDER BY device_id LIMIT 1)"
+             " UNION ALL SELECT (SELECT r.device_id FROM sensor_project.readings r"
+             " WHERE r.device_id > d.device_id ORDER BY r.device_id LIMIT 1)"
+             " FROM d WHERE d.device_id IS NOT NULL)"
+             " SELECT x.* FROM d CROSS JOIN LATERAL (SELECT " SENSORSYS_READING_COLUMNS
+             " FROM sensor_project.readings r WHERE r.device_id = d.device_id"
+             " ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1) x";
+        cols.bind(s);
+        s.execute();
+        return cols.rows();
     });
 }
 

@@ -6,11 +6,18 @@
 #include <sensorsys/common/uuid_v7.hpp>
 #include "api_request.hpp"
 #include "connection_pool.hpp"
+#include "feed_cursor.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+// The columns of a StoredReading, in its field order, for a SELECT list (string literal).
+#define SENSORSYS_READING_COLUMNS                                                           \
+    "id::int8, reading_id::text, device_id, (extract(epoch FROM ts_utc) * 1000000)::int8, " \
+    "(extract(epoch FROM ts_local) * 1000000)::int8, ts_local_offset, payload::text, "      \
+    "COALESCE(ts_quality, '')"
 
 namespace sensorsys::server {
 
@@ -42,8 +49,16 @@ class ReadingStore {
     InsertOne insert(const ReadingInput& reading);
     // One statement (the batch as one jsonb parameter), one transaction. Returns rows inserted;
     // the rest were duplicates (in the table or within the batch).
-    std::int64_t insertBulk(const std::vector<ReadingInput>& readings);
+    // newest, when given, receives the newest inserted reading of each device.
+    std::int64_t insertBulk(const std::vector<ReadingInput>& readings,
+                            std::vector<StoredReading>* newest = nullptr);
     std::optional<StoredReading> latest(const std::optional<std::string>& deviceId);
+    // Rows not yet delivered to a live client at cursor (of devices, or of all when empty), by
+    // id.
+    std::vector<StoredReading> after(const FeedCursor& cursor,
+                                     const std::vector<std::string>& devices, int limit);
+    // The newest reading of every device (GET /readings/latest's order).
+    std::vector<StoredReading> latestPerDevice();
     // Rows of the range after the cursor (or from the start), ordered by (ts_local, id).
     std::vector<StoredReading> page(const RangeQuery& range, const std::optional<Cursor>& after,
                                     int limit);

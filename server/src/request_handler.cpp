@@ -91,6 +91,10 @@ void ApiRequestHandler::serve(Poco::Net::HTTPServerRequest& request,
     outcome.route = parsed.route;
     outcome.status = r.status;
     outcome.bytes = r.body.size();
+    if (r.live) {
+        _live = r.live;  // ApiConnection hands the connection to the live hub
+        return;
+    }
     if (r.streamAfter || r.stream) {
         sendStreamed(request, response, r, parsed);
         return;

@@ -22,6 +22,9 @@ class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
 
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override;
+    // The live subscription the last request was accepted for (its connection goes to the
+    // live hub); null for every other request.
+    std::shared_ptr<LiveSubscription> takeLive() { return std::move(_live); }
 
   private:
     // What one request came to, for the metrics and the access log.
@@ -46,6 +49,7 @@ class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
     const ServerConfig& _config;
     ApiService& _service;
     Poco::Logger& _logger;
+    std::shared_ptr<LiveSubscription> _live;
 };
 
 }  // namespace sensorsys::server

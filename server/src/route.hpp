@@ -31,6 +31,8 @@ class Route {
     static const Route AuthCheck;       // GET /auth/check
     static const Route Health;          // GET /health
     static const Route Metrics;         // GET /metrics
+    static const Route Live;            // GET /live (WebSocket)
+    static const Route ReadingsStream;  // GET /readings/stream (Server-Sent Events)
 
   private:
     std::string_view _name = "unknown";
@@ -48,6 +50,8 @@ constexpr Route Route::DeviceMetrics{"device_metrics"};
 constexpr Route Route::AuthCheck{"auth_check"};
 constexpr Route Route::Health{"health"};
 constexpr Route Route::Metrics{"metrics"};
+constexpr Route Route::Live{"live"};
+constexpr Route Route::ReadingsStream{"readings_stream"};
 
 // The route's label, for logs and metrics.
 inline std::string routeName(Route route) {

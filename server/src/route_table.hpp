@@ -25,6 +25,9 @@ enum class Access {
     AnyToken,  // any valid token
     Write,     // device (and admin) tokens
     Read,      // read (and admin) tokens
+    // Read, or no credentials at all: a browser's WebSocket cannot set headers and sends its
+    // token in its first message instead (GET /live).
+    ReadOrFirstMessage,
 };
 
 // Fills the route's fields of request from the query or the body, or sets request.error.

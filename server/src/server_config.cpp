@@ -88,6 +88,16 @@ constexpr ConfigKey kKeys[] = {
                "rows one GET /readings/export writes at most (0: no limit)", 0, 1e12),
     integerKey("history.rollup_interval_ms", "1000",
                "how often the rollup worker looks for readings to roll up", 50, 600000),
+    integerKey("limits.live_clients", "1000",
+               "live clients (GET /live, GET /readings/stream) at most; more get 503", 1, 1000000),
+    integerKey("limits.live_queue", "1000",
+               "messages queued for a live client that does not read; over it the client is "
+               "closed (WebSocket 1013)",
+               1, 1000000),
+    integerKey("limits.live_replay", "10000",
+               "readings a live client resuming with since= gets from the database before a gap "
+               "message",
+               1, 1000000),
     logLevelKey(),
     booleanKey("logging.requests", "true",
                "one log line per request (method, path, status, ms, bytes)"),
@@ -141,6 +151,9 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.seriesPoints = intKey(c, "limits.series_points");
     s.exportRows = keys.integer(c, "limits.export_rows");
     s.rollupIntervalMillis = intKey(c, "history.rollup_interval_ms");
+    s.liveClients = intKey(c, "limits.live_clients");
+    s.liveQueue = intKey(c, "limits.live_queue");
+    s.liveReplay = intKey(c, "limits.live_replay");
     s.logLevel = *SeedLogFormatter::priorityOf(Poco::toLower(keys.text(c, "logging.level")));
     s.logRequests = keys.boolean(c, "logging.requests");
     return s;

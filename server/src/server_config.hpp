@@ -53,6 +53,9 @@ struct ServerConfig {
     std::int64_t exportRows = 0;  // 0: no limit
     // 0: no rollup worker in this process (tests that drive one themselves).
     int rollupIntervalMillis = 1000;
+    int liveClients = 1000;
+    int liveQueue = 1000;
+    int liveReplay = 10000;
 
     Poco::Message::Priority logLevel = Poco::Message::PRIO_INFORMATION;
     bool logRequests = true;

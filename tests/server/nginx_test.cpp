@@ -123,6 +123,18 @@ TEST(Nginx, TheApiRoundTripWorksThroughTheShippedSiteConfig) {
         port, {base + "/readings?start_date=2030-01-01T00:00:00Z&end_date=2030-01-02T00:00:00Z"});
     EXPECT_EQ(range.status, 200);
     EXPECT_EQ(std::count(range.body.begin(), range.body.end(), '{') > 60, true);
+    // The live feed: the WebSocket handshake passes (101, the server's accept key) and the
+    // first frame (the latest reading) follows; the event stream arrives unbuffered.
+    const auto live = curl(
+        port, {"--http1.1", "-i", "--max-time", "3", "-H", "Connection: Upgrade", "-H",
+               "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13", "-H",
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", base + "/live?device_id=via-nginx"});
+    EXPECT_EQ(live.status, 101) << live.body;
+    EXPECT_NE(live.body.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << live.body;
+    EXPECT_NE(live.body.find("\"type\": \"reading\""), std::string::npos) << live.body;
+    const auto stream = curl(port, {"-N", "--max-time", "3", base + "/readings/stream"});
+    EXPECT_EQ(stream.status, 200);
+    EXPECT_NE(stream.body.find("data: {\"type\": \"reading\""), std::string::npos) << stream.body;
     const auto metrics = curl(port, {base + "/metrics"});
     EXPECT_EQ(metrics.status, 200);
 

@@ -1,0 +1,286 @@
+#include "change_feed.hpp"
+
+#include <Poco/JSON/Parser.h>
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+
+namespace sensorsys::server {
+
+namespace {
+
+constexpr int kPageRows = 1000;
+// At the very first start, ids this far below the sequence are checked for rows of
+// transactions still running (the feed knows nothing before its start).
+constexpr std::int64_t kStartWindow = 1000;
+// More pending settle points than this are merged (a long transaction holds them all back).
+constexpr std::size_t kMaxPending = 64;
+constexpr auto kBackoffMin = std::chrono::milliseconds(100);
+constexpr auto kBackoffMax = std::chrono::milliseconds(5000);
+
+std::int64_t nowMicros() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+struct ResultDeleter {
+    void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+std::int64_t toInt(const char* text) {
+    return text && *text ? std::stoll(text) : 0;
+}
+
+}  // namespace
+
+struct ChangeFeed::PgConn {
+    struct Deleter {
+        void operator()(PGconn* c) const { PQfinish(c); }
+    };
+    std::unique_ptr<PGconn, Deleter> conn;
+
+    // Runs one statement; throws std::runtime_error when it fails (the connection is dropped).
+    Result query(const char* sql, const std::vector<std::string>& params = {}) {
+        std::vector<const char*> values;
+        for (const auto& p : params) values.push_back(p.c_str());
+        Result r(PQexecParams(conn.get(), sql, static_cast<int>(values.size()), nullptr,
+                              values.data(), nullptr, nullptr, 0));
+        const auto status = PQresultStatus(r.get());
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+            throw std::runtime_error(PQerrorMessage(conn.get()));
+        return r;
+    }
+};
+
+ChangeFeed::ChangeFeed(std::string connection, ChangeFeedHandlers handlers, Poco::Logger& logger)
+    : _connection(std::move(connection)),
+      _handlers(std::move(handlers)),
+      _logger(logger),
+      _pg(std::make_unique<PgConn>()) {
+    _wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (_wake < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+ChangeFeed::~ChangeFeed() {
+    stop();
+    ::close(_wake);
+}
+
+void ChangeFeed::start() {
+    _thread = std::thread([this] { run(); });
+}
+
+void ChangeFeed::stop() {
+    _stop = true;
+    poke();
+    if (_thread.joinable()) _thread.join();
+}
+
+void ChangeFeed::poke() {
+    const std::uint64_t one = 1;
+    if (::write(_wake, &one, sizeof one) < 0) {
+        // the counter is saturated: a wake-up is pending anyway
+    }
+}
+
+FeedCursor ChangeFeed::cursor() const {
+    std::lock_guard lock(_mutex);
+    return _cursor;
+}
+
+void ChangeFeed::run() {
+    auto backoff = kBackoffMin;
+    while (!_stop) {
+        if (!connect()) {
+            if (!sleepFor(backoff)) break;
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(kBackoffMax));
+            continue;
+        }
+        backoff = kBackoffMin;
+        try {
+            bool work = true;  // after (re)connecting, everything since the cursor is new
+            while (!_stop) {
+                if (work) catchUp();
+                work = waitForWork(std::chrono::milliseconds(1000));
+            }
+        } catch (const std::exception& e) {
+            if (!_stop) _logger.warning("change feed: %s; reconnecting", std::string(e.what()));
+        }
+        disconnect();
+    }
+}
+
+bool ChangeFeed::connect() {
+    // Named, so an operator sees (and a test finds) the feed's session in pg_stat_activity.
+    const std::string named = _connection + " application_name=sensorsys-change-feed";
+    _pg->conn.reset(PQconnectdb(named.c_str()));
+    if (PQstatus(_pg->conn.get()) != CONNECTION_OK) {
+        _logger.warning("change feed: cannot connect: %s",
+                        std::string(PQerrorMessage(_pg->conn.get())));
+        _pg->conn.reset();
+        return false;
+    }
+    try {
+        _pg->query((std::string("LISTEN ") + kChannel).c_str());
+        if (!_started) startCursor();
+    } catch (const std::exception& e) {
+        _logger.warning("change feed: %s", std::string(e.what()));
+        _pg->conn.reset();
+        return false;
+    }
+    if (_handlers.up) _handlers.up();
+    _listening = true;
+    return true;
+}
+
+void ChangeFeed::disconnect() {
+    _pg->conn.reset();
+    if (_listening.exchange(false) && _handlers.down) _handlers.down();
+}
+
+void ChangeFeed::startCursor() {
+    const Result last = _pg->query(
+        "SELECT COALESCE(pg_sequence_last_value("
+        "pg_get_serial_sequence('sensor_project.readings', 'id')), 0)");
+    const std::int64_t top = toInt(PQgetvalue(last.get(), 0, 0));
+    FeedCursor cursor(std::max<std::int64_t>(0, top - kStartWindow));
+    const Result ids = _pg->query(
+        "SELECT id::int8 FROM sensor_project.readings WHERE id > $1::int8 AND id <= $2::int8",
+        {std::to_string(cursor.settled()), std::to_string(top)});
+    for (int i = 0; i < PQntuples(ids.get()); ++i) cursor.add(toInt(PQgetvalue(ids.get(), i, 0)));
+    std::lock_guard lock(_mutex);
+    _cursor = cursor;
+    _started = true;
+}
+
+bool ChangeFeed::sleepFor(std::chrono::milliseconds duration) {
+    pollfd fd{_wake, POLLIN, 0};
+    ::poll(&fd, 1, static_cast<int>(duration.count()));
+    std::uint64_t count = 0;
+    if (::read(_wake, &count, sizeof count) < 0) {
+        // nothing pending
+    }
+    return !_stop;
+}
+
+bool ChangeFeed::waitForWork(std::chrono::milliseconds timeout) {
+    pollfd fds[2] = {{PQsocket(_pg->conn.get()), POLLIN, 0}, {_wake, POLLIN, 0}};
+    const int n = ::poll(fds, 2, static_cast<int>(timeout.count()));
+    if (n < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
+    bool work = false;
+    if (fds[1].revents & POLLIN) {
+        std::uint64_t count = 0;
+        if (::read(_wake, &count, sizeof count) > 0) work = true;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (!PQconsumeInput(_pg->conn.get()) || PQstatus(_pg->conn.get()) != CONNECTION_OK)
+            throw std::runtime_error(PQerrorMessage(_pg->conn.get()));
+        readNotifications();
+        work = true;
+    }
+    // With nothing new, a round now and then still settles ids (keeps the cursor short).
+    return work || (n == 0 && !_pending.empty());
+}
+
+void ChangeFeed::catchUp() {
+    // The sequence first, then the snapshot: a transaction that drew an id up to lastId had a
+    // transaction id before the snapshot, so it is below the snapshot's xmax.
+    const Result last = _pg->query(
+        "SELECT COALESCE(pg_sequence_last_value("
+        "pg_get_serial_sequence('sensor_project.readings', 'id')), 0)");
+    const Result snapshot = _pg->query(
+        "SELECT pg_snapshot_xmin(s)::text::int8, pg_snapshot_xmax(s)::text::int8"
+        " FROM pg_current_snapshot() s");
+    const std::int64_t xmin = toInt(PQgetvalue(snapshot.get(), 0, 0));
+    _pending.push_back(
+        {toInt(PQgetvalue(last.get(), 0, 0)), toInt(PQgetvalue(snapshot.get(), 0, 1))});
+    if (_pending.size() > kMaxPending) {
+        const Pending newest = _pending.back();
+        _pending.pop_back();
+        _pending.back() = {std::max(newest.lastId, _pending.back().lastId),
+                           std::max(newest.xmax, _pending.back().xmax)};
+    }
+    // Each page's snapshot is newer than the one above: it sees at least what that one proved.
+    FeedCursor cursor = this->cursor();
+    std::vector<StoredReading> page;
+    do {
+        page = fetch(cursor);
+        std::vector<FeedRow> rows;
+        rows.reserve(page.size());
+        for (auto& reading : page) {
+            cursor.add(reading.id);
+            rows.push_back({std::move(reading), cursor.text()});
+        }
+        {
+            std::lock_guard lock(_mutex);
+            _cursor = cursor;
+        }
+        if (!rows.empty() && _handlers.rows) _handlers.rows(rows);
+    } while (page.size() == static_cast<std::size_t>(kPageRows) && !_stop);
+    settle(xmin);
+    if (_handlers.caughtUp) _handlers.caughtUp();
+}
+
+void ChangeFeed::settle(std::int64_t xmin) {
+    std::int64_t upTo = -1;
+    while (!_pending.empty() && _pending.front().xmax <= xmin) {
+        upTo = std::max(upTo, _pending.front().lastId);
+        _pending.pop_front();
+    }
+    if (upTo < 0) return;
+    FeedCursor cursor;
+    {
+        std::lock_guard lock(_mutex);
+        _cursor.settle(upTo);
+        cursor = _cursor;
+    }
+    if (_handlers.settled) _handlers.settled(cursor);
+}
+
+std::vector<StoredReading> ChangeFeed::fetch(const FeedCursor& after) {
+    const Result r = _pg->query(
+        "SELECT " SENSORSYS_READING_COLUMNS
+        " FROM sensor_project.readings"
+        " WHERE id > $1::int8 AND NOT ($2::int8multirange @> id::int8)"
+        " ORDER BY id LIMIT $3::int4",
+        {std::to_string(after.settled()), after.multirange(), std::to_string(kPageRows)});
+    std::vector<StoredReading> out(static_cast<std::size_t>(PQntuples(r.get())));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const int row = static_cast<int>(i);
+        out[i].id = toInt(PQgetvalue(r.get(), row, 0));
+        out[i].readingId = PQgetvalue(r.get(), row, 1);
+        out[i].deviceId = PQgetvalue(r.get(), row, 2);
+        out[i].tsUtcMicros = toInt(PQgetvalue(r.get(), row, 3));
+        out[i].tsLocalMicros = toInt(PQgetvalue(r.get(), row, 4));
+        out[i].tsLocalOffset = static_cast<int>(toInt(PQgetvalue(r.get(), row, 5)));
+        out[i].payloadJson = PQgetvalue(r.get(), row, 6);
+        out[i].tsQuality = PQgetvalue(r.get(), row, 7);
+    }
+    return out;
+}
+
+void ChangeFeed::readNotifications() {
+    while (PGnotify* n = PQnotifies(_pg->conn.get())) {
+        ++_notifications;
+        try {
+            const auto payload = Poco::JSON::Parser().parse(n->extra);
+            const auto object = payload.extract<Poco::JSON::Object::Ptr>();
+            if (object && object->has("t"))
+                _lagMicros = nowMicros() - object->getValue<Poco::Int64>("t");
+        } catch (const Poco::Exception&) {
+            // another writer's payload: the rows are fetched by cursor all the same
+        }
+        PQfreemem(n);
+    }
+}
+
+}  // namespace sensorsys::server
