@@ -84,6 +84,12 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
             out << "sensor " << name << ": " << result.str() << "\n";
         }
     }
+    if (const auto restarts = agent->getObject("host_restarts")) {
+        for (const auto& [name, value] : *restarts) {
+            out << "sensor " << name << ": plugin host restarted " << value.convert<int>()
+                << " time(s)\n";
+        }
+    }
     return 0;
 }
 
