@@ -23,6 +23,7 @@ namespace sensorsys::agent {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kDestroyWait{1'000};
 
 // Owns one descriptor.
 class Fd {
@@ -133,8 +134,19 @@ void HostProcess::spawn(const HostOptions& options, const std::filesystem::path&
     // A clean environment: nothing of the agent's (tokens, TZ, LD_PRELOAD) reaches plugins.
     std::string path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     std::vector<char*> envp{path.data(), nullptr};
+    // Nor the agent's signal mask or ignored signals (the pool thread may block some).
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigset_t all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     const int failed =
-        ::posix_spawn(&_pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
+        ::posix_spawn(&_pid, binary.c_str(), &actions, &attributes, argv.data(), envp.data());
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     if (failed != 0) {
         _pid = -1;
@@ -180,7 +192,13 @@ HostProcess::Outcome HostProcess::call(const std::string& request, Clock::time_p
     }
     bool output_open = _output.get() >= 0;
     for (;;) {
-        if (auto frame = _decoder.next()) {
+        std::optional<Frame> frame;
+        try {
+            frame = _decoder.next();
+        } catch (const FrameError&) {
+            return Outcome::Died;  // a stream out of step cannot be trusted again
+        }
+        if (frame) {
             reply = std::move(*frame);
             if (output_open) drainOutput();
             return Outcome::Answered;
@@ -221,7 +239,13 @@ HostedPlugin::HostedPlugin(std::string sensor, std::filesystem::path plugin_file
       _config(std::move(config)),
       _options(std::move(options)) {}
 
-HostedPlugin::~HostedPlugin() = default;
+HostedPlugin::~HostedPlugin() {
+    // The plugin's destroy gets a moment to release its device; the host is killed after it.
+    if (_process && _created) {
+        Frame reply;
+        _process->call(encodeFrame(FrameKind::Destroy), Clock::now() + kDestroyWait, reply);
+    }
+}
 
 std::filesystem::path HostedPlugin::defaultHostBinary() {
     if (const char* chosen = std::getenv("SENSORSYS_PLUGIN_HOST"); chosen && *chosen) {
