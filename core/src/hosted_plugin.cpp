@@ -24,6 +24,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kDestroyWait{1'000};
+constexpr std::chrono::milliseconds kCreateGrace{500};
 
 // Owns one descriptor.
 class Fd {
@@ -311,8 +312,11 @@ std::string HostedPlugin::create() {
     if (_created && _process) return {};
     if (std::string why = ensureHost(); !why.empty()) return why;
     Frame reply;
-    const auto outcome = _process->call(encodeFrame(FrameKind::Create, _config),
-                                        Clock::now() + _options.createTimeout, reply);
+    // Just past the reader's own deadline for creates, so that one reports the slow create in
+    // its usual words ("timeout: create of ..."); the host is killed right after.
+    const auto outcome =
+        _process->call(encodeFrame(FrameKind::Create, _config),
+                       Clock::now() + _options.createTimeout + kCreateGrace, reply);
     if (outcome == HostProcess::Outcome::TimedOut) {
         return failed("timeout: plugin host timed out after " + seconds(_options.createTimeout),
                       "create");

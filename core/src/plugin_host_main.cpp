@@ -7,11 +7,13 @@
 // SensorInstance, so every check of thread mode applies here too.
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -63,6 +65,11 @@ bool startWatchdog() {
 // business of the plugin, and nothing it changes here reaches the agent.
 void settle(rlim_t memory_max) {
     for (int fd = kChannel + 1; fd < 1024; ++fd) ::close(fd);
+    // A plugin's crash must end the host by that very signal, whatever a runtime (a
+    // sanitizer's report) installed, so the agent can name it.
+    for (const int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS, SIGABRT}) {
+        std::signal(sig, SIG_DFL);
+    }
     if (::chdir("/") != 0) std::perror("sensorsys-plugin-host: chdir /");
     ::umask(022);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
