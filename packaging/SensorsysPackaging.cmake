@@ -34,7 +34,7 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
              "${SENSORSYS_PACKAGING_DIR}/debian/changelog")
 
 # Manual pages, compressed the same way (lintian: no-manual-page).
-foreach(_page sensorsys-agent sensorsys-server)
+foreach(_page sensorsys-agent sensorsys-plugin-host sensorsys-server)
   execute_process(COMMAND gzip -9nc "${SENSORSYS_PACKAGING_DIR}/man/${_page}.1"
                   OUTPUT_FILE "${CMAKE_CURRENT_BINARY_DIR}/packaging/${_page}.1.gz"
                   RESULT_VARIABLE _sensorsys_gzip_rc)
@@ -61,6 +61,7 @@ if(TARGET sensorsys-agent)
   install(DIRECTORY sql/agent/ DESTINATION "${CMAKE_INSTALL_DATADIR}/sensorsys/sql/agent"
           COMPONENT agent FILES_MATCHING PATTERN "*.sql")
   install(FILES "${CMAKE_CURRENT_BINARY_DIR}/packaging/sensorsys-agent.1.gz"
+                "${CMAKE_CURRENT_BINARY_DIR}/packaging/sensorsys-plugin-host.1.gz"
           DESTINATION "${CMAKE_INSTALL_MANDIR}/man1" COMPONENT agent)
   _sensorsys_package_docs(agent sensorsys-agent)
 endif()

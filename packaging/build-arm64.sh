@@ -58,8 +58,17 @@ for plugin in bme280 bh1750 cpu_temp disk ds18b20 exec motion sgp30; do
     exit 1
   }
 done
+desc=$(file -L "$stage/usr/bin/sensorsys-plugin-host")
+[[ "$desc" == *"$elf"* ]] || { echo "build-arm64: not an $arch plugin host: $desc" >&2; exit 1; }
+echo "== $qemu: sensorsys-plugin-host (usage, exit 2)"
+run "$stage/usr/bin/sensorsys-plugin-host" 2>&1 | sed -n 1p || true
+echo "== $arch binary sizes (bytes)"
+stat -c '  %n %s' "$stage/usr/bin/sensorsys-agent" "$stage/usr/bin/sensorsys-plugin-host"
 echo "== $qemu: sensorsys-agent --once"
-run "${agent[@]}" --once --define "agent.device_id=pi-$arch-qemu" >"$out/once.json" 2>"$out/once.log"
+# Thread isolation: qemu-user runs the agent, but the hosts it spawns are arm64 programs the
+# kernel can only start here when binfmt_misc knows qemu.
+run "${agent[@]}" --once --define "agent.device_id=pi-$arch-qemu" \
+  --define plugins.isolation=thread >"$out/once.json" 2>"$out/once.log"
 cat "$out/once.json"
 python3 - "$out/once.json" <<'PY'
 import json, sys

@@ -17,7 +17,7 @@ cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 
 bin=build/fuzz/fuzz
-targets=(${FUZZ_TARGETS:-server_request json_layer http_framing websocket_frame bme280})
+targets=(${FUZZ_TARGETS:-server_request json_layer http_framing websocket_frame bme280 host_protocol})
 # UBSan aborts (-fno-sanitize-recover=all at build time; halt_on_error for the runtime too),
 # LSan runs at exit of every input's process and after the run (detect_leaks=1).
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
@@ -33,7 +33,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$out" "$work"
   echo "== fuzz $t (${seconds} s)"
   dict=()
-  [[ $t == bme280 ]] || dict=(-dict=fuzz/json.dict)  # JSON and HTTP tokens
+  [[ $t == bme280 || $t == host_protocol ]] || dict=(-dict=fuzz/json.dict)  # JSON and HTTP tokens
   rc=0
   "$bin/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -max_len=8192 "${dict[@]}" -artifact_prefix="$out/" "$work" "fuzz/corpus/$t" \

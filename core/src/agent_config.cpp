@@ -47,6 +47,12 @@ constexpr ConfigKey kKeys[] = {
               "where the running agent keeps its state for --status (empty: none)"),
     stringKey("plugins.dir", "/usr/lib/sensorsys", "folder the sensor plugins (*.so) load from",
               true),
+    choiceKey("plugins.isolation", "process",
+              "where plugins run: process (each sensor in its own sensorsys-plugin-host, killed "
+              "and restarted when it crashes, hangs or exceeds sensor.NAME.memory_max) or thread "
+              "(inside the agent: less memory, but a crashing plugin ends the agent); "
+              "sensor.NAME.isolation overrides it per sensor",
+              "process|thread"),
     choiceKey("store.connector", "sqlite", "where readings are buffered", "sqlite|postgresql"),
     stringKey("store.path", "/var/lib/sensorsys/buffer.db", "SQLite buffer file"),
     stringKey("store.connection", "",
@@ -159,7 +165,10 @@ std::string pluginJson(const AbstractConfiguration& config, const std::string& p
     std::sort(keys.begin(), keys.end());
     std::string json = "{";
     for (const auto& key : keys) {
-        if (key == "plugin" || key == "interval" || key == "enabled") continue;
+        if (key == "plugin" || key == "interval" || key == "enabled" || key == "isolation" ||
+            key == "memory_max") {
+            continue;
+        }
         AbstractConfiguration::Keys deeper;
         config.keys(prefix + "." + key, deeper);
         if (!deeper.empty()) {
@@ -170,6 +179,23 @@ std::string pluginJson(const AbstractConfiguration& config, const std::string& p
         json += pluginMember(config, prefix, key, plugin);
     }
     return json + "}";
+}
+
+// sensor.NAME.isolation (default plugins.isolation) and sensor.NAME.memory_max (MiB).
+void readIsolation(const AbstractConfiguration& config, const AgentSettings& settings,
+                   const std::string& prefix, SensorSpec& spec) {
+    spec.isolation = settings.isolation;
+    if (config.has(prefix + ".isolation")) {
+        spec.isolation = table().value(config, "plugins.isolation", prefix + ".isolation");
+    }
+    if (config.has(prefix + ".memory_max")) {
+        const std::string text = Poco::trim(config.getString(prefix + ".memory_max"));
+        const auto mib = config::parseInteger(text);
+        if (!mib || *mib < 16 || *mib > 1024 * 1024) {
+            refuse(prefix + ".memory_max", text, "a whole number of MiB from 16 to 1048576");
+        }
+        spec.memoryMaxMib = *mib;
+    }
 }
 
 }  // namespace
@@ -193,6 +219,7 @@ AgentSettings AgentSettings::from(const AbstractConfiguration& config,
     s.clockMaxError = keys.duration(config, "agent.clock_max_error");
     s.statusFile = keys.text(config, "agent.status_file");
     s.pluginsDir = keys.text(config, "plugins.dir");
+    s.isolation = keys.text(config, "plugins.isolation");
     s.storeConnector = keys.text(config, "store.connector");
     s.storePath = keys.text(config, "store.path");
     s.storeConnection = keys.text(config, "store.connection");
@@ -266,6 +293,7 @@ std::vector<SensorSpec> sensorSpecs(const AbstractConfiguration& config,
             }
             spec.enabled = enabled == "true";
         }
+        readIsolation(config, settings, prefix, spec);
         spec.configJson = pluginJson(config, prefix, pluginNamed(plugins, spec.plugin));
         spec.implicit =
             settings.sensors.empty() && spec.configJson == "{}" && !spec.interval && spec.enabled;
@@ -278,7 +306,10 @@ std::string configKeysHelp() {
     return "Configuration keys (properties file, --define key=value):\n" + table().help() +
            "  sensor.NAME.plugin / .interval / .enabled / .KEY\n"
            "      per-instance plugin, interval and settings; other keys go to the plugin as "
-           "JSON of the type it declares (see --list-plugins)\n";
+           "JSON of the type it declares (see --list-plugins)\n"
+           "  sensor.NAME.isolation / .memory_max\n"
+           "      per-instance plugins.isolation (process|thread) and, in process mode, the "
+           "host's address-space limit in MiB (default 64)\n";
 }
 
 }  // namespace sensorsys::agent

@@ -39,6 +39,8 @@ struct SensorSpec {
     std::string plugin;                                 // sensor.NAME.plugin, default NAME
     std::optional<std::chrono::milliseconds> interval;  // sensor.NAME.interval
     bool enabled = true;                                // sensor.NAME.enabled
+    std::string isolation = "process";                  // sensor.NAME.isolation
+    std::int64_t memoryMaxMib = 64;                     // sensor.NAME.memory_max (process)
     std::string configJson = "{}";                      // every other sensor.NAME.KEY
     // Made only because its plugin was found (no `sensors` list, no sensor.NAME.* key): a
     // plugin that cannot run without settings (motion needs its GPIO line) is then skipped
@@ -55,6 +57,7 @@ struct AgentSettings {
     std::string clockSource = "auto";  // auto|kernel|server|local
     std::chrono::milliseconds clockMaxError{1'000};
     std::filesystem::path pluginsDir;
+    std::string isolation = "process";  // plugins.isolation: "process" or "thread"
     std::string storeConnector;
     std::string storePath;
     std::string storeConnection;

@@ -213,6 +213,9 @@ void AgentRuntime::writeStatus() {
         sensors.set(name, Poco::JSON::Parser().parse(json));  // validated plugin output
     }
     status.set("sensors", sensors);
+    Poco::JSON::Object restarts;
+    for (const auto& [name, count] : _sampler.hostRestarts()) restarts.set(name, count);
+    status.set("host_restarts", restarts);
     // Write then rename: a reader never sees half a file.
     const auto temporary = _statusFile.string() + ".tmp";
     {

@@ -209,7 +209,17 @@ PluginScan PluginLoader::loadAll() const {
     return scan;
 }
 
-std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file) const {
+PluginScan PluginLoader::loadOne(const fs::path& file) {
+    PluginScan scan;
+    try {
+        scan.loaded.push_back(loadFile(file));
+    } catch (const Refused& refused) {
+        scan.refused.push_back({file, refused.reason, refused.pluginAbi});
+    }
+    return scan;
+}
+
+std::shared_ptr<const LoadedPlugin> PluginLoader::loadFile(const fs::path& file) {
     std::error_code ec;
     if (!fs::is_regular_file(file, ec)) throw Refused{"not a regular file"};
     if (auto why = writableByOthers(file)) throw Refused{"file is " + *why};

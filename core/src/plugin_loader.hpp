@@ -70,13 +70,17 @@ class PluginLoader {
     // a plugin name wins. A refused file never stops the others from loading.
     PluginScan loadAll() const;
 
+    // Loads one file with the same checks (sensorsys-plugin-host loads one plugin this way):
+    // a scan with either that plugin loaded or the reason it was refused.
+    static PluginScan loadOne(const std::filesystem::path& file);
+
     const std::filesystem::path& directory() const { return _directory; }
 
     // "1.0": the ABI version this agent was built with.
     static std::string hostAbi();
 
   private:
-    std::shared_ptr<const LoadedPlugin> loadFile(const std::filesystem::path& file) const;
+    static std::shared_ptr<const LoadedPlugin> loadFile(const std::filesystem::path& file);
 
     std::filesystem::path _directory;
 };

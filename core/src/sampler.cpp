@@ -3,6 +3,25 @@
 #include <algorithm>
 
 namespace sensorsys::agent {
+namespace {
+
+// In its own sensorsys-plugin-host process unless the sensor asks for thread isolation.
+std::shared_ptr<SensorInstance> makeInstance(const AgentSettings& settings, const SensorSpec& spec,
+                                             const std::shared_ptr<const LoadedPlugin>& plugin,
+                                             Poco::Logger& logger) {
+    if (spec.isolation == "thread") {
+        return std::make_shared<SensorInstance>(spec.name, plugin, spec.configJson);
+    }
+    HostOptions host;
+    host.hostBinary = HostedPlugin::defaultHostBinary();
+    host.memoryMax = static_cast<std::uint64_t>(spec.memoryMaxMib) << 20;
+    host.readTimeout = settings.readTimeout;
+    host.createTimeout = settings.createTimeout;
+    host.logger = &logger;
+    return std::make_shared<SensorInstance>(spec.name, plugin, spec.configJson, std::move(host));
+}
+
+}  // namespace
 
 Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& specs,
                  const PluginScan& plugins, Poco::ThreadPool& pool, Poco::Logger& logger,
@@ -28,7 +47,7 @@ Sampler::Sampler(const AgentSettings& settings, const std::vector<SensorSpec>& s
                                            " (see --list-plugins)");
             _logger.warning(slot.unavailable);
         } else {
-            slot.instance = std::make_shared<SensorInstance>(spec.name, *plugin, spec.configJson);
+            slot.instance = makeInstance(settings, spec, *plugin, logger);
             slot.instance->recordCallsIn(note, instances.size());
             instances.push_back(slot.instance);
         }
@@ -138,6 +157,16 @@ namespace sensorsys::agent {
 std::vector<std::pair<std::string, std::string>> Sampler::lastResults() const {
     std::lock_guard lock(_lastMutex);
     return _last;
+}
+
+std::vector<std::pair<std::string, int>> Sampler::hostRestarts() const {
+    std::vector<std::pair<std::string, int>> restarts;
+    for (const auto& slot : _slots) {
+        if (slot.instance && slot.instance->isolated()) {
+            restarts.emplace_back(slot.name, slot.instance->hostRestarts());
+        }
+    }
+    return restarts;
 }
 
 }  // namespace sensorsys::agent

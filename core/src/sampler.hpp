@@ -50,6 +50,9 @@ class Sampler {
     // Each instance's last result (JSON text), for --status. Safe from any thread.
     std::vector<std::pair<std::string, std::string>> lastResults() const;
 
+    // How often each process-isolated sensor's plugin host was restarted. Safe from any thread.
+    std::vector<std::pair<std::string, int>> hostRestarts() const;
+
     // True while any read has been abandoned and not yet returned.
     bool readsInFlight() const;
 

@@ -67,6 +67,12 @@ SensorInstance::SensorInstance(std::string name, std::shared_ptr<const LoadedPlu
       _outputCap(output_cap),
       _handle(nullptr, _plugin->descriptor().destroy) {}
 
+SensorInstance::SensorInstance(std::string name, std::shared_ptr<const LoadedPlugin> plugin,
+                               std::string config_json, HostOptions host)
+    : SensorInstance(std::move(name), std::move(plugin), std::move(config_json)) {
+    _hosted = std::make_unique<HostedPlugin>(_name, _plugin->path(), _config, std::move(host));
+}
+
 void SensorInstance::recordCallsIn(std::shared_ptr<const CallNote> note, std::size_t slot) {
     _note = std::move(note);
     _noteSlot = slot;
@@ -76,6 +82,10 @@ void SensorInstance::recordCallsIn(std::shared_ptr<const CallNote> note, std::si
 }
 
 std::string SensorInstance::create() {
+    if (_hosted) {
+        FlagScope creating(_creating);
+        return _hosted->create();
+    }
     if (_handle) return {};
     FlagScope creating(_creating);
     ErrorBuffer error;
@@ -117,6 +127,7 @@ std::string SensorInstance::createKeepingRefusal() {
 
 std::string SensorInstance::read() {
     try {
+        if (_hosted) return _hosted->read();
         if (std::string why = create(); !why.empty()) return errorObject(why);
         return readCreated();
     } catch (const SensorConfigError& e) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "call_note.hpp"
+#include "hosted_plugin.hpp"
 #include "plugin_loader.hpp"
 #include "plugin_output.hpp"
 
@@ -28,6 +29,10 @@ class SensorInstance {
     // thread under its own deadline.
     SensorInstance(std::string name, std::shared_ptr<const LoadedPlugin> plugin,
                    std::string config_json, std::size_t output_cap = kDefaultOutputCap);
+    // The same instance run in a sensorsys-plugin-host process (plugins.isolation = process):
+    // create() and read() go to the host; the plugin is not called in this process.
+    SensorInstance(std::string name, std::shared_ptr<const LoadedPlugin> plugin,
+                   std::string config_json, HostOptions host);
     SensorInstance(const SensorInstance&) = delete;
     SensorInstance& operator=(const SensorInstance&) = delete;
 
@@ -60,6 +65,10 @@ class SensorInstance {
     // True while the plugin's create is running (and so holds the instance).
     bool creating() const { return _creating.load(); }
 
+    // True when the plugin runs in a host process; restarts of that host so far (else 0).
+    bool isolated() const { return _hosted != nullptr; }
+    int hostRestarts() const { return _hosted ? _hosted->restarts() : 0; }
+
   private:
     using Handle = std::unique_ptr<sensorsys_instance, sensorsys_destroy_fn>;
 
@@ -77,6 +86,7 @@ class SensorInstance {
     std::size_t _noteSlot = 0;
     std::string _creatingText;
     std::string _readingText;
+    std::unique_ptr<HostedPlugin> _hosted;
 };
 
 }  // namespace sensorsys::agent

@@ -63,6 +63,23 @@ void printJson(const AgentSettings& settings, const StoreStats& stats,
     out << "\n";
 }
 
+// Each sensor's last result, then how often each plugin host was restarted.
+void printSensors(const Poco::JSON::Object& agent, std::ostream& out) {
+    if (const auto sensors = agent.getObject("sensors")) {
+        for (const auto& [name, value] : *sensors) {
+            std::ostringstream result;
+            Poco::JSON::Stringifier::stringify(value, result);
+            out << "sensor " << name << ": " << result.str() << "\n";
+        }
+    }
+    if (const auto restarts = agent.getObject("host_restarts")) {
+        for (const auto& [name, value] : *restarts) {
+            out << "sensor " << name << ": plugin host restarted " << value.convert<int>()
+                << " time(s)\n";
+        }
+    }
+}
+
 }  // namespace
 
 int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std::ostream& err) {
@@ -107,13 +124,7 @@ int printStatus(const AgentSettings& settings, bool json, std::ostream& out, std
         << "last success: "
         << (text("last_sync_success").empty() ? "never" : text("last_sync_success")) << "\n";
     printClock(*agent, out);
-    if (const auto sensors = agent->getObject("sensors")) {
-        for (const auto& [name, value] : *sensors) {
-            std::ostringstream result;
-            Poco::JSON::Stringifier::stringify(value, result);
-            out << "sensor " << name << ": " << result.str() << "\n";
-        }
-    }
+    printSensors(*agent, out);
     return 0;
 }
 

@@ -1,8 +1,10 @@
 // The real agent hosting a plugin that attacks it (the attack modes of
 // tests/fixtures/plugins/misbehaving.c): a slow create, reads that never return, a thread left
-// behind, output on stdout, an error-buffer overrun, a crash. Each time the other sensors go
-// on and the agent ends as documented.
+// behind, output on stdout, an error-buffer overrun, a crash, a memory hog, changes to process
+// state. Each time the other sensors go on and the agent ends as documented, in both
+// plugins.isolation modes where the case applies to both.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <thread>
@@ -22,12 +24,20 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
+#ifdef SENSORSYS_SANITIZED
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 Poco::JSON::Object::Ptr parseObject(const std::string& text) {
     return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
 }
 
-class HostilePlugin : public ::testing::Test {
+class HostilePluginBase : public ::testing::Test {
   protected:
+    explicit HostilePluginBase(std::string isolation) : isolation(std::move(isolation)) {}
+
     void SetUp() override {
         fs::copy_file(fs::path(SENSORSYS_FIXTURE_PLUGIN_DIR) / "misbehaving.so",
                       plugins.path() / "misbehaving.so");
@@ -39,7 +49,8 @@ class HostilePlugin : public ::testing::Test {
     void configure(const std::string& lines) const {
         writeFile(
             work / "agent.properties",
-            lines + "sync.url = http://127.0.0.1:9\nstore.path = " + (work / "buffer.db").string() +
+            "plugins.isolation = " + isolation + "\n" + lines +
+                "sync.url = http://127.0.0.1:9\nstore.path = " + (work / "buffer.db").string() +
                 "\nagent.status_file = " + (work / "status.json").string() + "\n");
     }
 
@@ -72,11 +83,33 @@ class HostilePlugin : public ::testing::Test {
         return parseObject(status.out);
     }
 
+    std::string isolation;
     TempDir plugins;
     TempDir work;
 };
 
-TEST_F(HostilePlugin, SlowCreateDelaysOnlyItsOwnSensorAndSigtermStillEndsWithinTwoSeconds) {
+// Cases that hold in both modes.
+class HostilePlugin : public HostilePluginBase, public ::testing::WithParamInterface<std::string> {
+  protected:
+    HostilePlugin() : HostilePluginBase(GetParam()) {}
+};
+
+INSTANTIATE_TEST_SUITE_P(Isolation, HostilePlugin, ::testing::Values("thread", "process"),
+                         [](const auto& info) { return info.param; });
+
+// plugins.isolation = thread: the plugin runs inside the agent.
+class HostilePluginInThread : public HostilePluginBase {
+  protected:
+    HostilePluginInThread() : HostilePluginBase("thread") {}
+};
+
+// plugins.isolation = process: the plugin runs in a sensorsys-plugin-host of its own.
+class HostilePluginInProcess : public HostilePluginBase {
+  protected:
+    HostilePluginInProcess() : HostilePluginBase("process") {}
+};
+
+TEST_P(HostilePlugin, SlowCreateDelaysOnlyItsOwnSensorAndSigtermStillEndsWithinTwoSeconds) {
     configureBesideFine("slow", "slow_create", "agent.interval = 0.5\nagent.read_timeout = 0.2\n");
     Background agent(agentArgs({}), work / "agent");
     std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -93,7 +126,7 @@ TEST_F(HostilePlugin, SlowCreateDelaysOnlyItsOwnSensorAndSigtermStillEndsWithinT
                 StartsWith("timeout: create of 'slow'"));
 }
 
-TEST_F(HostilePlugin, OnceGivesUpOnASlowCreateAtTheCreateTimeout) {
+TEST_P(HostilePlugin, OnceGivesUpOnASlowCreateAtTheCreateTimeout) {
     configureBesideFine("slow", "slow_create",
                         "agent.create_timeout = 1\nagent.read_timeout = 1\n");
     const auto r = once();
@@ -105,7 +138,7 @@ TEST_F(HostilePlugin, OnceGivesUpOnASlowCreateAtTheCreateTimeout) {
     EXPECT_EQ(payload->getObject("fine")->getValue<int>("value"), 42);
 }
 
-TEST_F(HostilePlugin, ReadingLoopStillExits78WhenACreateRefusesItsConfiguration) {
+TEST_P(HostilePlugin, ReadingLoopStillExits78WhenACreateRefusesItsConfiguration) {
     configure(
         "agent.create_timeout = 1\nsensors = slow, x\n"
         "sensor.slow.plugin = misbehaving\nsensor.slow.mode = slow_create\n"
@@ -115,7 +148,7 @@ TEST_F(HostilePlugin, ReadingLoopStillExits78WhenACreateRefusesItsConfiguration)
     EXPECT_THAT(r.err, HasSubstr("sensor 'x' (plugin example_c)"));
 }
 
-TEST_F(HostilePlugin, SixtyFourHungInstancesNeverStarveAHealthyOne) {
+TEST_P(HostilePlugin, SixtyFourHungInstancesNeverStarveAHealthyOne) {
     std::string lines = "agent.read_timeout = 0.5\nsensors = ";
     std::string instances;
     for (int i = 0; i < 64; ++i) {
@@ -132,7 +165,7 @@ TEST_F(HostilePlugin, SixtyFourHungInstancesNeverStarveAHealthyOne) {
                 StartsWith("timeout"));
 }
 
-TEST_F(HostilePlugin, ThreadLeftRunningAfterDestroyNeverSpoilsTheExit) {
+TEST_P(HostilePlugin, ThreadLeftRunningAfterDestroyNeverSpoilsTheExit) {
     configureBesideFine("leaky", "thread", "agent.interval = 0.2\n");
     const auto r = once();
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -142,7 +175,7 @@ TEST_F(HostilePlugin, ThreadLeftRunningAfterDestroyNeverSpoilsTheExit) {
     EXPECT_EQ(agent.stop(SIGTERM, std::chrono::seconds(10)), 0) << agent.err();
 }
 
-TEST_F(HostilePlugin, PluginPrintingToStdoutLeavesOnceOutputOneJsonDocument) {
+TEST_P(HostilePlugin, PluginPrintingToStdoutLeavesOnceOutputOneJsonDocument) {
     configureBesideFine("chatty", "print");
     const auto r = once();
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -151,7 +184,7 @@ TEST_F(HostilePlugin, PluginPrintingToStdoutLeavesOnceOutputOneJsonDocument) {
     EXPECT_THAT(r.err, HasSubstr("misbehaving: debug output from read"));
 }
 
-TEST_F(HostilePlugin, ErrorBufferOverrunBecomesThatSensorsErrorNamingThePlugin) {
+TEST_P(HostilePlugin, ErrorBufferOverrunBecomesThatSensorsErrorNamingThePlugin) {
     configureBesideFine("bad", "overrun");
     const auto r = once();
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -162,7 +195,7 @@ TEST_F(HostilePlugin, ErrorBufferOverrunBecomesThatSensorsErrorNamingThePlugin) 
     EXPECT_EQ(payload->getObject("fine")->getValue<int>("value"), 42);
 }
 
-TEST_F(HostilePlugin, AbortInAReadIsNamedByTheNextStart) {
+TEST_F(HostilePluginInThread, AbortInAReadIsNamedByTheNextStart) {
     configureBesideFine("boom", "abort");
     const auto crashed = once();
     EXPECT_EQ(crashed.exit_code, 128 + SIGABRT) << crashed.err;
@@ -177,10 +210,72 @@ TEST_F(HostilePlugin, AbortInAReadIsNamedByTheNextStart) {
     EXPECT_THAT(after.err, ::testing::Not(HasSubstr("the agent died")));
 }
 
-TEST_F(HostilePlugin, SegfaultInAReadEndsTheAgentBySigsegvNotSigabrt) {
+TEST_F(HostilePluginInThread, SegfaultInAReadEndsTheAgentBySigsegvNotSigabrt) {
     configure("sensors = boom\nsensor.boom.plugin = misbehaving\nsensor.boom.mode = segv\n");
     const auto r = once();
     EXPECT_EQ(r.exit_code, 128 + SIGSEGV) << r.err;
+}
+
+TEST_F(HostilePluginInProcess, CrashesHangsAndMemoryHogsBecomeTheirOwnSensorsErrors) {
+    configure(
+        "agent.read_timeout = 2\nsensors = segv, abrt, hung, hog, fine\n"
+        "sensor.segv.plugin = misbehaving\nsensor.segv.mode = segv\n"
+        "sensor.abrt.plugin = misbehaving\nsensor.abrt.mode = abort\n"
+        "sensor.hung.plugin = misbehaving\nsensor.hung.mode = hang\n"
+        "sensor.hog.plugin = misbehaving\nsensor.hog.mode = " +
+        // Sanitized hosts set no RLIMIT_AS (the shadow memory alone exceeds it): the hog would
+        // only eat the machine's memory there.
+        std::string(kSanitized ? "ok" : "hog") +
+        "\nsensor.hog.memory_max = 32\nsensor.fine.plugin = example_c\n");
+    const auto r = once();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto payload = parseObject(r.out)->getObject("payload");
+    const auto error = [&](const char* name) {
+        return payload->getObject(name)->getValue<std::string>("error");
+    };
+    const std::string file = (plugins.path() / "misbehaving.so").string();
+    EXPECT_THAT(error("segv"), StartsWith("plugin host crashed (SIGSEGV) during read of sensor "
+                                          "'segv' (plugin file " +
+                                          file + "); restart 1 in 1 s"));
+    EXPECT_THAT(error("abrt"), StartsWith("plugin host crashed (SIGABRT)"));
+    // The host's own deadline or, on a busy machine, the reader's just after it.
+    EXPECT_THAT(error("hung"), StartsWith("timeout: "));
+    if (!kSanitized) {
+        EXPECT_THAT(error("hog"), StartsWith("plugin host crashed (SIG"));
+    }
+    EXPECT_EQ(payload->getObject("fine")->getValue<int>("value"), 42);
+    EXPECT_THAT(r.err, HasSubstr("plugin host crashed (SIGSEGV) during read of sensor 'segv' "
+                                 "(plugin file " +
+                                 file + "); restart 1 in 1 s"));
+}
+
+TEST_F(HostilePluginInProcess, ChdirUmaskAndTimezoneOfAPluginStayInItsHost) {
+    configureBesideFine("meddler", "state", "agent.interval = 0.2\n");
+    const auto r = run(agentArgs({"--once"}), {"TZ=UTC"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto reading = parseObject(r.out);
+    EXPECT_TRUE(reading->getObject("payload")->getObject("meddler")->getValue<bool>("ok"));
+    EXPECT_THAT(reading->getValue<std::string>("ts_local"), ::testing::EndsWith("+00:00"));
+
+    fs::remove(work / "status.json");
+    Background agent(agentArgs({}), work / "agent", {"TZ=UTC"});
+    ASSERT_TRUE(
+        eventually([&] { return fs::exists(work / "status.json"); }, std::chrono::seconds(10)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(agent.stop(SIGTERM, std::chrono::seconds(10)), 0) << agent.err();
+    struct stat st {};
+    ASSERT_EQ(::stat((work / "status.json").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0022, 0u) << "the plugin's umask(0) reached the agent";
+}
+
+TEST_F(HostilePluginInProcess, PluginOutputGoesToTheLogPrefixedWithTheSensorName) {
+    configureBesideFine("chatty", "print");
+    const auto r = once();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(
+        parseObject(r.out)->getObject("payload")->getObject("chatty")->getValue<bool>("ok"));
+    EXPECT_THAT(r.err, HasSubstr("sensor 'chatty': misbehaving: debug output from create"));
+    EXPECT_THAT(r.err, HasSubstr("sensor 'chatty': misbehaving: debug output from read"));
 }
 
 }  // namespace

@@ -68,6 +68,7 @@ mode_is() {  # mode_is PATH MODE OWNER:GROUP [TYPE]
 }
 check "agent binary" mode_is /usr/bin/sensorsys-agent 755 root:root
 check "server binary" mode_is /usr/bin/sensorsys-server 755 root:root
+check "plugin host binary" mode_is /usr/bin/sensorsys-plugin-host 755 root:root
 for plugin in bme280 bh1750 cpu_temp disk ds18b20 exec motion sgp30; do
   check "plugin $plugin" mode_is "/usr/lib/sensorsys/$plugin.so" 644 root:root
 done
@@ -87,7 +88,7 @@ check "CMake package" test -f "/usr/lib/$multiarch/cmake/sensorsys/sensorsysConf
 check "data folder" mode_is /var/lib/sensorsys 750 sensorsys:sensorsys
 check "log folder" mode_is /var/log/sensorsys 750 sensorsys:sensorsys
 # Nothing outside the places docs/contract.md §1 names (plus docs and the unit/nginx folders).
-allowed="^(/usr/bin/sensorsys-(agent|server)|/usr/lib/sensorsys(/.*)?|/etc/sensorsys(/.*)?|/etc/nginx/sites-available/sensorsys|/lib/systemd/system/sensorsys-(agent|server)\.service|/usr/share/sensorsys(/.*)?|/usr/include/sensorsys(/.*)?|/usr/lib/$multiarch/cmake/sensorsys(/.*)?|/usr/share/doc/sensorsys-[a-z]+(/(copyright|changelog\.Debian\.gz))?|/usr/share/man/man1/sensorsys-(agent|server)\.1\.gz)$"
+allowed="^(/usr/bin/sensorsys-(agent|server|plugin-host)|/usr/lib/sensorsys(/.*)?|/etc/sensorsys(/.*)?|/etc/nginx/sites-available/sensorsys|/lib/systemd/system/sensorsys-(agent|server)\.service|/usr/share/sensorsys(/.*)?|/usr/include/sensorsys(/.*)?|/usr/lib/$multiarch/cmake/sensorsys(/.*)?|/usr/share/doc/sensorsys-[a-z]+(/(copyright|changelog\.Debian\.gz))?|/usr/share/man/man1/sensorsys-(agent|server|plugin-host)\.1\.gz)$"
 stray=$(dpkg -L "${packages[@]}" | while read -r path; do
   [[ -d "$path" && ! "$path" =~ sensorsys ]] && continue  # shared parents: /usr, /etc/nginx, ...
   [[ "$path" =~ $allowed ]] || echo "$path"
