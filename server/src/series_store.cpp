@@ -111,7 +111,8 @@ std::string sourcesSql() {
            " FROM rr JOIN sensor_project.readings r ON r.device_id = rr.device_id"
            " AND r.ts_utc >= rr.lo AND r.ts_utc < rr.hi"
            " CROSS JOIN LATERAL sensor_project.numeric_paths(r.payload) p, prm"
-           " WHERE p.metric = ANY(prm.mets) UNION ALL " +
+           " WHERE p.metric = ANY(prm.mets) AND r.ts_quality IS DISTINCT FROM 'unsynced'"
+           " UNION ALL " +
            rollupSelect("rollup_1m", "mr", clean("m.device_id", "m.bucket", "1 minute", "dm")) +
            " UNION ALL " +
            rollupSelect("rollup_1h", "hr", clean("m.device_id", "m.bucket", "1 hour", "dh")) +

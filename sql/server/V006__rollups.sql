@@ -116,6 +116,8 @@ BEGIN
       JOIN sensor_project.readings r
         ON r.device_id = t.d AND r.ts_utc >= t.b AND r.ts_utc < t.b + interval '1 minute'
      CROSS JOIN LATERAL sensor_project.numeric_paths(r.payload) p
+     -- A reading whose time could never be confirmed (ts_quality 'unsynced') is in no series.
+     WHERE r.ts_quality IS DISTINCT FROM 'unsynced'
      GROUP BY r.device_id, p.metric, t.b;
     SELECT array_agg(d), array_agg(h) INTO hdevs, hours FROM (
         SELECT DISTINCT t.d, date_bin('1 hour', t.b, origin) AS h FROM unnest(devs, mins) t(d, b)) x;

@@ -287,5 +287,28 @@ TEST_F(HistoryTest, TwoWorkersUnderConcurrentIngestLeaveRollupsEqualToRawRows) {
               0);
 }
 
+TEST_F(HistoryTest, UnsyncedReadingsAreInNoSeriesRolledUpOrNot) {
+    // Two readings in one minute; the second's time could never be confirmed by its agent.
+    exec(
+        "INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, payload, ts_quality)"
+        " VALUES ('u', '2026-11-27T05:00:10Z', '2026-11-27T05:00:10Z', '{\"t\": 20}', NULL),"
+        " ('u', '2026-11-27T05:00:20Z', '2026-11-27T05:00:20Z', '{\"t\": 99}', 'unsynced')");
+    SeriesQuery q;
+    q.deviceIds = {"u"};
+    q.metrics = {"t"};
+    q.tz = "UTC";
+    q.step = seriesSteps().front();
+    q.start = *parseTimestamp("2026-11-27T05:00:00Z");
+    q.end = *parseTimestamp("2026-11-27T06:00:00Z");
+    for (int pass = 0; pass < 2; ++pass) {
+        SCOPED_TRACE(pass == 0 ? "from raw rows" : "from the rollups");
+        const auto points = viaSeries(q);
+        ASSERT_EQ(points.size(), 1U);
+        EXPECT_EQ(points[0].count, 1);
+        EXPECT_DOUBLE_EQ(points[0].max, 20.0);
+        refreshAll();
+    }
+}
+
 }  // namespace
 }  // namespace sensorsys::server
