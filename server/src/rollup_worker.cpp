@@ -68,7 +68,8 @@ void RollupWorker::backfill(Poco::Data::Session& session, std::ostream& progress
 
 namespace {
 
-// The worker's two statements, prepared once per connection and re-executed every round.
+// The worker's two statements, prepared once per connection and re-executed every round
+// (through executePrepared: a statement whose execution failed must never be released).
 struct WorkerStatements {
     explicit WorkerStatements(Poco::Data::Session& session) : refresh(session), backfill(session) {
         refresh << "SELECT sensor_project.rollup_refresh($1, $2)", use(key), use(batch),
@@ -102,9 +103,9 @@ void RollupWorker::run() {
                 statements = std::make_unique<WorkerStatements>(*session);
             }
             do {
-                statements->refresh.execute();
+                executePrepared(statements->refresh);
             } while (statements->taken == kBatchMinutes && waitFor(std::chrono::milliseconds(0)));
-            if (statements->taken == 0) statements->backfill.execute();
+            if (statements->taken == 0) executePrepared(statements->backfill);
         } catch (const Poco::Exception& e) {
             _logger.warning("rollup worker: %s (retrying)", e.displayText());
             statements.reset();
