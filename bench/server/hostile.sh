@@ -13,4 +13,4 @@ WORK=$(mktemp -d /tmp/sensorsys-hostile-bench.XXXXXX)
 trap 'bash "$REPO/tests/support/pg_cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 bash "$REPO/tests/support/pg_cluster.sh" start "$WORK/pg" >/dev/null
 HOSTILE_SECONDS=${HOSTILE_SECONDS:-20} HOSTILE_HEALTH_P99_MS=100 HOSTILE_INGEST_RATIO=0.9 \
-    HOSTILE_READER_WORK_S=2 python3 "$REPO/tests/load/hostile_load.py" "$SERVER" "$WORK/pg" wrk
+    HOSTILE_READER_WORK_S=2 HOSTILE_HEALTH_FAILED_MAX=0 python3 "$REPO/tests/load/hostile_load.py" "$SERVER" "$WORK/pg" wrk

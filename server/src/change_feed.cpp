@@ -16,6 +16,8 @@ namespace sensorsys::server {
 
 namespace {
 
+constexpr std::size_t kRecycleAfterBytes = 1024 * 1024;
+
 constexpr int kPageRows = 1000;
 // At the very first start, ids this far below the sequence are checked for rows of
 // transactions still running (the feed knows nothing before its start).
@@ -108,13 +110,16 @@ void ChangeFeed::run() {
         backoff = kBackoffMin;
         try {
             bool work = true;  // after (re)connecting, everything since the cursor is new
-            while (!_stop) {
+            while (!_stop && !_recycle) {
                 if (work) catchUp();
+                if (_recycle) break;
                 work = waitForWork(std::chrono::milliseconds(1000));
             }
+            if (_recycle) _logger.information("change feed: reconnecting after a large reading");
         } catch (const std::exception& e) {
             if (!_stop) _logger.warning("change feed: %s; reconnecting", std::string(e.what()));
         }
+        _recycle = false;
         disconnect();
     }
 }
@@ -216,7 +221,9 @@ void ChangeFeed::catchUp() {
         page = fetch(cursor);
         std::vector<FeedRow> rows;
         rows.reserve(page.size());
+        std::size_t payloadBytes = 0;
         for (auto& reading : page) {
+            payloadBytes += reading.payloadJson.size();
             cursor.add(reading.id);
             rows.push_back({std::move(reading), cursor.text()});
         }
@@ -225,6 +232,7 @@ void ChangeFeed::catchUp() {
             _cursor = cursor;
         }
         if (!rows.empty() && _handlers.rows) _handlers.rows(rows);
+        if (payloadBytes > kRecycleAfterBytes) _recycle = true;
     } while (page.size() == static_cast<std::size_t>(kPageRows) && !_stop);
     settle(xmin);
     if (_handlers.caughtUp) _handlers.caughtUp();

@@ -97,7 +97,10 @@ class ChangeFeed {
     std::atomic<bool> _listening{false};
     std::atomic<std::int64_t> _lagMicros{0};
     std::atomic<std::uint64_t> _notifications{0};
-    bool _started = false;      // the cursor has been initialised
+    bool _started = false;  // the cursor has been initialised
+    // A fetched page held over 1 MiB of payload: libpq's input buffer grew to it and never
+    // shrinks, so the feed reconnects (from its cursor, nothing missed) to give it back.
+    bool _recycle = false;
     mutable std::mutex _mutex;  // guards _cursor for cursor()
     FeedCursor _cursor;
     std::deque<Pending> _pending;
