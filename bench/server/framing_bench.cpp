@@ -53,7 +53,9 @@ struct Collected {
     bool done = false;
 };
 
-Collected& of(llhttp_t* p) { return *static_cast<Collected*>(p->data); }
+Collected& of(llhttp_t* p) {
+    return *static_cast<Collected*>(p->data);
+}
 
 void llhttp(benchmark::State& state, const std::string& head) {
     llhttp_settings_t settings;

@@ -128,8 +128,7 @@ void ApiRequestHandler::sendStreamed(Poco::Net::HTTPServerRequest& request,
                             routeName(parsed.route));
             break;
         case StreamEnd::Failed:
-            _logger.error("%s aborted mid-stream; closing the connection",
-                          routeName(parsed.route));
+            _logger.error("%s aborted mid-stream; closing the connection", routeName(parsed.route));
             break;
     }
     // Headers are out; the only honest signal left is to cut the connection so the client sees
