@@ -373,7 +373,11 @@ void ApiConnections::addWorker() {
 }
 
 void ApiConnections::wakeWorker() {
-    if (_idleWorkers == 0 && _workers.size() < static_cast<std::size_t>(_config.maxThreads)) {
+    // An idle worker already woken for an earlier queued connection still counts as idle until
+    // it runs: each queued connection needs an idle worker of its own, else one worker blocked
+    // in a slow client's send would hold up every connection queued behind it.
+    if (_queue.size() > _idleWorkers &&
+        _workers.size() < static_cast<std::size_t>(_config.maxThreads)) {
         addWorker();
     }
     _workReady.notify_one();
