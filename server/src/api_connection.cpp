@@ -31,7 +31,6 @@ constexpr std::int64_t kTrimAfterBytes = 1024 * 1024;
 constexpr int kSweepMillis = 100;
 constexpr int kMaxEvents = 256;
 constexpr int kSendBufferBytes = 64 * 1024;
-constexpr int kLiveSendBufferBytes = 1024 * 1024;
 // A worker idle this long ends while more than http.min_threads are left: a burst of slow
 // clients grows the pool, and its threads (their stacks and malloc caches) do not stay.
 constexpr auto kWorkerIdle = std::chrono::seconds(10);
@@ -111,14 +110,7 @@ bool ApiConnection::serveRequest() {
     } else {
         keepAlive = handleRequest();
         if (auto live = _handler.takeLive()) {
-            // A live client: the hub owns the connection from here; this one forgets it. Its
-            // answers come in bursts (a bulk of 1,000 readings at once): the kernel takes a
-            // burst, the hub's queue (limits.live_queue) only what is left.
-            try {
-                _socket.setSendBufferSize(kLiveSendBufferBytes);
-            } catch (const Poco::Exception&) {
-                // gone already: the hub finds out
-            }
+            // A live client: the hub owns the connection from here; this one forgets it.
             _owner._service.liveHub()->adopt(_socket, _input.takeBuffered(), std::move(*live));
             return false;
         }
