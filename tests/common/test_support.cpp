@@ -6,6 +6,7 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/Timespan.h>
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -47,6 +48,22 @@ TempDir::~TempDir() {
     fs::remove_all(_path, ec);
 }
 
+// This process's environment with `extra` ("KEY=VALUE") set. An extra key replaces the inherited
+// one: getenv finds the first match, so an appended duplicate would be ignored.
+std::vector<std::string> environmentWith(const std::vector<std::string>& extra) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry(*e);
+        const std::string key = entry.substr(0, entry.find('=') + 1);
+        const bool replaced = std::any_of(extra.begin(), extra.end(), [&key](const std::string& x) {
+            return x.compare(0, key.size(), key) == 0;
+        });
+        if (!replaced) env.push_back(entry);
+    }
+    env.insert(env.end(), extra.begin(), extra.end());
+    return env;
+}
+
 ProcessResult run(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
                   std::chrono::seconds limit) {
     int out_pipe[2];
@@ -59,9 +76,7 @@ ProcessResult run(const std::vector<std::string>& argv, const std::vector<std::s
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
 
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-    for (const auto& e : extra_env) env_strings.push_back(e);
+    std::vector<std::string> env_strings = environmentWith(extra_env);
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -137,9 +152,7 @@ Background::Background(const std::vector<std::string>& argv, const fs::path& log
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, _err.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    for (const auto& e : extra_env) env.push_back(e);
+    std::vector<std::string> env = environmentWith(extra_env);
     std::vector<std::string> args = argv;
     auto argp = pointers(args);
     auto envp = pointers(env);
