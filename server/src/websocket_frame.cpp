@@ -4,6 +4,8 @@
 #include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/SHA1Engine.h>
+#include <algorithm>
+#include <cctype>
 
 #include <iterator>
 #include <sstream>
@@ -84,15 +86,21 @@ std::string encodeClose(std::uint16_t code, std::string_view reason) {
 }
 
 std::optional<std::string> acceptKey(std::string_view key) {
-    std::string decoded;
-    try {
-        std::istringstream in{std::string(key)};
-        Poco::Base64Decoder decoder(in);
-        decoded.assign(std::istreambuf_iterator<char>(decoder), {});
-    } catch (const Poco::Exception&) {
+    // Base64 of 16 bytes is 22 characters and "==". Checked before decoding: POCO's decoder
+    // reports bad input by throwing from inside the stream, which left a partly built string
+    // behind (the websocket_frame fuzzer found the leak).
+    const auto base64 = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '/';
+    };
+    if (key.size() != 24 || key.substr(22) != "==" ||
+        !std::all_of(key.begin(), key.begin() + 22, base64)) {
         return std::nullopt;
     }
-    if (decoded.size() != 16 || key.size() != 24) return std::nullopt;
+    std::istringstream in{std::string(key)};
+    Poco::Base64Decoder decoder(in);
+    char decoded[17];
+    decoder.read(decoded, sizeof decoded);
+    if (decoder.gcount() != 16) return std::nullopt;
     Poco::SHA1Engine sha1;
     sha1.update(std::string(key) + std::string(kGuid));
     const auto& digest = sha1.digest();
