@@ -76,23 +76,14 @@ std::vector<int> migratePostgresql(Poco::Data::Session& session,
         const std::set<int> done_set(done.begin(), done.end());
         for (const auto& m : migrations) {
             if (done_set.contains(m.version)) continue;
-            session.begin();
-            try {
+            inTransaction(session, [&] {
                 for (const auto& statement : splitSqlStatements(m.sql)) session << statement, now;
                 int version = m.version;
                 std::string name = m.name;
                 session << "INSERT INTO " + target.versionTable +
                                " (version, name) VALUES ($1, $2)",
                     use(version), use(name), now;
-                session.commit();
-            } catch (...) {
-                try {
-                    session.rollback();
-                } catch (...) {
-                    // broken connection: PostgreSQL rolls back with it
-                }
-                throw;
-            }
+            });
             applied.push_back(m.version);
         }
     } catch (...) {

@@ -256,7 +256,7 @@ void PostgresStore::markSynced(const std::vector<std::int64_t>& ids) {
 void PostgresStore::quarantine(const std::vector<std::pair<std::int64_t, std::string>>& rows) {
     if (rows.empty()) return;
     withSession("quarantine", true, [&](Poco::Data::Session& s) {
-        store_support::inTransaction(s, [&] {
+        sensorsys::inTransaction(s, [&] {
             for (const auto& [id, reason] : rows) {
                 Poco::Int64 rowId = id;
                 std::string why = reason;

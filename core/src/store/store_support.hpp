@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <Poco/Data/Session.h>
+#include <sensorsys/common/sql_migrations.hpp>
 
 #include "store/reading_store.hpp"
 
@@ -28,24 +29,6 @@ std::vector<StoredReading> fetchReadings(Poco::Data::Session& session, const std
 // parameters: the id to start after, the limit): both stores answer held() this way.
 std::vector<HeldReading> fetchHeld(Poco::Data::Session& session, const std::string& query,
                                    std::int64_t after_id, std::size_t limit);
-
-// Runs `work` in a transaction of `session`: committed when it returns, rolled back (as far
-// as the connection still allows) when it throws, and the exception passed on.
-template <class Work>
-void inTransaction(Poco::Data::Session& session, Work&& work) {
-    session.begin();
-    try {
-        work();
-        session.commit();
-    } catch (...) {
-        try {
-            session.rollback();
-        } catch (...) {
-            // a broken connection: the database rolls back by itself
-        }
-        throw;
-    }
-}
 
 // Runs `update` (parameters: reading_id, ts_utc, ts_local, ts_quality - each '' for "keep" or
 // "none" - and the row id) once per row, in one transaction.

@@ -38,4 +38,22 @@ std::vector<int> migratePostgresql(Poco::Data::Session& session,
                                    const std::vector<Migration>& migrations,
                                    const PostgresMigrationTarget& target);
 
+// Runs `work` in a transaction of `session`: committed when it returns, rolled back (as far
+// as the connection still allows) when it throws, and the exception passed on.
+template <class Work>
+void inTransaction(Poco::Data::Session& session, Work&& work) {
+    session.begin();
+    try {
+        work();
+        session.commit();
+    } catch (...) {
+        try {
+            session.rollback();
+        } catch (...) {
+            // a broken connection: the database rolls back by itself
+        }
+        throw;
+    }
+}
+
 }  // namespace sensorsys
