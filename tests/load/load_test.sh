@@ -7,7 +7,7 @@
 # run 1 plus LOAD_RSS_TOLERANCE_KIB.
 #
 #   load_test.sh SERVER_BINARY PG_INFO_FILE [WRK_BINARY]
-# Env: LOAD_CONNECTIONS (500), LOAD_SECONDS (30), LOAD_RSS_TOLERANCE_KIB (8192), LOAD_RUNS (2;
+# Env: LOAD_CONNECTIONS (500), LOAD_SECONDS (30), LOAD_RSS_TOLERANCE_KIB (1024), LOAD_RUNS (2;
 #      more runs to see whether RSS keeps climbing: each later run is compared with run 1),
 #      LOAD_GLIBC_TUNABLES (glibc.malloc.tcache_count=0:glibc.malloc.arena_max=2; empty: the
 #      stock allocator).
@@ -32,11 +32,7 @@ wrk=${3:-wrk}
 here=$(cd "$(dirname "$0")" && pwd)
 connections=${LOAD_CONNECTIONS:-500}
 seconds=${LOAD_SECONDS:-30}
-# 8 MiB, not 1: since the live feed and history (#15, #16) were merged, RSS grows ~3 MiB per
-# 30 s run here (+2.5, +2.9, +4.3 MiB over four runs; not the rollup worker, not the live hub's
-# fan-out: measured with each disabled). Until that is found (see the closing note of stop 25)
-# this still catches a leaked body or answer per request, not a few bytes per reading.
-tolerance=${LOAD_RSS_TOLERANCE_KIB:-8192}
+tolerance=${LOAD_RSS_TOLERANCE_KIB:-1024}
 
 # Each side holds one descriptor per connection (plus the server's database pool, logs, ...).
 need=$((connections + 256))
@@ -110,6 +106,25 @@ curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' 
   { echo "load: seeding the read routes' readings failed" >&2; exit 1; }
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status"; }
+# RSS once the server is quiet: after a run the change feed, the live hub and the rollup worker
+# may still be working off what the run wrote (on a busy machine several MiB of rows and
+# events for some seconds), and idle workers retire (and give their memory back) after 10 s.
+# Measured too early, that backlog looked like a leak of ~3 MiB per run; so wait at least 12 s,
+# then until two samples 2 s apart have the same number of threads and RSS within 256 KiB (at
+# most 60 s).
+threads() { ls "/proc/$server_pid/task" | wc -l; }
+settled_rss_kib() {
+  sleep 12
+  local before now threads_before threads_now
+  now=$(rss_kib) threads_now=$(threads)
+  for _ in $(seq 24); do
+    before=$now threads_before=$threads_now
+    sleep 2
+    now=$(rss_kib) threads_now=$(threads)
+    ((now - before < 256 && before - now < 256 && threads_now == threads_before)) && break
+  done
+  echo "$now"
+}
 field() { grep '^RESULT ' "$2" | grep -o " $1=[0-9.]*" | cut -d= -f2; }
 failed=0
 check() {  # NAME WHAT-WAS-SEEN ARITHMETIC-CONDITION
@@ -126,10 +141,9 @@ for ((run = 1; run <= runs; run++)); do
   out=$work/wrk$run.txt
   [[ -n $(field answered "$out") ]] || { cat "$out" >&2; echo "load: no RESULT line from wrk" >&2; exit 1; }
   kill -0 "$server_pid" 2>/dev/null || { tail -20 "$work/server.log" >&2; echo "load: server died" >&2; exit 1; }
-  # Let the last requests and the idle keep-alive connections finish before measuring.
-  sleep 2
-  rss[$run]=$(rss_kib)
-  echo "server RSS after run $run: ${rss[$run]} KiB"
+  rss[$run]=$(settled_rss_kib)
+  echo "server RSS after run $run: ${rss[$run]} KiB, $(ls "/proc/$server_pid/fd" | wc -l) open files," \
+    "$(threads) threads"
   check "every connection answered" "min $(field per_connection_min "$out") answers per connection, $(field unanswered_connections "$out") of $(field connections "$out") unanswered" \
     "$(field unanswered_connections "$out") == 0 && $(field connections "$out") == connections"
   check "no 5xx" "$(field status_5xx "$out")" "$(field status_5xx "$out") == 0"
