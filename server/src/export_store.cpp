@@ -17,7 +17,10 @@ using namespace Poco::Data::Keywords;
 std::string csvHeader(const std::vector<std::string>& metrics) {
     std::string out = "ts_utc,device_id";
     if (metrics.empty()) out += ",payload";
-    for (const auto& m : metrics) out += "," + csvField(m);
+    for (const auto& m : metrics) {
+        out += ',';
+        out += csvField(m);
+    }
     return out + "\r\n";
 }
 
@@ -154,9 +157,17 @@ void appendRow(std::string& chunk, const ExportQuery& q, StoredReading& reading,
         chunk += '\n';
         return;
     }
-    chunk += formatTimestamp({reading.tsUtcMicros, 0}) + "," + csvField(reading.deviceId);
-    if (q.metrics.empty()) chunk += "," + csvField(reading.payloadJson);
-    for (const auto& field : fields) chunk += "," + field;
+    appendTimestamp(chunk, {reading.tsUtcMicros, 0});
+    chunk += ',';
+    chunk += csvField(reading.deviceId);
+    if (q.metrics.empty()) {
+        chunk += ',';
+        chunk += csvField(reading.payloadJson);
+    }
+    for (const auto& field : fields) {
+        chunk += ',';
+        chunk += field;
+    }
     chunk += "\r\n";
 }
 

@@ -16,9 +16,9 @@ void StoredReading::appendJson(std::string& out) const {
     out += ", \"device_id\": ";
     appendJsonString(out, deviceId);
     out += ", \"ts_utc\": \"";
-    out += formatTimestamp({tsUtcMicros, 0});
+    appendTimestamp(out, {tsUtcMicros, 0});
     out += "\", \"ts_local\": \"";
-    out += formatTimestamp({tsLocalMicros, tsLocalOffset});
+    appendTimestamp(out, {tsLocalMicros, tsLocalOffset});
     if (!tsQuality.empty()) {
         out += "\", \"ts_quality\": ";
         appendJsonString(out, tsQuality);

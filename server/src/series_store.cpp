@@ -175,7 +175,7 @@ struct PointColumns {
 
     void appendPoint(std::string& out, std::size_t i) const {
         out += out.back() == '[' ? "{\"t\": \"" : ", {\"t\": \"";
-        out += formatTimestamp({t[i], offset[i]});
+        appendTimestamp(out, {t[i], offset[i]});
         out += "\", \"count\": " + std::to_string(count[i]) + ", \"min\": ";
         appendNumber(out, min[i]);
         out += ", \"max\": ";

@@ -1,6 +1,6 @@
 #include "timestamp.hpp"
 
-#include <cstdio>
+#include <algorithm>
 
 namespace sensorsys::server {
 namespace {
@@ -112,7 +112,19 @@ std::optional<Timestamp> parseTimestamp(std::string_view s) {
 
 namespace {
 
-void breakDown(std::int64_t localMicros, char* out, std::size_t size, bool withFraction) {
+// Writes v as exactly width decimal digits, zero-padded; v < 10^width.
+char* putDigits(char* p, unsigned v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+        p[i] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
+// Appends "YYYY-MM-DDTHH:MM:SS" and, when withFraction or there is one, ".ffffff". Written by
+// hand rather than with snprintf: formatting timestamps took ~15 % of the CPU of a GET /readings
+// answer (perf, 61 readings per answer), almost all of it in vfprintf.
+void appendBrokenDown(std::string& out, std::int64_t localMicros, bool withFraction) {
     std::int64_t secs = localMicros / kMicrosPerSecond;
     std::int64_t frac = localMicros % kMicrosPerSecond;
     if (frac < 0) {
@@ -128,35 +140,56 @@ void breakDown(std::int64_t localMicros, char* out, std::size_t size, bool withF
     int y;
     unsigned m, d;
     civilFromDays(days, y, m, d);
-    const int hh = static_cast<int>(rem / 3600), mm = static_cast<int>(rem % 3600 / 60),
-              ss = static_cast<int>(rem % 60);
-    if (withFraction || frac != 0) {
-        std::snprintf(out, size, "%04d-%02u-%02uT%02d:%02d:%02d.%06d", y, m, d, hh, mm, ss,
-                      static_cast<int>(frac));
-    } else {
-        std::snprintf(out, size, "%04d-%02u-%02uT%02d:%02d:%02d", y, m, d, hh, mm, ss);
+    char buf[48];
+    char* p = buf;
+    if (y >= 0 && y <= 9999) {
+        p = putDigits(p, static_cast<unsigned>(y), 4);
+    } else {  // not from parseTimestamp, but a database may hold such a year
+        const std::string year = std::to_string(y);
+        p = std::copy(year.begin(), year.end(), p);
     }
+    *p++ = '-';
+    p = putDigits(p, m, 2);
+    *p++ = '-';
+    p = putDigits(p, d, 2);
+    *p++ = 'T';
+    p = putDigits(p, static_cast<unsigned>(rem / 3600), 2);
+    *p++ = ':';
+    p = putDigits(p, static_cast<unsigned>(rem % 3600 / 60), 2);
+    *p++ = ':';
+    p = putDigits(p, static_cast<unsigned>(rem % 60), 2);
+    if (withFraction || frac != 0) {
+        *p++ = '.';
+        p = putDigits(p, static_cast<unsigned>(frac), 6);
+    }
+    out.append(buf, p);
 }
 
 }  // namespace
 
+void appendTimestamp(std::string& out, const Timestamp& ts) {
+    appendBrokenDown(
+        out, ts.epochMicros + static_cast<std::int64_t>(ts.offsetSeconds) * kMicrosPerSecond,
+        false);
+    const unsigned off =
+        static_cast<unsigned>(ts.offsetSeconds < 0 ? -ts.offsetSeconds : ts.offsetSeconds);
+    char zone[8];
+    zone[0] = ts.offsetSeconds < 0 ? '-' : '+';
+    char* p = putDigits(zone + 1, off / 3600, 2);
+    *p++ = ':';
+    p = putDigits(p, off % 3600 / 60, 2);
+    out.append(zone, p);
+}
+
 std::string formatTimestamp(const Timestamp& ts) {
-    char buf[64];
-    breakDown(ts.epochMicros + static_cast<std::int64_t>(ts.offsetSeconds) * kMicrosPerSecond, buf,
-              sizeof buf, false);
-    std::string out(buf);
-    const int off = ts.offsetSeconds < 0 ? -ts.offsetSeconds : ts.offsetSeconds;
-    char zone[16];
-    std::snprintf(zone, sizeof zone, "%c%02d:%02d", ts.offsetSeconds < 0 ? '-' : '+', off / 3600,
-                  off % 3600 / 60);
-    out += zone;
+    std::string out;
+    appendTimestamp(out, ts);
     return out;
 }
 
 std::string formatUtcForSql(std::int64_t epochMicros) {
-    char buf[64];
-    breakDown(epochMicros, buf, sizeof buf, true);
-    std::string out(buf);
+    std::string out;
+    appendBrokenDown(out, epochMicros, true);
     out.push_back('Z');
     return out;
 }

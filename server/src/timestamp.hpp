@@ -22,6 +22,8 @@ std::optional<Timestamp> parseTimestamp(std::string_view text);
 // "2026-11-27T06:00:00.123456+01:00" (fraction omitted when zero, as Python's isoformat does,
 // so seed clients see the same text); the offset is taken from ts.
 std::string formatTimestamp(const Timestamp& ts);
+// The same, appended to out (no temporary string per timestamp in a long answer).
+void appendTimestamp(std::string& out, const Timestamp& ts);
 
 // "2026-11-27T05:00:00.123456Z": the canonical UTC form used as an SQL parameter and in cursors.
 std::string formatUtcForSql(std::int64_t epochMicros);

@@ -38,6 +38,28 @@ TEST(Timestamp, FormatsLikePythonIsoformatWithTheOriginalOffset) {
               "2026-11-27T06:00:00.000123-05:30");
     EXPECT_EQ(formatUtcForSql(0), "1970-01-01T00:00:00.000000Z");
     EXPECT_EQ(formatUtcForSql(-1), "1969-12-31T23:59:59.999999Z");
+    EXPECT_EQ(formatTimestamp(*parseTimestamp("0001-01-03T00:00:00.5+14:00")),
+              "0001-01-03T00:00:00.500000+14:00");
+    EXPECT_EQ(formatTimestamp(*parseTimestamp("9999-12-30T10:00:00.999999-12:45")),
+              "9999-12-30T10:00:00.999999-12:45");
+    std::string out = "at ";
+    appendTimestamp(out, {0, -3600});
+    EXPECT_EQ(out, "at 1969-12-31T23:00:00-01:00");
+}
+
+TEST(Timestamp, FormattedTextParsesBackToTheSameInstantAndOffset) {
+    // Steps of a prime number of microseconds and seconds: every field takes many values.
+    for (std::int64_t micros = -2'000'000'000'000'000; micros < 4'000'000'000'000'000;
+         micros += 7'777'777'777'777) {
+        for (const int offset : {0, 19800, -34200, 50400}) {
+            const Timestamp ts{micros, offset};
+            const auto back = parseTimestamp(formatTimestamp(ts));
+            ASSERT_TRUE(back) << formatTimestamp(ts);
+            EXPECT_EQ(back->epochMicros, micros) << formatTimestamp(ts);
+            EXPECT_EQ(back->offsetSeconds, offset) << formatTimestamp(ts);
+            EXPECT_EQ(parseTimestamp(formatUtcForSql(micros))->epochMicros, micros);
+        }
+    }
 }
 
 }  // namespace
