@@ -73,6 +73,13 @@ def rss_kib(pid):
     return status_field(pid, "VmRSS")
 
 
+def cpu_seconds(pid):
+    """The process's user + system CPU time so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     def __init__(self, binary, conninfo, work):
         self.binary, self.work = binary, work
@@ -292,7 +299,11 @@ def main():
 def run(server, wrk):
     seed_big_answer(server)
     start_rss = rss_kib(server.proc.pid)
+    cpu0 = cpu_seconds(server.proc.pid)
     alone, failed_alone = ingest(wrk, server, "alone")
+    # The server's own CPU per reading, alone and under attack: what the attack costs the server
+    # itself, apart from the CPU the attackers, wrk and PostgreSQL take from it on a small machine.
+    cpu_alone = (cpu_seconds(server.proc.pid) - cpu0) / max(alone * SECONDS, 1)
     print(f"RESULT ingest_alone readings_per_s={alone:.0f} failed_requests={failed_alone}")
     attackers = Attackers(server.port, server.token)
     attackers.start()
@@ -306,7 +317,9 @@ def run(server, wrk):
 
     sampler = threading.Thread(target=sample)
     sampler.start()
+    cpu0 = cpu_seconds(server.proc.pid)
     attacked, failed_attacked = ingest(wrk, server, "attacked")
+    cpu_attacked = (cpu_seconds(server.proc.pid) - cpu0) / max(attacked * SECONDS, 1)
     time.sleep(DEADLINE + SLACK)  # a full deadline after ingest ends: drops still counted
     attackers.join()
     sampler_stop.set()
@@ -318,6 +331,8 @@ def run(server, wrk):
     health_p99 = p99(attackers.health_ms)
     print(f"RESULT ingest_attacked readings_per_s={attacked:.0f} failed_requests={failed_attacked}"
           f" ratio={attacked / alone:.3f}")
+    print(f"RESULT server_cpu_us_per_reading alone={cpu_alone * 1e6:.2f}"
+          f" attacked={cpu_attacked * 1e6:.2f} ratio={cpu_attacked / max(cpu_alone, 1e-9):.3f}")
     print(f"RESULT slowloris open_peak={attackers.peak_open} dropped={len(attackers.slow_drops)}"
           f" max_s={slow_max:.2f}")
     print(f"RESULT nonreaders dropped={len(attackers.reader_drops)} max_s={reader_max:.2f}")
