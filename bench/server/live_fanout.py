@@ -6,6 +6,14 @@ insert's commit, so it is an upper bound of commit -> receipt. Same machine cloc
 
   bench/server/live_fanout.py --live http://127.0.0.1:8000 [--post http://127.0.0.1:8001]
                               [--clients 1000] [--readings 200] [--interval 0.01] [--token T]
+                              [--measured 50] [--hold SECONDS]
+
+One Python process cannot read 1000 sockets as fast as the server writes them: timing every
+client would measure this script's own queue. So all but --measured clients complete the
+handshake and then never read (the readings fit in their socket buffers, so the server does the
+whole fan-out to them), and the --measured ones, connected last (the end of the server's
+fan-out), timestamp what they receive. --hold: connect every client as a passive one to a device
+nobody writes, print "READY", hold them SECONDS and exit (idle dashboards during a benchmark).
 Standard library only (a minimal RFC 6455 client: the server's frames are never masked).
 """
 import argparse
@@ -21,7 +29,7 @@ import urllib.parse
 import uuid
 
 
-async def client(host, port, path, token, latencies, ready, done_count, expected):
+async def handshake(host, port, path, token):
     reader, writer = await asyncio.open_connection(host, port)
     key = base64.b64encode(os.urandom(16)).decode()
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
@@ -32,6 +40,18 @@ async def client(host, port, path, token, latencies, ready, done_count, expected
     head = await reader.readuntil(b"\r\n\r\n")
     if b" 101 " not in head.split(b"\r\n")[0]:
         raise RuntimeError(head.decode(errors="replace"))
+    return reader, writer
+
+
+async def passive(host, port, path, token, ready, stop):
+    _, writer = await handshake(host, port, path, token)
+    ready.append(1)
+    await stop.wait()
+    writer.close()
+
+
+async def client(host, port, path, token, latencies, ready, done_count, expected):
+    reader, writer = await handshake(host, port, path, token)
     ready.append(1)
     got = 0
     while got < expected:
@@ -70,6 +90,15 @@ def poster(url, token, readings, interval, device):
         time.sleep(interval)
 
 
+async def connected(ready, count, tasks):
+    """Waits until count clients completed their handshake; a failed one raises."""
+    while len(ready) < count:
+        failed = [t for t in tasks if t.done() and t.exception()]
+        if failed:
+            raise failed[0].exception()
+        await asyncio.sleep(0.05)
+
+
 async def main():
     p = argparse.ArgumentParser()
     p.add_argument("--live", required=True)
@@ -78,23 +107,41 @@ async def main():
     p.add_argument("--readings", type=int, default=200)
     p.add_argument("--interval", type=float, default=0.01)
     p.add_argument("--token", default=os.environ.get("TOKEN", ""))
+    p.add_argument("--measured", type=int, default=50)
+    p.add_argument("--hold", type=float)
     a = p.parse_args()
     device = "bench-live-" + uuid.uuid4().hex[:8]
     u = urllib.parse.urlparse(a.live)
     latencies, ready, done = [], [], []
-    tasks = [asyncio.create_task(client(u.hostname, u.port, f"/live?device_id={device}", a.token,
+    stop = asyncio.Event()
+    path = f"/live?device_id={device}"
+    if a.hold is not None:
+        holders = [asyncio.create_task(passive(u.hostname, u.port, path + "-idle", a.token, ready,
+                                               stop)) for _ in range(a.clients)]
+        await connected(ready, a.clients, holders)
+        print("READY", flush=True)
+        await asyncio.sleep(a.hold)
+        stop.set()
+        await asyncio.gather(*holders)
+        return
+    measured = min(a.measured, a.clients)
+    passives = [asyncio.create_task(passive(u.hostname, u.port, path, a.token, ready, stop))
+                for _ in range(a.clients - measured)]
+    await connected(ready, len(passives), passives)
+    tasks = [asyncio.create_task(client(u.hostname, u.port, path, a.token,
                                         latencies, ready, done, a.readings))
-             for _ in range(a.clients)]
-    while len(ready) < a.clients:
-        await asyncio.sleep(0.05)
+             for _ in range(measured)]
+    await connected(ready, a.clients, tasks)
     t = threading.Thread(target=poster,
                          args=(a.post or a.live, a.token, a.readings, a.interval, device))
     t.start()
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=300)
     t.join()
+    stop.set()
+    await asyncio.gather(*passives)
     latencies.sort()
     ms = [x * 1000 for x in latencies]
-    print(f"clients {a.clients}, readings {a.readings}, messages {len(ms)}: "
+    print(f"clients {a.clients} ({measured} timed), readings {a.readings}, messages {len(ms)}: "
           f"p50 {statistics.median(ms):.1f} ms, p99 {ms[int(len(ms) * 0.99) - 1]:.1f} ms, "
           f"max {ms[-1]:.1f} ms")
 
