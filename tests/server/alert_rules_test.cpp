@@ -124,6 +124,10 @@ const Malformed kMalformed[] = {
     {"unknown top-level key", "rulez = r\n", "rulez"},
 };
 
+void PrintTo(const Malformed& m, std::ostream* out) {
+    *out << m.name;
+}
+
 class MalformedAlertFile : public ::testing::TestWithParam<Malformed> {};
 
 TEST_P(MalformedAlertFile, IsRefusedNamingTheKey) {
