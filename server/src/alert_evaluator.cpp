@@ -438,18 +438,11 @@ AlertEvaluator::~AlertEvaluator() {
 }
 
 void AlertEvaluator::start() {
-    if (_thread.joinable()) return;
-    _stopping = false;
-    _thread = std::thread([this] { run(); });
+    _thread.start([this] { round(); }, _settings.interval);
 }
 
 void AlertEvaluator::stop() {
-    {
-        std::lock_guard lock(_mutex);
-        _stopping = true;
-    }
-    _wake.notify_all();
-    if (_thread.joinable()) _thread.join();
+    _thread.stop();
 }
 
 void AlertEvaluator::evaluateOnce(Poco::Data::Session& session, const AlertRules& rules,
@@ -472,29 +465,20 @@ std::map<std::string, std::int64_t> AlertEvaluator::countStates(Poco::Data::Sess
     return out;
 }
 
-bool AlertEvaluator::waitFor(std::chrono::milliseconds pause) {
-    std::unique_lock lock(_mutex);
-    _wake.wait_for(lock, pause, [this] { return _stopping; });
-    return !_stopping;
-}
-
-void AlertEvaluator::run() {
-    std::optional<Poco::Data::Session> session;
-    do {
-        try {
-            if (!session)
-                session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
-            const auto rules = _rules.current();
-            evaluateOnce(*session, *rules, _settings);
-            _metrics.setAlertCounts(countStates(*session));
-        } catch (const Poco::Exception& e) {
-            _logger.warning("alert evaluator: %s (retrying)", e.displayText());
-            session.reset();
-        } catch (const std::exception& e) {
-            _logger.warning("alert evaluator: %s (retrying)", std::string(e.what()));
-            session.reset();
-        }
-    } while (waitFor(_settings.interval));
+void AlertEvaluator::round() {
+    try {
+        if (!_session)
+            _session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
+        const auto rules = _rules.current();
+        evaluateOnce(*_session, *rules, _settings);
+        _metrics.setAlertCounts(countStates(*_session));
+    } catch (const Poco::Exception& e) {
+        _logger.warning("alert evaluator: %s (retrying)", e.displayText());
+        _session.reset();
+    } catch (const std::exception& e) {
+        _logger.warning("alert evaluator: %s (retrying)", std::string(e.what()));
+        _session.reset();
+    }
 }
 
 }  // namespace sensorsys::server

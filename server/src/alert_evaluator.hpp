@@ -11,17 +11,17 @@
 #include "alert_rules.hpp"
 #include "alert_state.hpp"
 #include "metrics.hpp"
+#include "periodic_thread.hpp"
 
 #include <Poco/Data/Session.h>
 #include <Poco/Logger.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace sensorsys::server {
@@ -44,8 +44,7 @@ class AlertEvaluator {
     static std::map<std::string, std::int64_t> countStates(Poco::Data::Session& session);
 
   private:
-    void run();
-    bool waitFor(std::chrono::milliseconds pause);
+    void round();
 
     const std::string _connection;
     const int _connectTimeoutSeconds;
@@ -53,10 +52,8 @@ class AlertEvaluator {
     const AlertRuleSet& _rules;
     Metrics& _metrics;
     Poco::Logger& _logger;
-    std::mutex _mutex;
-    std::condition_variable _wake;
-    bool _stopping = false;
-    std::thread _thread;
+    std::optional<Poco::Data::Session> _session;  // the thread's own
+    PeriodicThread _thread;                       // last: stopped first
 };
 
 }  // namespace sensorsys::server

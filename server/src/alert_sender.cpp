@@ -80,18 +80,11 @@ AlertSender::~AlertSender() {
 }
 
 void AlertSender::start() {
-    if (_thread.joinable()) return;
-    _stopping = false;
-    _thread = std::thread([this] { run(); });
+    _thread.start([this] { round(); }, _interval);
 }
 
 void AlertSender::stop() {
-    {
-        std::lock_guard lock(_mutex);
-        _stopping = true;
-    }
-    _wake.notify_all();
-    if (_thread.joinable()) _thread.join();
+    _thread.stop();
 }
 
 std::chrono::milliseconds AlertSender::backoff(int failedAttempts,
@@ -141,28 +134,20 @@ AlertSender::Outcome AlertSender::sendOne(Poco::Data::Session& s) {
     return outcome;
 }
 
-bool AlertSender::waitFor(std::chrono::milliseconds pause) {
-    std::unique_lock lock(_mutex);
-    _wake.wait_for(lock, pause, [this] { return _stopping; });
-    return !_stopping;
-}
-
-void AlertSender::run() {
-    std::optional<Poco::Data::Session> session;
-    do {
-        try {
-            if (!session)
-                session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
-            while (sendOne(*session) != Outcome::Idle && waitFor(std::chrono::milliseconds(0))) {
-            }
-        } catch (const Poco::Exception& e) {
-            _logger.warning("alert sender: %s (retrying)", e.displayText());
-            session.reset();
-        } catch (const std::exception& e) {
-            _logger.warning("alert sender: %s (retrying)", std::string(e.what()));
-            session.reset();
+void AlertSender::round() {
+    try {
+        if (!_session)
+            _session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
+        while (sendOne(*_session) != Outcome::Idle &&
+               _thread.waitFor(std::chrono::milliseconds(0))) {
         }
-    } while (waitFor(_interval));
+    } catch (const Poco::Exception& e) {
+        _logger.warning("alert sender: %s (retrying)", e.displayText());
+        _session.reset();
+    } catch (const std::exception& e) {
+        _logger.warning("alert sender: %s (retrying)", std::string(e.what()));
+        _session.reset();
+    }
 }
 
 }  // namespace sensorsys::server

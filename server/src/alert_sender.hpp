@@ -7,15 +7,14 @@
 
 #include "alert_rules.hpp"
 #include "metrics.hpp"
+#include "periodic_thread.hpp"
 
 #include <Poco/Data/Session.h>
 #include <Poco/Logger.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 
 namespace sensorsys::server {
 
@@ -38,8 +37,7 @@ class AlertSender {
   private:
     enum class Outcome { Idle, Sent, Failed };
     Outcome sendOne(Poco::Data::Session& session);
-    void run();
-    bool waitFor(std::chrono::milliseconds pause);
+    void round();
 
     const std::string _connection;
     const int _connectTimeoutSeconds;
@@ -48,10 +46,8 @@ class AlertSender {
     const AlertRuleSet& _rules;
     Metrics& _metrics;
     Poco::Logger& _logger;
-    std::mutex _mutex;
-    std::condition_variable _wake;
-    bool _stopping = false;
-    std::thread _thread;
+    std::optional<Poco::Data::Session> _session;  // the thread's own
+    PeriodicThread _thread;                       // last: stopped first
 };
 
 }  // namespace sensorsys::server
