@@ -466,19 +466,14 @@ std::map<std::string, std::int64_t> AlertEvaluator::countStates(Poco::Data::Sess
 }
 
 void AlertEvaluator::round() {
-    try {
+    const bool ok = guardedRound(_logger, "alert evaluator", [&] {
         if (!_session)
             _session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
         const auto rules = _rules.current();
         evaluateOnce(*_session, *rules, _settings);
         _metrics.setAlertCounts(countStates(*_session));
-    } catch (const Poco::Exception& e) {
-        _logger.warning("alert evaluator: %s (retrying)", e.displayText());
-        _session.reset();
-    } catch (const std::exception& e) {
-        _logger.warning("alert evaluator: %s (retrying)", std::string(e.what()));
-        _session.reset();
-    }
+    });
+    if (!ok) _session.reset();
 }
 
 }  // namespace sensorsys::server

@@ -135,19 +135,14 @@ AlertSender::Outcome AlertSender::sendOne(Poco::Data::Session& s) {
 }
 
 void AlertSender::round() {
-    try {
+    const bool ok = guardedRound(_logger, "alert sender", [&] {
         if (!_session)
             _session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
         while (sendOne(*_session) != Outcome::Idle &&
                _thread.waitFor(std::chrono::milliseconds(0))) {
         }
-    } catch (const Poco::Exception& e) {
-        _logger.warning("alert sender: %s (retrying)", e.displayText());
-        _session.reset();
-    } catch (const std::exception& e) {
-        _logger.warning("alert sender: %s (retrying)", std::string(e.what()));
-        _session.reset();
-    }
+    });
+    if (!ok) _session.reset();
 }
 
 }  // namespace sensorsys::server

@@ -3,10 +3,14 @@
 // it. start()/stop() from one thread; stopping() from the round.
 #pragma once
 
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace sensorsys::server {
@@ -50,5 +54,20 @@ class PeriodicThread {
     bool _stopping = false;
     std::thread _thread;
 };
+
+// Runs a round's work; a failure is logged as a warning naming `what` (the round is retried
+// next time). Returns whether it succeeded, so the caller can drop a connection that failed.
+template <class Work>
+bool guardedRound(Poco::Logger& logger, const char* what, Work&& work) {
+    try {
+        work();
+        return true;
+    } catch (const Poco::Exception& e) {
+        logger.warning("%s: %s (retrying)", std::string(what), e.displayText());
+    } catch (const std::exception& e) {
+        logger.warning("%s: %s (retrying)", std::string(what), std::string(e.what()));
+    }
+    return false;
+}
 
 }  // namespace sensorsys::server
