@@ -75,6 +75,9 @@ if(TARGET sensorsys-server)
   list(APPEND _sensorsys_components server)
   install(FILES etc/server.properties DESTINATION "${_sensorsys_conf_dir}"
           PERMISSIONS ${_sensorsys_token_conf_mode} COMPONENT server)
+  # Receivers may carry an Authorization secret: the same mode and group as server.properties.
+  install(FILES etc/alerts.properties DESTINATION "${_sensorsys_conf_dir}"
+          PERMISSIONS ${_sensorsys_token_conf_mode} COMPONENT server)
   install(FILES etc/systemd/sensorsys-server.service DESTINATION "${_sensorsys_unit_dir}"
           COMPONENT server)
   # Available, not enabled: the admin links it into sites-enabled after setting the names.
@@ -198,8 +201,8 @@ The package ships a hardened systemd unit (not enabled until the database is
 configured in /etc/sensorsys/server.properties) and an nginx site in
 /etc/nginx/sites-available.")
 _sensorsys_maintainer_scripts(server sensorsys-server sensorsys-server.service no-enable ""
-  "/etc/sensorsys/server.properties;/etc/nginx/sites-available/sensorsys"
-  "/etc/sensorsys/server.properties" sensorsys-agent)
+  "/etc/sensorsys/server.properties;/etc/sensorsys/alerts.properties;/etc/nginx/sites-available/sensorsys"
+  "/etc/sensorsys/server.properties;/etc/sensorsys/alerts.properties" sensorsys-agent)
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME sensorsys-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)

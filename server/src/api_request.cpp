@@ -123,6 +123,23 @@ void readRangeQuery(const RequestTarget& target, const Headers&, std::string_vie
     if (!problems.empty()) req.error = apiError(422, "invalid query", problemsDetail(problems));
 }
 
+void readAlertHistoryQuery(const RequestTarget& target, const Headers&, std::string_view,
+                           const RequestLimits&, ApiRequest& req) {
+    if (refuseRepeatedParam(target, req)) return;
+    std::vector<FieldProblem> problems;
+    rangeFilters(target, req.range, problems);
+    if (!problems.empty()) req.error = apiError(422, "invalid query", problemsDetail(problems));
+}
+
+void readAlertId(const RequestTarget& target, const Headers&, std::string_view,
+                 const RequestLimits&, ApiRequest& req) {
+    const std::string* id = target.pathParam("id");
+    if (!id) return;
+    if (!isCanonicalPositive(*id) || !Poco::NumberParser::tryParse64(*id, req.alertId)) {
+        req.error = apiError(404, "no such alert", jsonObject({{"id", *id}}));
+    }
+}
+
 void readExportQuery(const RequestTarget& target, const Headers&, std::string_view,
                      const RequestLimits&, ApiRequest& req) {
     auto& q = req.exportQuery;

@@ -108,6 +108,7 @@ struct ApiRequest {
     SeriesQuery series;                     // ReadingsSeries
     ExportQuery exportQuery;                // ReadingsExport
     LiveQuery live;                         // Live, ReadingsStream
+    std::int64_t alertId = 0;               // AlertsAck
 };
 
 class RouteTable;
@@ -129,6 +130,13 @@ void readLatestQuery(const RequestTarget& target, const Headers& headers, std::s
                      const RequestLimits& limits, ApiRequest& request);
 void readExportQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
                      const RequestLimits& limits, ApiRequest& request);
+
+// Readers of GET /alerts/history (start_date, end_date, device_id into range) and
+// POST /alerts/{id}/ack (alertId).
+void readAlertHistoryQuery(const RequestTarget& target, const Headers& headers,
+                           std::string_view body, const RequestLimits& limits, ApiRequest& request);
+void readAlertId(const RequestTarget& target, const Headers& headers, std::string_view body,
+                 const RequestLimits& limits, ApiRequest& request);
 
 // Readers of GET /readings/series and GET /devices/{device_id}/metrics (series_query.cpp).
 void readSeriesQuery(const RequestTarget& target, const Headers& headers, std::string_view body,

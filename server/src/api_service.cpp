@@ -47,6 +47,8 @@ bool scopeAllows(Access access, Scope scope) {
         case Access::Read:
         case Access::ReadOrFirstMessage:
             return scope == Scope::Admin || scope == Scope::Read;
+        case Access::Admin:
+            return scope == Scope::Admin;
     }
     return false;
 }
@@ -73,6 +75,7 @@ ApiService::ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics
       _readings(pool),
       _series(pool),
       _export(pool, config.streamPageRows, config.exportRows),
+      _alerts(pool),
       _auth(pool, std::chrono::seconds(config.authCacheSeconds)) {}
 
 ApiResponse ApiService::handle(const ApiRequest& request) {
@@ -357,6 +360,29 @@ ApiService::StreamEnd ApiService::streamRest(const RangeQuery& range, Cursor aft
             .error("streaming GET /readings failed: %s", std::string(e.what()));
     }
     return StreamEnd::Failed;
+}
+
+ApiResponse ApiService::alerts() {
+    ApiResponse r;
+    r.body = retryOnce([&] { return _alerts.currentJson(); });
+    return r;
+}
+
+ApiResponse ApiService::alertHistory(const ApiRequest& request) {
+    ApiResponse r;
+    r.body = retryOnce([&] { return _alerts.historyJson(request.range); });
+    return r;
+}
+
+ApiResponse ApiService::ackAlert(const ApiRequest& request) {
+    auto acked = _alerts.ack(request.alertId);
+    if (!acked) {
+        return errorResponse(
+            apiError(404, "no such alert", jsonObject({{"id", std::to_string(request.alertId)}})));
+    }
+    ApiResponse r;
+    r.body = *acked;
+    return r;
 }
 
 ApiResponse ApiService::health() {

@@ -3,6 +3,7 @@
 // Thread-safe.
 #pragma once
 
+#include "alert_store.hpp"
 #include "api_request.hpp"
 #include "auth.hpp"
 #include "connection_pool.hpp"
@@ -89,6 +90,9 @@ class ApiService {
     ApiResponse health();
     ApiResponse metricsText();
     ApiResponse live(const ApiRequest& request);
+    ApiResponse alerts();
+    ApiResponse alertHistory(const ApiRequest& request);
+    ApiResponse ackAlert(const ApiRequest& request);
 
   private:
     ApiResponse authorizeAndRun(const ApiRequest& request);
@@ -101,6 +105,7 @@ class ApiService {
     ReadingStore _readings;
     SeriesStore _series;
     ExportStore _export;
+    AlertStore _alerts;
     Authenticator _auth;
     LatestCache _cache;
     std::function<void()> _committed;

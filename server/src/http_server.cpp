@@ -17,7 +17,8 @@ ApiServer::ApiServer(const ServerConfig& config, Poco::Logger& logger, RouteTabl
       _metrics(routes.routes()),
       _pool(config.databaseConnection, config.poolSize,
             std::chrono::milliseconds(config.poolWaitMillis), config.connectTimeoutSeconds),
-      _service(_config, _pool, _metrics, std::move(routes)) {}
+      _service(_config, _pool, _metrics, std::move(routes)),
+      _alertRules(config.alertRules) {}
 
 ApiServer::~ApiServer() {
     if (_connections) stop();
@@ -67,11 +68,41 @@ void ApiServer::start() {
             std::chrono::milliseconds(_config.rollupIntervalMillis), _logger);
         _rollups->start();
     }
+    startAlerts();
     _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
                         _config.maxThreads, _config.poolSize);
 }
 
+void ApiServer::startAlerts() {
+    _alertEvaluator =
+        std::make_unique<AlertEvaluator>(_config.databaseConnection, _config.connectTimeoutSeconds,
+                                         _config.alerts, _alertRules, _metrics, _logger);
+    _alertEvaluator->start();
+    _alertSender = std::make_unique<AlertSender>(
+        _config.databaseConnection, _config.connectTimeoutSeconds, _config.alerts.backoffMax,
+        _config.alerts.interval, _alertRules, _metrics, _logger);
+    _alertSender->start();
+    const auto rules = _alertRules.current();
+    _logger.information("alerts: %z rule(s), %z receiver(s) from %s", rules->rules.size(),
+                        rules->receivers.size(), _config.alertsFile);
+}
+
+bool ApiServer::reloadAlerts() {
+    try {
+        auto rules = loadAlertRules(_config.alertsFile, _config.alertsFileRequired);
+        _logger.information("alerts: reloaded %z rule(s), %z receiver(s) from %s",
+                            rules->rules.size(), rules->receivers.size(), _config.alertsFile);
+        _alertRules.replace(std::move(rules));
+        return true;
+    } catch (const std::exception& e) {
+        _logger.error("alerts: reload refused, the previous rules stay: %s", std::string(e.what()));
+        return false;
+    }
+}
+
 void ApiServer::stop() {
+    if (_alertSender) _alertSender->stop();
+    if (_alertEvaluator) _alertEvaluator->stop();
     if (_rollups) _rollups->stop();
     _rollups.reset();
     if (!_connections) return;

@@ -3,6 +3,9 @@
 // valid after start(). Used by main and by the tests.
 #pragma once
 
+#include "alert_evaluator.hpp"
+#include "alert_rules.hpp"
+#include "alert_sender.hpp"
 #include "api_connection.hpp"
 #include "api_service.hpp"
 #include "change_feed.hpp"
@@ -39,8 +42,14 @@ class ApiServer {
 
     ChangeFeed* feed() { return _feed.get(); }
 
+    // Reads alerts.file again (SIGHUP). A file that fails validation leaves the rules in force;
+    // the log says why. Returns whether the new rules were taken.
+    bool reloadAlerts();
+    const AlertRuleSet& alertRules() const { return _alertRules; }
+
   private:
     ChangeFeedHandlers feedHandlers();
+    void startAlerts();
 
     const ServerConfig _config;
     Poco::Logger& _logger;
@@ -51,6 +60,9 @@ class ApiServer {
     std::unique_ptr<ChangeFeed> _feed;
     std::unique_ptr<ApiConnections> _connections;
     std::unique_ptr<RollupWorker> _rollups;
+    AlertRuleSet _alertRules;
+    std::unique_ptr<AlertEvaluator> _alertEvaluator;
+    std::unique_ptr<AlertSender> _alertSender;
     int _port = 0;
 };
 

@@ -19,6 +19,8 @@
 #include <Poco/Util/ServerApplication.h>
 
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 
 #include <iostream>
@@ -109,9 +111,12 @@ class ServerApp : public Poco::Util::ServerApplication {
                 return EXIT_OK;
             }
             raiseFileLimit(log);
+            // Before any thread starts, so every thread inherits the mask and only the wait
+            // below takes these signals.
+            const sigset_t signals = blockServerSignals();
             ApiServer server(cfg, log);
             server.start();
-            waitForTerminationRequest();
+            waitForTermination(signals, server);
             log.information("stopping: draining in-flight requests");
             server.stop();
             log.information("stopped");
@@ -129,6 +134,24 @@ class ServerApp : public Poco::Util::ServerApplication {
     }
 
   private:
+    static sigset_t blockServerSignals() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (int sig : {SIGINT, SIGQUIT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+        pthread_sigmask(SIG_BLOCK, &set, nullptr);
+        return set;
+    }
+
+    // Until SIGINT, SIGQUIT or SIGTERM; SIGHUP reloads the alert rules.
+    static void waitForTermination(const sigset_t& signals, ApiServer& server) {
+        while (true) {
+            int sig = 0;
+            if (sigwait(&signals, &sig) != 0) continue;
+            if (sig != SIGHUP) return;
+            server.reloadAlerts();
+        }
+    }
+
     // Each keep-alive client holds a descriptor: lift the soft limit to the hard one.
     static void raiseFileLimit(Poco::Logger& log) {
         rlimit lim{};

@@ -80,6 +80,39 @@ void Metrics::renderLive(std::string& out) const {
            "Live clients closed because their queue overflowed.", load(_liveDroppedSlow));
 }
 
+void Metrics::setAlertCounts(const std::map<std::string, std::int64_t>& counts) {
+    std::lock_guard lock(_mutex);
+    _alerts = counts;
+}
+
+void Metrics::addAlertNotification(bool sent, bool gaveUp) {
+    (sent ? _alertsSent : (gaveUp ? _alertsGivenUp : _alertsFailed))
+        .fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::renderAlerts(std::string& out) const {
+    out += "# HELP sensorsys_alerts Current alerts (rule and device), by state.\n";
+    out += "# TYPE sensorsys_alerts gauge\n";
+    {
+        std::lock_guard lock(_mutex);
+        for (const char* state : {"pending", "firing", "nodata"}) {
+            const auto it = _alerts.find(state);
+            out += std::string("sensorsys_alerts{state=\"") + state + "\"} " +
+                   std::to_string(it == _alerts.end() ? 0 : it->second) + "\n";
+        }
+    }
+    out +=
+        "# HELP sensorsys_alert_notifications_total Alert notification deliveries, by "
+        "outcome (failed: an attempt to be retried; gave_up: dropped).\n";
+    out += "# TYPE sensorsys_alert_notifications_total counter\n";
+    out += "sensorsys_alert_notifications_total{result=\"sent\"} " +
+           std::to_string(_alertsSent.load()) + "\n";
+    out += "sensorsys_alert_notifications_total{result=\"failed\"} " +
+           std::to_string(_alertsFailed.load()) + "\n";
+    out += "sensorsys_alert_notifications_total{result=\"gave_up\"} " +
+           std::to_string(_alertsGivenUp.load()) + "\n";
+}
+
 void Metrics::renderRequests(std::string& out) const {
     out += "# HELP sensorsys_http_requests_total HTTP requests answered, by route and status.\n";
     out += "# TYPE sensorsys_http_requests_total counter\n";
@@ -144,6 +177,7 @@ std::string Metrics::render(const PoolStats& pool) const {
     out += "# TYPE sensorsys_db_pool_max gauge\n";
     out += "sensorsys_db_pool_max " + std::to_string(pool.max) + "\n";
     renderLive(out);
+    renderAlerts(out);
     return out;
 }
 

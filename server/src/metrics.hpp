@@ -42,6 +42,11 @@ class Metrics {
     void addLiveMessages(std::uint64_t n) { _liveMessages.fetch_add(n, std::memory_order_relaxed); }
     void liveClientDroppedSlow() { _liveDroppedSlow.fetch_add(1, std::memory_order_relaxed); }
 
+    // Current alerts per state ("pending", "firing", "nodata"), as the evaluator last counted.
+    void setAlertCounts(const std::map<std::string, std::int64_t>& counts);
+    // One delivery attempt of an alert notification: sent (2xx), failed, or given up.
+    void addAlertNotification(bool sent, bool gaveUp);
+
     // The exposition text, pool gauges included.
     std::string render(const PoolStats& pool) const;
 
@@ -50,6 +55,7 @@ class Metrics {
     void renderRequests(std::string& out) const;
     void renderLatency(std::string& out) const;
     void renderLive(std::string& out) const;
+    void renderAlerts(std::string& out) const;
 
     struct Histogram {
         std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets{};
@@ -70,6 +76,10 @@ class Metrics {
     std::atomic<std::int64_t> _liveClients{0};
     std::atomic<std::uint64_t> _liveMessages{0};
     std::atomic<std::uint64_t> _liveDroppedSlow{0};
+    std::map<std::string, std::int64_t> _alerts;  // under _mutex
+    std::atomic<std::uint64_t> _alertsSent{0};
+    std::atomic<std::uint64_t> _alertsFailed{0};
+    std::atomic<std::uint64_t> _alertsGivenUp{0};
 };
 
 }  // namespace sensorsys::server

@@ -33,6 +33,9 @@ class Route {
     static const Route Metrics;         // GET /metrics
     static const Route Live;            // GET /live (WebSocket)
     static const Route ReadingsStream;  // GET /readings/stream (Server-Sent Events)
+    static const Route Alerts;          // GET /alerts
+    static const Route AlertsHistory;   // GET /alerts/history
+    static const Route AlertsAck;       // POST /alerts/{id}/ack
 
   private:
     std::string_view _name = "unknown";
@@ -52,6 +55,9 @@ constexpr Route Route::Health{"health"};
 constexpr Route Route::Metrics{"metrics"};
 constexpr Route Route::Live{"live"};
 constexpr Route Route::ReadingsStream{"readings_stream"};
+constexpr Route Route::Alerts{"alerts"};
+constexpr Route Route::AlertsHistory{"alerts_history"};
+constexpr Route Route::AlertsAck{"alerts_ack"};
 
 // The route's label, for logs and metrics.
 inline std::string routeName(Route route) {

@@ -28,6 +28,7 @@ enum class Access {
     // Read, or no credentials at all: a browser's WebSocket cannot set headers and sends its
     // token in its first message instead (GET /live).
     ReadOrFirstMessage,
+    Admin,  // admin tokens only
 };
 
 // Fills the route's fields of request from the query or the body, or sets request.error.

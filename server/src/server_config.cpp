@@ -24,6 +24,20 @@ constexpr ConfigKey logLevelKey() {
     return key;
 }
 
+std::optional<std::string> alertDuration(const std::string& value) {
+    if (parseAlertDuration(value)) return std::nullopt;
+    return "must be a whole number followed by s, m, h or d (2m)";
+}
+
+constexpr ConfigKey alertDurationKey(std::string_view name, std::string_view fallback,
+                                     std::string_view description) {
+    ConfigKey key = stringKey(name, fallback, description, true);
+    key.check = &alertDuration;
+    return key;
+}
+
+constexpr std::string_view kDefaultAlertsFile = "/etc/sensorsys/alerts.properties";
+
 // Every key the server reads. Adding a key is one entry here: --help, the unknown-key check and
 // the test of etc/server.properties follow.
 constexpr ConfigKey kKeys[] = {
@@ -98,6 +112,15 @@ constexpr ConfigKey kKeys[] = {
                "readings a live client resuming with since= gets from the database before a gap "
                "message",
                1, 1000000),
+    stringKey("alerts.file", kDefaultAlertsFile,
+              "alert rules and receivers (reloaded on SIGHUP); the default file may be missing "
+              "(no rules), a file named otherwise must exist",
+              true),
+    alertDurationKey("alerts.late_after", "2m",
+                     "a reading received this long after its ts_utc is late: episodes over "
+                     "before the device caught up are summarised, not paged"),
+    alertDurationKey("alerts.backoff_max", "5m",
+                     "longest wait between retries of an alert notification (from 1s, doubling)"),
     logLevelKey(),
     booleanKey("logging.requests", "true",
                "one log line per request (method, path, status, ms, bytes)"),
@@ -105,6 +128,22 @@ constexpr ConfigKey kKeys[] = {
 
 int intKey(const Poco::Util::AbstractConfiguration& c, std::string_view key) {
     return static_cast<int>(configKeys().integer(c, key));
+}
+
+std::chrono::milliseconds alertDurationOf(const Poco::Util::AbstractConfiguration& c,
+                                          std::string_view key) {
+    return *parseAlertDuration(configKeys().text(c, key));
+}
+
+void loadAlerts(const Poco::Util::AbstractConfiguration& c, ServerConfig& s) {
+    s.alertsFile = configKeys().text(c, "alerts.file");
+    s.alertsFileRequired = s.alertsFile != kDefaultAlertsFile;
+    s.alerts.lateAfter = alertDurationOf(c, "alerts.late_after");
+    s.alerts.backoffMax = alertDurationOf(c, "alerts.backoff_max");
+    if (s.alerts.backoffMax.count() == 0)
+        refuse("alerts.backoff_max", configKeys().text(c, "alerts.backoff_max"),
+               "must be more than 0");
+    s.alertRules = loadAlertRules(s.alertsFile, s.alertsFileRequired);
 }
 
 }  // namespace
@@ -154,6 +193,7 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.liveClients = intKey(c, "limits.live_clients");
     s.liveQueue = intKey(c, "limits.live_queue");
     s.liveReplay = intKey(c, "limits.live_replay");
+    loadAlerts(c, s);
     s.logLevel = *SeedLogFormatter::priorityOf(Poco::toLower(keys.text(c, "logging.level")));
     s.logRequests = keys.boolean(c, "logging.requests");
     return s;

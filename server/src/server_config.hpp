@@ -2,6 +2,8 @@
 // validated from a Poco configuration. Immutable after load; thread-safe to share.
 #pragma once
 
+#include "alert_rules.hpp"
+
 #include <Poco/Message.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
@@ -56,6 +58,12 @@ struct ServerConfig {
     int liveClients = 1000;
     int liveQueue = 1000;
     int liveReplay = 10000;
+
+    // alerts.file and the rules read from it at load (none when the default file is missing).
+    std::string alertsFile = "/etc/sensorsys/alerts.properties";
+    bool alertsFileRequired = false;  // named explicitly: missing is an error
+    std::shared_ptr<const AlertRules> alertRules = std::make_shared<const AlertRules>();
+    AlertSettings alerts;
 
     Poco::Message::Priority logLevel = Poco::Message::PRIO_INFORMATION;
     bool logRequests = true;

@@ -77,6 +77,7 @@ check "the agent does not link libpq (loaded with the module only)" \
   sh -c '! ldd /usr/bin/sensorsys-agent | grep -q libpq'
 check "agent configuration 0640 root:sensorsys" mode_is /etc/sensorsys/agent.properties 640 root:sensorsys
 check "server configuration 0640 root:sensorsys" mode_is /etc/sensorsys/server.properties 640 root:sensorsys
+check "alert rules 0640 root:sensorsys" mode_is /etc/sensorsys/alerts.properties 640 root:sensorsys
 check "nginx site available" mode_is /etc/nginx/sites-available/sensorsys 644 root:root
 check "nginx site not enabled" test ! -e /etc/nginx/sites-enabled/sensorsys
 check "agent unit" mode_is /lib/systemd/system/sensorsys-agent.service 644 root:root
@@ -96,7 +97,7 @@ done)
 check "every packaged file in a docs/contract.md §1 place${stray:+ (stray: $stray)}" test -z "$stray"
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' "${packages[@]}" | awk 'NF { print $1 }' | sort | tr '\n' ' ')
 check "conffiles: $conffiles" test "$conffiles" = \
-  "/etc/nginx/sites-available/sensorsys /etc/sensorsys/agent.properties /etc/sensorsys/server.properties "
+  "/etc/nginx/sites-available/sensorsys /etc/sensorsys/agent.properties /etc/sensorsys/alerts.properties /etc/sensorsys/server.properties "
 
 echo "== the sensorsys user"
 passwd_entry=$(getent passwd sensorsys || true)
