@@ -47,6 +47,8 @@ bool scopeAllows(Access access, Scope scope) {
         case Access::Read:
         case Access::ReadOrFirstMessage:
             return scope == Scope::Admin || scope == Scope::Read;
+        case Access::Admin:
+            return scope == Scope::Admin;
     }
     return false;
 }

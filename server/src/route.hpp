@@ -33,6 +33,10 @@ class Route {
     static const Route Metrics;         // GET /metrics
     static const Route Live;            // GET /live (WebSocket)
     static const Route ReadingsStream;  // GET /readings/stream (Server-Sent Events)
+    static const Route Dashboard;       // GET / and the dashboard's files
+    static const Route TokensList;      // GET /tokens
+    static const Route TokensCreate;    // POST /tokens
+    static const Route TokensRevoke;    // DELETE /tokens/{id}
 
   private:
     std::string_view _name = "unknown";
@@ -52,6 +56,10 @@ constexpr Route Route::Health{"health"};
 constexpr Route Route::Metrics{"metrics"};
 constexpr Route Route::Live{"live"};
 constexpr Route Route::ReadingsStream{"readings_stream"};
+constexpr Route Route::Dashboard{"dashboard"};
+constexpr Route Route::TokensList{"tokens_list"};
+constexpr Route Route::TokensCreate{"tokens_create"};
+constexpr Route Route::TokensRevoke{"tokens_revoke"};
 
 // The route's label, for logs and metrics.
 inline std::string routeName(Route route) {
