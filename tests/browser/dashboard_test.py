@@ -333,7 +333,11 @@ class Dashboard(unittest.TestCase):
                 self.open(route, STACK.admin)
                 self.wait(lambda: DRIVER.find_elements(By.CSS_SELECTOR, ready), seconds=30,
                           message=f"{name} did not load at {width} px")
-                time.sleep(0.8)  # sparklines
+                if name == "devices":
+                    self.wait(lambda: self.drawn_pixels(DRIVER.find_element(
+                        By.CSS_SELECTOR, f"[data-device='{PERF_DEVICE}'] canvas")) > 100,
+                        seconds=30, message="no sparkline")
+                time.sleep(0.5)
                 self.assertLessEqual(self.js("return document.documentElement.scrollWidth"),
                                      width + 1, f"{name} scrolls sideways at {width} px")
                 path = os.path.join(OUTPUT, f"dashboard-{name}-{width}.png")
