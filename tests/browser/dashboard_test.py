@@ -141,9 +141,10 @@ def seed(stack):
         if 2 * 1440 < i <= 2 * 1440 + 180:
             continue
         phase = 2 * math.pi * i / 1440
+        jitter = math.sin(i * 7.3)  # minute-to-minute noise: the min-max band shows
         items.append(reading(PERF_DEVICE, now - timedelta(minutes=i), {
-            "bme280": {"temperature": {"c": round(20 + 3 * math.sin(phase), 2)},
-                       "humidity": {"rh": round(50 + 10 * math.cos(phase), 2)},
+            "bme280": {"temperature": {"c": round(20 + 3 * math.sin(phase) + 0.4 * jitter, 2)},
+                       "humidity": {"rh": round(50 + 10 * math.cos(phase) + 2 * jitter, 2)},
                        "pressure": {"hpa": round(1010 + 5 * math.sin(phase / 7), 2)}},
             "cpu_temp": {"c": round(45 + 5 * math.sin(phase * 3), 2)}}))
     for start in range(0, len(items), 10000):
