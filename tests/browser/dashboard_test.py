@@ -149,10 +149,13 @@ def seed(stack):
             "cpu_temp": {"c": round(45 + 5 * math.sin(phase * 3), 2)}}))
     for start in range(0, len(items), 10000):
         stack.post(items[start:start + 10000])
-    deadline = time.time() + 90
-    while stack.psql("SELECT count(*) FROM sensor_project.rollup_dirty") != "0":
+    # Series are exact either way (minutes not rolled up yet are read from raw rows); waiting
+    # makes the page-load measurement that of a server that keeps up, as in service.
+    deadline = time.time() + 120
+    while (dirty := stack.psql("SELECT count(*) FROM sensor_project.rollup_dirty")) != "0":
         if time.time() > deadline:
-            raise SystemExit("the rollups were not done in 90 s")
+            print(f"note: {dirty} minutes still to roll up after 120 s (a loaded machine)")
+            break
         time.sleep(0.5)
 
 

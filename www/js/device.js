@@ -27,6 +27,8 @@ class DevicePage {
     this.rows = [];
     this.build();
     this.feed = new LiveFeed({ devices: [id], onReading: (r) => this.live(r), onState: setConn });
+    // More was missed than the feed replays: the charts are fetched again instead.
+    this.feed.onGap = () => this.load();
     this.load();
   }
 
