@@ -176,11 +176,17 @@ DRIVER = None
 def setUpModule():
     global STACK, DRIVER
     STACK = Stack()
-    started = time.time()
-    seed(STACK)
-    print(f"seeded {30 * 1440 - 180} readings of {PERF_DEVICE} in {time.time() - started:.1f} s",
-          flush=True)
-    DRIVER = make_driver()
+    try:
+        started = time.time()
+        seed(STACK)
+        print(f"seeded {30 * 1440 - 180} readings of {PERF_DEVICE} in {time.time() - started:.1f} s",
+              flush=True)
+        DRIVER = make_driver()
+    except BaseException:
+        # unittest skips tearDownModule when this fails: the server and cluster go here.
+        STACK.stop()
+        STACK = None
+        raise
 
 
 def tearDownModule():
