@@ -187,7 +187,8 @@ The sensor plugins of sensorsys, loaded by sensorsys-agent from
 More sensors: any plugin built with sensorsys-dev, dropped into the folder.")
 
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME sensorsys-server)
-set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser")
+# libjs-chart.js: the dashboard's charts (Chart.js, served at /vendor/chart.js).
+set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser, libjs-chart.js")
 set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS "postgresql, nginx")
 set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
 set(CPACK_COMPONENT_SERVER_DESCRIPTION "server storing sensorsys readings in PostgreSQL

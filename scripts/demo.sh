@@ -104,7 +104,9 @@ device_token=$("$server" "${db[@]}" token create --device "$device" | head -1)
 read_token=$("$server" "${db[@]}" token create --read | head -1)
 [[ $device_token == sst_* && $read_token == sst_* ]] ||
   { echo "demo: 'sensorsys-server token create' printed no token" >&2; exit 1; }
-setsid "$server" "${db[@]}" --define http.port=0 --define auth.enabled=true 2>"$run/server.log" &
+# The dashboard's files from this checkout (the package installs them in /usr/share/sensorsys/www).
+setsid "$server" "${db[@]}" --define http.port=0 --define auth.enabled=true \
+  --define http.www_root="$root/www" 2>"$run/server.log" &
 server_pid=$!
 port=""
 for _ in $(seq 200); do
@@ -144,7 +146,11 @@ cat <<EOF
 == running: PostgreSQL (data in $pg_dir, pid $(head -1 "$pg_dir/data/postmaster.pid"))
             sensorsys-server pid $server_pid on $url, sensorsys-agent pid $agent_pid (device $device)
 Logs and the agent's buffer: $run
-Where to look (a read token; the agent writes with its own device token):
+
+Dashboard: open $url/ in a browser and sign in with this read token:
+  $read_token
+
+Where else to look (a read token; the agent writes with its own device token):
   curl -H 'Authorization: Bearer $read_token' '$url/readings/latest?device_id=$device'
   curl -H 'Authorization: Bearer $read_token' '$url$range'
   curl $url/metrics

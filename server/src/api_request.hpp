@@ -88,6 +88,20 @@ struct LiveQuery {
     std::string acceptKey;             // WebSocket: Sec-WebSocket-Accept
 };
 
+// GET / and the dashboard's other files.
+struct StaticQuery {
+    std::string path;         // the request path ("/", "/js/app.js")
+    std::string ifNoneMatch;  // empty: not conditional
+    bool gzip = false;        // the client accepts a gzip-encoded answer
+};
+
+// POST /tokens and DELETE /tokens/{id}.
+struct TokenQuery {
+    std::string scope;     // "device" | "read" | "admin"
+    std::string deviceId;  // scope "device" only
+    std::int64_t id = 0;   // DELETE: the token's id
+};
+
 struct RouteEntry;
 
 struct ApiRequest {
@@ -109,6 +123,8 @@ struct ApiRequest {
     ExportQuery exportQuery;                // ReadingsExport
     LiveQuery live;                         // Live, ReadingsStream
     std::int64_t alertId = 0;               // AlertsAck
+    StaticQuery staticFile;                 // the dashboard's files
+    TokenQuery token;                       // TokensCreate, TokensRevoke
 };
 
 class RouteTable;
@@ -150,6 +166,15 @@ void readLiveSocket(const RequestTarget& target, const Headers& headers, std::st
                     const RequestLimits& limits, ApiRequest& request);
 void readEventStream(const RequestTarget& target, const Headers& headers, std::string_view body,
                      const RequestLimits& limits, ApiRequest& request);
+
+// Readers of the dashboard's routes (dashboard_api.cpp): its static files, POST /tokens,
+// DELETE /tokens/{id}.
+void readStaticQuery(const RequestTarget& target, const Headers& headers, std::string_view body,
+                     const RequestLimits& limits, ApiRequest& request);
+void readTokenCreateBody(const RequestTarget& target, const Headers& headers, std::string_view body,
+                         const RequestLimits& limits, ApiRequest& request);
+void readTokenId(const RequestTarget& target, const Headers& headers, std::string_view body,
+                 const RequestLimits& limits, ApiRequest& request);
 
 // Exposed for tests: the UUID in canonical lower-case form, or nothing.
 std::optional<std::string> canonicalUuid(std::string_view text);

@@ -41,6 +41,28 @@ const RouteTable& apiRoutes() {
          [](ApiService& s, R, P) { return s.health(); }},
         {"GET", "/metrics", Route::Metrics, Access::Open,
          [](ApiService& s, R, P) { return s.metricsText(); }},
+        {"GET", "/tokens", Route::TokensList, Access::Admin,
+         [](ApiService& s, R, P) { return s.listTokens(); }},
+        {"POST", "/tokens", Route::TokensCreate, Access::Admin,
+         [](ApiService& s, R r, P) { return s.createToken(r); }, &readTokenCreateBody},
+        {"DELETE", "/tokens/{id}", Route::TokensRevoke, Access::Admin,
+         [](ApiService& s, R r, P) { return s.revokeToken(r); }, &readTokenId},
+        // The dashboard: its files are public (the page signs in itself); each path is listed
+        // so an unknown path stays a 404 of the API, never a file lookup.
+        {"GET", "/", Route::Dashboard, Access::Open,
+         [](ApiService& s, R r, P) { return s.staticFile(r); }, &readStaticQuery},
+        {"GET", "/index.html", Route::Dashboard, Access::Open,
+         [](ApiService& s, R r, P) { return s.staticFile(r); }, &readStaticQuery},
+        {"GET", "/style.css", Route::Dashboard, Access::Open,
+         [](ApiService& s, R r, P) { return s.staticFile(r); }, &readStaticQuery},
+        {"GET", "/favicon.svg", Route::Dashboard, Access::Open,
+         [](ApiService& s, R r, P) { return s.staticFile(r); }, &readStaticQuery},
+        {"GET", "/js/{file}", Route::Dashboard, Access::Open,
+         [](ApiService& s, R r, P) { return s.staticFile(r); }, &readStaticQuery},
+        {"GET", "/dashboard.json", Route::Dashboard, Access::Open,
+         [](ApiService& s, R, P) { return s.dashboardSettings(); }},
+        {"GET", "/vendor/chart.js", Route::Dashboard, Access::Open,
+         [](ApiService& s, R r, P) { return s.chartJs(r); }, &readStaticQuery},
     };
     return routes;
 }

@@ -16,6 +16,7 @@
 #include "series_store.hpp"
 #include "server_config.hpp"
 
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <ostream>
@@ -93,10 +94,20 @@ class ApiService {
     ApiResponse alerts();
     ApiResponse alertHistory(const ApiRequest& request);
     ApiResponse ackAlert(const ApiRequest& request);
+    // The dashboard (dashboard_api.cpp).
+    ApiResponse staticFile(const ApiRequest& request);
+    ApiResponse chartJs(const ApiRequest& request);
+    // What the page must know before it has a token: whether to ask for one.
+    ApiResponse dashboardSettings();
+    ApiResponse listTokens();
+    ApiResponse createToken(const ApiRequest& request);
+    ApiResponse revokeToken(const ApiRequest& request);
 
   private:
     ApiResponse authorizeAndRun(const ApiRequest& request);
     void committed(const std::vector<StoredReading>& newest);
+    ApiResponse fileResponse(const std::filesystem::path& file, const ApiRequest& request,
+                             const char* cacheControl);
 
     const ServerConfig& _config;
     ConnectionPool& _pool;

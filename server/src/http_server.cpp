@@ -7,6 +7,7 @@
 #include <Poco/Net/SocketAddress.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 namespace sensorsys::server {
@@ -23,6 +24,22 @@ ApiServer::ApiServer(const ServerConfig& config, Poco::Logger& logger, RouteTabl
 ApiServer::~ApiServer() {
     if (_connections) stop();
 }
+
+namespace {
+
+// Said once at start, not per request: a server without the dashboard's files is a normal
+// API-only installation.
+void logDashboard(const ServerConfig& config, Poco::Logger& logger) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(config.wwwRoot, ec)) {
+        logger.information("dashboard files from %s", config.wwwRoot);
+    } else {
+        logger.information("no dashboard: http.www_root %s is not a folder (the API is served)",
+                           config.wwwRoot);
+    }
+}
+
+}  // namespace
 
 void ApiServer::start() {
     if (_config.migrateOnStart) {
@@ -69,6 +86,7 @@ void ApiServer::start() {
         _rollups->start();
     }
     startAlerts();
+    logDashboard(_config, _logger);
     _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
                         _config.maxThreads, _config.poolSize);
 }

@@ -36,6 +36,10 @@ class Route {
     static const Route Alerts;          // GET /alerts
     static const Route AlertsHistory;   // GET /alerts/history
     static const Route AlertsAck;       // POST /alerts/{id}/ack
+    static const Route Dashboard;       // GET / and the dashboard's files
+    static const Route TokensList;      // GET /tokens
+    static const Route TokensCreate;    // POST /tokens
+    static const Route TokensRevoke;    // DELETE /tokens/{id}
 
   private:
     std::string_view _name = "unknown";
@@ -58,6 +62,10 @@ constexpr Route Route::ReadingsStream{"readings_stream"};
 constexpr Route Route::Alerts{"alerts"};
 constexpr Route Route::AlertsHistory{"alerts_history"};
 constexpr Route Route::AlertsAck{"alerts_ack"};
+constexpr Route Route::Dashboard{"dashboard"};
+constexpr Route Route::TokensList{"tokens_list"};
+constexpr Route Route::TokensCreate{"tokens_create"};
+constexpr Route Route::TokensRevoke{"tokens_revoke"};
 
 // The route's label, for logs and metrics.
 inline std::string routeName(Route route) {

@@ -2,6 +2,7 @@
 
 #include "json_answer.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace sensorsys::server {
@@ -87,7 +88,10 @@ std::string RouteTable::allow(std::string_view path) const {
 
 std::vector<Route> RouteTable::routes() const {
     std::vector<Route> out{Route::Unknown};
-    for (const auto& entry : _entries) out.push_back(entry.route);
+    // A route served by several entries (the dashboard's files) is one label.
+    for (const auto& entry : _entries) {
+        if (std::find(out.begin(), out.end(), entry.route) == out.end()) out.push_back(entry.route);
+    }
     return out;
 }
 

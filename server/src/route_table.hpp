@@ -28,7 +28,7 @@ enum class Access {
     // Read, or no credentials at all: a browser's WebSocket cannot set headers and sends its
     // token in its first message instead (GET /live).
     ReadOrFirstMessage,
-    Admin,  // admin tokens only
+    Admin,  // admin tokens only (acknowledging alerts, token management)
 };
 
 // Fills the route's fields of request from the query or the body, or sets request.error.
@@ -62,7 +62,7 @@ class RouteTable {
         std::vector<std::pair<std::string, std::string>>* params = nullptr) const;
     // The methods answered on path, "GET, HEAD, POST" style; empty for an unknown path.
     std::string allow(std::string_view path) const;
-    // Route::Unknown, then every route in table order: the label set of the metrics.
+    // Route::Unknown, then every route in table order, each once: the label set of the metrics.
     std::vector<Route> routes() const;
     const std::vector<RouteEntry>& entries() const { return _entries; }
 

@@ -36,6 +36,10 @@ struct ServerConfig {
     int minBodyRate = 1024;  // bytes/s
     int sendTimeoutSeconds = 30;
     int maxConnections = 4096;
+    // The dashboard's files; a missing directory: no dashboard (the API is unaffected).
+    std::string wwwRoot = "/usr/share/sensorsys/www";
+    // Chart.js as Debian's libjs-chart.js installs it, served at /vendor/chart.js.
+    std::string chartJsPath = "/usr/share/javascript/chart.js/chart.min.js";
 
     std::string databaseConnection = "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys";
     int poolSize = 8;

@@ -77,19 +77,28 @@ std::string TokenStore::create(Scope scope, const std::string& deviceId) {
 
 std::vector<TokenRecord> TokenStore::list() {
     std::vector<Poco::Int64> ids;
-    std::vector<std::string> hashes, scopes, devices, created, revoked;
-    _session
-        << "SELECT id, token_sha256, scope, COALESCE(device_id, ''),"
-           " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-           " COALESCE(to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
-           " FROM sensor_project.api_tokens ORDER BY id",
-        into(ids), into(hashes), into(scopes), into(devices), into(created), into(revoked), now;
+    std::vector<std::string> hashes, scopes, devices, created, revoked, used;
+    _session << "SELECT id, token_sha256, scope, COALESCE(device_id, ''),"
+                " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                " COALESCE(to_char(revoked_at AT TIME ZONE 'UTC', "
+                "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''),"
+                " COALESCE(to_char(last_used_at AT TIME ZONE 'UTC', "
+                "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+                " FROM sensor_project.api_tokens ORDER BY id",
+        into(ids), into(hashes), into(scopes), into(devices), into(created), into(revoked),
+        into(used), now;
     std::vector<TokenRecord> out;
     for (std::size_t i = 0; i < ids.size(); ++i) {
         out.push_back({ids[i], hashes[i], parseScope(scopes[i]).value_or(Scope::Read), devices[i],
-                       created[i], revoked[i]});
+                       created[i], revoked[i], used[i]});
     }
     return out;
+}
+
+void TokenStore::touch(std::int64_t id) {
+    Poco::Int64 key = id;
+    _session << "UPDATE sensor_project.api_tokens SET last_used_at = now() WHERE id = $1", use(key),
+        now;
 }
 
 bool TokenStore::revoke(std::int64_t id) {

@@ -1,5 +1,6 @@
 // API tokens in sensor_project.api_tokens: created, listed, revoked by the `token` subcommand,
-// looked up by the authenticator. Only SHA-256 hashes are stored. Thread-safe per call.
+// looked up by the authenticator, managed through the admin API (GET/POST/DELETE /tokens). Only
+// SHA-256 hashes are stored. Thread-safe per call.
 #pragma once
 
 #include <Poco/Data/Session.h>
@@ -21,7 +22,8 @@ struct TokenRecord {
     Scope scope = Scope::Read;
     std::string deviceId;  // Scope::Device only
     std::string createdAt;
-    std::string revokedAt;  // empty: active
+    std::string revokedAt;   // empty: active
+    std::string lastUsedAt;  // empty: never (or not since migration V008)
 };
 
 // SHA-256 of text as lower-case hex.
@@ -40,6 +42,8 @@ class TokenStore {
     bool revoke(std::int64_t id);
     // The active (not revoked) token with this id.
     std::optional<TokenRecord> find(std::int64_t id);
+    // Records that the token was used now.
+    void touch(std::int64_t id);
 
   private:
     Poco::Data::Session& _session;

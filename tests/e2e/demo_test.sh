@@ -35,6 +35,10 @@ answer=$(bash -c "${range#  } -fsS") || fail "the printed range curl failed: $ra
 grep -q '"reading_id"' <<<"$answer" || fail "the range query returned no reading: $answer"
 answer=$(bash -c "${metrics#  } -fsS") || fail "the printed metrics curl failed: $metrics"
 grep -q '^sensorsys_' <<<"$answer" || fail "the metrics curl returned no sensorsys_ metrics"
+# The dashboard URL it printed serves the page.
+dashboard=$(sed -n 's/^Dashboard: open \([^ ]*\) in a browser.*/\1/p' "$out" | head -1)
+[[ -n $dashboard ]] || fail "no dashboard URL printed"
+curl -fsS "$dashboard" | grep -q '<title>sensorsys</title>' || fail "the dashboard URL $dashboard serves no page"
 
 status=0
 wait "$demo_pid" || status=$?

@@ -81,6 +81,8 @@ TEST(Nginx, TheApiRoundTripWorksThroughTheShippedSiteConfig) {
             line = "ssl_certificate " + dir + "/cert.pem;";
         } else if (trimmed.rfind("ssl_certificate_key ", 0) == 0) {
             line = "ssl_certificate_key " + dir + "/key.pem;";
+        } else if (trimmed == "root /usr/share/sensorsys/www;") {
+            line = "root " + std::string(SENSORSYS_SOURCE_DIR) + "/www;";
         } else if (trimmed == "server 127.0.0.1:8000;") {
             line = "server 127.0.0.1:" + std::to_string(s.port()) + ";";
         }
@@ -123,6 +125,11 @@ TEST(Nginx, TheApiRoundTripWorksThroughTheShippedSiteConfig) {
         port, {base + "/readings?start_date=2030-01-01T00:00:00Z&end_date=2030-01-02T00:00:00Z"});
     EXPECT_EQ(range.status, 200);
     EXPECT_EQ(std::count(range.body.begin(), range.body.end(), '{') > 60, true);
+    // The dashboard's files come from the folder the site names (here the checkout's www/).
+    const auto page = curl(port, {base + "/"});
+    EXPECT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("<title>sensorsys</title>"), std::string::npos);
+    EXPECT_EQ(curl(port, {base + "/js/app.js"}).status, 200);
     // The live feed: the WebSocket handshake passes (101, the server's accept key) and the
     // first frame (the latest reading) follows; the event stream arrives unbuffered.
     const auto live = curl(
