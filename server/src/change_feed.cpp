@@ -255,11 +255,13 @@ void ChangeFeed::settle(std::int64_t xmin) {
 }
 
 std::vector<StoredReading> ChangeFeed::fetch(const FeedCursor& after) {
+    // "readings.id", not "id": that would name the output column id::int8 (the seed's id is a
+    // SERIAL), which no index orders, and each page sorted every row past the cursor.
     const Result r = _pg->query(
         "SELECT " SENSORSYS_READING_COLUMNS
         " FROM sensor_project.readings"
         " WHERE id > $1::int8 AND NOT ($2::int8multirange @> id::int8)"
-        " ORDER BY id LIMIT $3::int4",
+        " ORDER BY readings.id LIMIT $3::int4",
         {std::to_string(after.settled()), after.multirange(), std::to_string(kPageRows)});
     std::vector<StoredReading> out(static_cast<std::size_t>(PQntuples(r.get())));
     for (std::size_t i = 0; i < out.size(); ++i) {

@@ -272,7 +272,7 @@ std::vector<StoredReading> ReadingStore::after(const FeedCursor& cursor,
              " FROM sensor_project.readings"
              " WHERE id > $1 AND NOT ($2::int8multirange @> id::int8)"
              " AND ($3 = '[]' OR device_id IN (SELECT jsonb_array_elements_text($3::jsonb)))"
-             " ORDER BY id LIMIT $4",
+             " ORDER BY readings.id LIMIT $4",
             use(settled), use(delivered), use(wanted), use(limit);
         cols.bind(s);
         s.execute();
