@@ -101,6 +101,9 @@ class LiveHub {
     void tick();
     bool wants(const Client& client, const std::string& deviceId) const;
     void sendReading(Client& client, const std::string& readingJson);
+    void sendReading(Client& client, const std::string& readingJson, const std::string& cursor);
+    void subscribe(Client& client);
+    void unsubscribe(const Client& client);
     void enqueue(Client& client, std::string bytes, bool control = false);
     void flush(Client& client);
     void close(Client& client, std::uint16_t code);
@@ -121,8 +124,12 @@ class LiveHub {
 
     // Owned by the hub's thread.
     std::unordered_map<int, ClientPtr> _clients;
-    std::vector<int> _doomed;  // closed during a pass, removed after it
-    FeedCursor _position;      // what the feed has handed on
+    // The live clients by what they subscribed to (file descriptors, keys of _clients).
+    std::unordered_set<int> _allDevices;
+    std::unordered_map<std::string, std::unordered_set<int>> _byDevice;
+    std::unordered_set<int> _ahead;  // clients with a cursor of their own (Client::ahead)
+    std::vector<int> _doomed;        // closed during a pass, removed after it
+    FeedCursor _position;            // what the feed has handed on
     std::thread _thread;
 };
 

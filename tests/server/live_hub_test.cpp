@@ -153,6 +153,36 @@ TEST(Live, ANewClientGetsTheLatestOfEachDeviceFirst) {
     EXPECT_EQ(readingNumber(c.next()), 4);
 }
 
+TEST(Live, EachClientGetsItsDevicesReadingsOnceInOrderAndItsCursorResumesExactly) {
+    TestServer s;
+    LiveClient all(s.port(), "/live");
+    LiveClient onlyX(s.port(), "/live?device_id=x");
+    LiveClient xAndY(s.port(), "/live?device_id=x&device_id=y");
+    const std::string bulk = "{\"readings\": [" + readingJson("x", 1, uuidFor(1)) + ", " +
+                             readingJson("y", 2, uuidFor(2)) + ", " +
+                             readingJson("z", 3, uuidFor(3)) + "]}";
+    ASSERT_EQ(call(s.port(), "POST", "/readings/bulk", bulk).status, 200);
+    ASSERT_EQ(call(s.port(), "POST", "/readings", readingJson("x", 4, uuidFor(4))).status, 201);
+    const auto numbers = [](LiveClient& c, int count) {
+        std::vector<int> got;
+        for (int i = 0; i < count; ++i) got.push_back(readingNumber(c.next()));
+        return got;
+    };
+    EXPECT_EQ(numbers(all, 3), (std::vector<int>{1, 2, 3}));
+    const auto fourth = all.next();
+    EXPECT_EQ(readingNumber(fourth), 4);
+    EXPECT_EQ(numbers(onlyX, 2), (std::vector<int>{1, 4}));
+    EXPECT_EQ(numbers(xAndY, 3), (std::vector<int>{1, 2, 4}));
+    // A client resuming from the all-devices client's last cursor gets only what follows it,
+    // first from the database, then from the feed.
+    LiveClient resumed(s.port(), "/live?since=" + field(fourth.text, "cursor"));
+    ASSERT_EQ(call(s.port(), "POST", "/readings", readingJson("y", 5, uuidFor(5))).status, 201);
+    ASSERT_EQ(call(s.port(), "POST", "/readings", readingJson("z", 6, uuidFor(6))).status, 201);
+    EXPECT_EQ(numbers(resumed, 2), (std::vector<int>{5, 6}));
+    EXPECT_EQ(numbers(all, 2), (std::vector<int>{5, 6}));
+    EXPECT_EQ(numbers(xAndY, 1), (std::vector<int>{5}));
+}
+
 TEST(Live, ResumingWithSinceGetsExactlyTheMissedReadingsThenTheTail) {
     TestServer s;
     const std::string cursor = cursorOfAFirstReading(s.port());
