@@ -404,7 +404,7 @@ void LiveHub::remove(int fd) {
     const auto it = _clients.find(fd);
     if (it == _clients.end()) return;
     ::epoll_ctl(_epoll, EPOLL_CTL_DEL, fd, nullptr);
-    if (it->second->live) unsubscribe(*it->second);
+    unsubscribe(*it->second);  // also when no longer live: close() and failed sends clear it
     _clients.erase(it);
     --_count;
     _service.metrics().liveClientClosed();

@@ -121,6 +121,10 @@ class Stack:
                               capture_output=True, text=True).stdout.strip()
 
     def stop(self):
+        if self.proc.poll() is not None:  # died during the tests: say how, before it is gone
+            self.log.seek(0)
+            sys.stderr.write(f"the server exited with {self.proc.returncode} during the tests;"
+                             f" the end of its log:\n{self.log.read()[-4000:]}\n")
         self.proc.terminate()
         self.proc.wait(timeout=30)
         subprocess.run(["bash", self.cluster, "stop", self.info], check=False,

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
@@ -156,7 +157,7 @@ TEST(Live, ANewClientGetsTheLatestOfEachDeviceFirst) {
 TEST(Live, EachClientGetsItsDevicesReadingsOnceInOrderAndItsCursorResumesExactly) {
     TestServer s;
     LiveClient all(s.port(), "/live");
-    LiveClient onlyX(s.port(), "/live?device_id=x");
+    auto onlyX = std::make_unique<LiveClient>(s.port(), "/live?device_id=x");
     LiveClient xAndY(s.port(), "/live?device_id=x&device_id=y");
     const std::string bulk = "{\"readings\": [" + readingJson("x", 1, uuidFor(1)) + ", " +
                              readingJson("y", 2, uuidFor(2)) + ", " +
@@ -171,16 +172,27 @@ TEST(Live, EachClientGetsItsDevicesReadingsOnceInOrderAndItsCursorResumesExactly
     EXPECT_EQ(numbers(all, 3), (std::vector<int>{1, 2, 3}));
     const auto fourth = all.next();
     EXPECT_EQ(readingNumber(fourth), 4);
-    EXPECT_EQ(numbers(onlyX, 2), (std::vector<int>{1, 4}));
+    EXPECT_EQ(numbers(*onlyX, 2), (std::vector<int>{1, 4}));
     EXPECT_EQ(numbers(xAndY, 3), (std::vector<int>{1, 2, 4}));
+    // A client that leaves is forgotten: readings for its device go on to the others.
+    onlyX->socket().shutdown();
+    EXPECT_EQ(onlyX->next().closeCode, 1000);
+    onlyX.reset();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (call(s.port(), "GET", "/metrics").body.find("sensorsys_live_clients 2\n") ==
+               std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     // A client resuming from the all-devices client's last cursor gets only what follows it,
     // first from the database, then from the feed.
     LiveClient resumed(s.port(), "/live?since=" + field(fourth.text, "cursor"));
     ASSERT_EQ(call(s.port(), "POST", "/readings", readingJson("y", 5, uuidFor(5))).status, 201);
-    ASSERT_EQ(call(s.port(), "POST", "/readings", readingJson("z", 6, uuidFor(6))).status, 201);
-    EXPECT_EQ(numbers(resumed, 2), (std::vector<int>{5, 6}));
-    EXPECT_EQ(numbers(all, 2), (std::vector<int>{5, 6}));
-    EXPECT_EQ(numbers(xAndY, 1), (std::vector<int>{5}));
+    ASSERT_EQ(call(s.port(), "POST", "/readings", readingJson("x", 6, uuidFor(6))).status, 201);
+    ASSERT_EQ(call(s.port(), "POST", "/readings", readingJson("z", 7, uuidFor(7))).status, 201);
+    EXPECT_EQ(numbers(resumed, 3), (std::vector<int>{5, 6, 7}));
+    EXPECT_EQ(numbers(all, 3), (std::vector<int>{5, 6, 7}));
+    EXPECT_EQ(numbers(xAndY, 2), (std::vector<int>{5, 6}));
 }
 
 TEST(Live, ResumingWithSinceGetsExactlyTheMissedReadingsThenTheTail) {
