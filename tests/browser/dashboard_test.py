@@ -31,6 +31,7 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
     webdriver = None
@@ -202,7 +203,9 @@ def tearDownModule():
 
 class Dashboard(unittest.TestCase):
     def wait(self, condition, seconds=10, message=""):
-        return WebDriverWait(DRIVER, seconds, poll_frequency=0.05).until(
+        # A page that redraws replaces elements between a find and a read: ask again.
+        return WebDriverWait(DRIVER, seconds, poll_frequency=0.05,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(
             lambda d: condition(), message)
 
     def js(self, script, *args):

@@ -97,10 +97,12 @@ export function appendLive(chart, x, y) {
   chart.update('none');
 }
 
-export function sparkline(canvas, values) {
+// size: [width, height] in CSS pixels when the caller measured it already (reading every
+// canvas's size before drawing any keeps a page of cards from laying out once per canvas).
+export function sparkline(canvas, values, size = [canvas.clientWidth, canvas.clientHeight]) {
   const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth || 260;
-  const height = canvas.clientHeight || 40;
+  const width = size[0] || 260;
+  const height = size[1] || 40;
   canvas.width = Math.round(width * ratio);
   canvas.height = Math.round(height * ratio);
   const g = canvas.getContext('2d');
