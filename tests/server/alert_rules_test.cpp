@@ -64,7 +64,8 @@ TEST(AlertRules, TheIssuesExampleParsesWithItsValuesAndDefaults) {
 }
 
 TEST(AlertRules, HysteresisResolvesOnlyPastClear) {
-    const AlertRule& hot = parse(kValid).rules[0];
+    const AlertRules rules = parse(kValid);  // a reference into a temporary would dangle
+    const AlertRule& hot = rules.rules[0];
     EXPECT_TRUE(hot.breached(30.1));
     EXPECT_FALSE(hot.breached(30));
     EXPECT_FALSE(hot.cleared(29));
