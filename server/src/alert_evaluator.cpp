@@ -12,6 +12,7 @@
 #include <Poco/String.h>
 #include <Poco/Timestamp.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -421,6 +422,36 @@ void quietCatchUps(Poco::Data::Session& s, const AlertRules& rules, const AlertS
     }
 }
 
+// A state whose rule is gone from the file, or no longer covers its device, leaves
+// alert_state (so GET /alerts stops showing it) with a RETIRED history entry; an alert that had
+// been notified as firing is resolved at the receivers that were told, if they are still
+// configured and take resolved messages, so no pager keeps ringing for a deleted rule.
+void retireOne(Poco::Data::Session& s, const AlertRules& rules, const std::string& rule,
+               const std::string& device, const std::string& reason) {
+    inTransaction(s, [&] {
+        DeviceWork work(s, rules, device);
+        work.lock();
+        std::vector<std::string> receivers;
+        for (const auto& r : rules.receivers) {
+            if (r.sendResolved) receivers.push_back(r.name);
+        }
+        std::string wanted = Poco::cat(std::string(","), receivers.begin(), receivers.end());
+        const std::string summary = rule + " on " + device + " resolved: " + reason;
+        s << "WITH gone AS (DELETE FROM sensor_project.alert_state WHERE rule = $1 AND "
+             "device_id = $2 RETURNING rule, device_id, state, value, episode_start, notified), "
+             "h AS (INSERT INTO sensor_project.alert_history (rule, device_id, state, value, at) "
+             "SELECT rule, device_id, 'retired', value, now() FROM gone WHERE state <> 'ok') "
+             "INSERT INTO sensor_project.alert_outbox (receiver, rule, device_id, metric, "
+             "severity, status, summary, value, starts_at, ends_at) SELECT DISTINCT ON "
+             "(o.receiver) o.receiver, o.rule, o.device_id, o.metric, o.severity, 'resolved', "
+             "$4, o.value, o.starts_at, now() FROM gone g JOIN sensor_project.alert_outbox o ON "
+             "o.rule = g.rule AND o.device_id = g.device_id AND o.status = 'firing' AND "
+             "o.starts_at = g.episode_start WHERE g.state = 'firing' AND g.notified AND "
+             "o.receiver = ANY(string_to_array($3, ',')) ORDER BY o.receiver, o.id DESC",
+            bind(rule), useRef(device), use(wanted), bind(summary), now;
+    });
+}
+
 }  // namespace
 
 AlertEvaluator::AlertEvaluator(std::string connection, int connectTimeoutSeconds,
@@ -454,6 +485,23 @@ void AlertEvaluator::evaluateOnce(Poco::Data::Session& session, const AlertRules
     quietCatchUps(session, rules, settings);
 }
 
+int AlertEvaluator::retireStates(Poco::Data::Session& session, const AlertRules& rules) {
+    std::vector<std::string> names, devices;
+    session << "SELECT rule, device_id FROM sensor_project.alert_state", into(names), into(devices),
+        now;
+    int retired = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto rule = std::find_if(rules.rules.begin(), rules.rules.end(),
+                                       [&](const AlertRule& r) { return r.name == names[i]; });
+        if (rule != rules.rules.end() && rule->matches(devices[i])) continue;
+        retireOne(session, rules, names[i], devices[i],
+                  rule == rules.rules.end() ? "the rule was removed"
+                                            : "the rule no longer covers this device");
+        ++retired;
+    }
+    return retired;
+}
+
 std::map<std::string, std::int64_t> AlertEvaluator::countStates(Poco::Data::Session& session) {
     std::vector<std::string> states;
     std::vector<Poco::Int64> counts;
@@ -470,6 +518,11 @@ void AlertEvaluator::round() {
         if (!_session)
             _session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
         const auto rules = _rules.current();
+        if (rules != _retiredFor) {
+            if (const int n = retireStates(*_session, *rules); n > 0)
+                _logger.information("alerts: retired %d state(s) of removed rules", n);
+            _retiredFor = rules;
+        }
         evaluateOnce(*_session, *rules, _settings);
         _metrics.setAlertCounts(countStates(*_session));
     });

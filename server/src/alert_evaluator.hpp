@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ class AlertEvaluator {
     // One round on session: every marked device, the no-data rules, the quiet catch-ups.
     static void evaluateOnce(Poco::Data::Session& session, const AlertRules& rules,
                              const AlertSettings& settings);
+    // Retires the states whose rule is gone or no longer covers their device (see the
+    // implementation); the evaluator does it whenever the rules change. Returns how many.
+    static int retireStates(Poco::Data::Session& session, const AlertRules& rules);
     // The number of current alerts per state (for /metrics).
     static std::map<std::string, std::int64_t> countStates(Poco::Data::Session& session);
 
@@ -52,8 +56,9 @@ class AlertEvaluator {
     const AlertRuleSet& _rules;
     Metrics& _metrics;
     Poco::Logger& _logger;
-    std::optional<Poco::Data::Session> _session;  // the thread's own
-    PeriodicThread _thread;                       // last: stopped first
+    std::optional<Poco::Data::Session> _session;    // the thread's own
+    std::shared_ptr<const AlertRules> _retiredFor;  // the rules states were last retired for
+    PeriodicThread _thread;                         // last: stopped first
 };
 
 }  // namespace sensorsys::server

@@ -291,6 +291,31 @@ TEST(Alerts, AckMarksTheAlertAndAnUnknownIdIs404) {
     EXPECT_NE(bad.body.find("start_date"), std::string::npos) << bad.body;
 }
 
+TEST(Alerts, ARuleNarrowedToOtherDevicesRetiresTheirAlertsOnlyAndResolvesThem) {
+    ScriptedHttpServer receiver;
+    AlertServer s(alertsFile(receiver.url(), std::string(kHot) + "rule.hot.devices = gh-8*\n"));
+    post(s.port(), "gh-8a", {{nowMicros(), 31}});
+    post(s.port(), "gh-8b", {{nowMicros(), 32}});
+    ASSERT_TRUE(eventually([&] { return count(notifications(receiver), "firing") == 2; }));
+    sensorsys::test::writeFile(
+        s.dir / "alerts.properties",
+        alertsFile(receiver.url(), std::string(kHot) + "rule.hot.devices = gh-8a\n"));
+    ASSERT_TRUE(s.server->server->reloadAlerts());
+    ASSERT_TRUE(eventually([&] { return count(notifications(receiver), "resolved") == 1; }));
+    const auto resolved = notifications(receiver).back();
+    EXPECT_NE(resolved.summary.find("gh-8b"), std::string::npos) << resolved.summary;
+    EXPECT_NE(resolved.summary.find("no longer covers"), std::string::npos) << resolved.summary;
+    const std::string current = call(s.port(), "GET", "/alerts").body;
+    EXPECT_NE(current.find("gh-8a"), std::string::npos) << current;
+    EXPECT_EQ(current.find("gh-8b"), std::string::npos) << current;
+    EXPECT_EQ(occurrences(s.history("gh-8b"), "\"RETIRED\""), 1) << s.history("gh-8b");
+    EXPECT_EQ(occurrences(s.history("gh-8a"), "\"RETIRED\""), 0) << s.history("gh-8a");
+    // The device still covered keeps its alert: it resolves as usual.
+    post(s.port(), "gh-8a", {{nowMicros() + kSecond, 20}});
+    ASSERT_TRUE(eventually([&] { return count(notifications(receiver), "resolved") == 2; }));
+    EXPECT_EQ(count(notifications(receiver), "firing"), 2);
+}
+
 // The server binary on a database of the test cluster, its alerts file in dir.
 class AlertBinary {
   public:
@@ -334,9 +359,23 @@ TEST(AlertsBinary, SighupWithABrokenFileKeepsTheRulesAndAGoodOneReplacesThem) {
     ::kill(server.process->pid(), SIGHUP);
     ASSERT_TRUE(eventually(
         [&] { return server.process->err().find("alerts: reloaded 1") != std::string::npos; }));
-    post(server.port, "gh-7", {{nowMicros() + kSecond, 5}});
+    // The firing alert of the removed rule is resolved at the receiver that was paged, leaves
+    // GET /alerts and is recorded as RETIRED.
     ASSERT_TRUE(eventually([&] { return notifications(receiver).size() == 2; }));
+    const Seen retired = notifications(receiver).back();
+    EXPECT_EQ(retired.status, "resolved");
+    EXPECT_EQ(retired.rule, "hot");
+    EXPECT_NE(retired.summary.find("the rule was removed"), std::string::npos) << retired.summary;
+    EXPECT_EQ(call(server.port, "GET", "/alerts").body, "[]");
+    const auto history = call(server.port, "GET",
+                              "/alerts/history?start_date=2000-01-01T00:00:00Z&end_date=2100-01-"
+                              "01T00:00:00Z&device_id=gh-7")
+                             .body;
+    EXPECT_EQ(occurrences(history, "\"RETIRED\""), 1) << history;
+    post(server.port, "gh-7", {{nowMicros() + kSecond, 5}});
+    ASSERT_TRUE(eventually([&] { return notifications(receiver).size() == 3; }));
     EXPECT_EQ(notifications(receiver).back().rule, "cold");
+    EXPECT_EQ(notifications(receiver).back().status, "firing");
     EXPECT_TRUE(server.process->running());
 }
 
