@@ -23,18 +23,11 @@ RollupWorker::~RollupWorker() {
 }
 
 void RollupWorker::start() {
-    if (_thread.joinable()) return;
-    _stopping = false;
-    _thread = std::thread([this] { run(); });
+    _thread.start([this] { round(); }, _interval);
 }
 
 void RollupWorker::stop() {
-    {
-        std::lock_guard lock(_mutex);
-        _stopping = true;
-    }
-    _wake.notify_all();
-    if (_thread.joinable()) _thread.join();
+    _thread.stop();
 }
 
 int RollupWorker::refreshOnce(Poco::Data::Session& session, int maxMinutes) {
@@ -66,11 +59,9 @@ void RollupWorker::backfill(Poco::Data::Session& session, std::ostream& progress
     }
 }
 
-namespace {
-
 // The worker's two statements, prepared once per connection and re-executed every round
 // (through executePrepared: a statement whose execution failed must never be released).
-struct WorkerStatements {
+struct RollupWorker::WorkerStatements {
     explicit WorkerStatements(Poco::Data::Session& session) : refresh(session), backfill(session) {
         refresh << "SELECT sensor_project.rollup_refresh($1, $2)", use(key), use(batch),
             into(taken);
@@ -85,37 +76,22 @@ struct WorkerStatements {
     Poco::Data::Statement backfill;
 };
 
-}  // namespace
-
-bool RollupWorker::waitFor(std::chrono::milliseconds pause) {
-    std::unique_lock lock(_mutex);
-    _wake.wait_for(lock, pause, [this] { return _stopping; });
-    return !_stopping;
-}
-
-void RollupWorker::run() {
-    std::optional<Poco::Data::Session> session;
-    std::unique_ptr<WorkerStatements> statements;
-    do {
-        try {
-            if (!session) {
-                session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
-                statements = std::make_unique<WorkerStatements>(*session);
-            }
-            do {
-                executePrepared(statements->refresh);
-            } while (statements->taken == kBatchMinutes && waitFor(std::chrono::milliseconds(0)));
-            if (statements->taken == 0) executePrepared(statements->backfill);
-        } catch (const Poco::Exception& e) {
-            _logger.warning("rollup worker: %s (retrying)", e.displayText());
-            statements.reset();
-            session.reset();
-        } catch (const std::exception& e) {
-            _logger.warning("rollup worker: %s (retrying)", std::string(e.what()));
-            statements.reset();
-            session.reset();
+void RollupWorker::round() {
+    const bool ok = guardedRound(_logger, "rollup worker", [&] {
+        if (!_session) {
+            _session.emplace(ConnectionPool::connect(_connection, _connectTimeoutSeconds));
+            _statements = std::make_unique<WorkerStatements>(*_session);
         }
-    } while (waitFor(_interval));
+        do {
+            executePrepared(_statements->refresh);
+        } while (_statements->taken == kBatchMinutes &&
+                 _thread.waitFor(std::chrono::milliseconds(0)));
+        if (_statements->taken == 0) executePrepared(_statements->backfill);
+    });
+    if (!ok) {
+        _statements.reset();
+        _session.reset();
+    }
 }
 
 }  // namespace sensorsys::server

@@ -6,16 +6,17 @@
 // the static rounds are for --migrate and tests.
 #pragma once
 
+#include "periodic_thread.hpp"
+
 #include <Poco/Data/Session.h>
 #include <Poco/Logger.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
+#include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
-#include <thread>
 
 namespace sensorsys::server {
 
@@ -45,17 +46,16 @@ class RollupWorker {
     static void backfill(Poco::Data::Session& session, std::ostream& progress);
 
   private:
-    void run();
-    bool waitFor(std::chrono::milliseconds pause);  // false: stop requested
+    struct WorkerStatements;
+    void round();
 
     const std::string _connection;
     const int _connectTimeoutSeconds;
     const std::chrono::milliseconds _interval;
     Poco::Logger& _logger;
-    std::mutex _mutex;
-    std::condition_variable _wake;
-    bool _stopping = false;
-    std::thread _thread;
+    std::optional<Poco::Data::Session> _session;  // the thread's own
+    std::unique_ptr<WorkerStatements> _statements;
+    PeriodicThread _thread;  // last: stopped first
 };
 
 }  // namespace sensorsys::server
