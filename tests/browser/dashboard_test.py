@@ -76,15 +76,37 @@ class Stack:
         self.admin = self.token("--admin")
         self.read = self.token("--read")
         self.log = open(os.path.join(self.work, "server.log"), "w+")
-        self.proc = subprocess.Popen(
-            [BINARY, *self.define, "--define", "http.port=0", "--define", "auth.enabled=true",
+        self.proc = self._start(0)
+        self.port = self._port()
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def _start(self, port):
+        return subprocess.Popen(
+            [BINARY, *self.define, "--define", f"http.port={port}", "--define", "auth.enabled=true",
              "--define", "http.www_root=" + os.path.join(SOURCE, "www"),
              "--define", "logging.requests=false",
              # Rounds of 1000 dirty minutes back to back: the 30 days seeded below are rolled
              # up in seconds instead of 43 rounds of the default 1 s.
              "--define", "history.rollup_interval_ms=50"], stdout=self.log, stderr=self.log)
-        self.port = self._port()
-        self.base = f"http://127.0.0.1:{self.port}"
+
+    def shut_down(self):
+        """SIGTERM: the server closes its live clients (1001) and exits."""
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.log.seek(0, os.SEEK_END)
+        self.mark = self.log.tell()
+
+    def start_again(self):
+        """The server again, on the port the page was loaded from."""
+        self.proc = self._start(self.port)
+        for _ in range(300):
+            self.log.seek(self.mark)
+            if "listening on" in self.log.read():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError("the server did not start again:\n" + open(self.log.name).read())
+            time.sleep(0.1)
+        raise AssertionError("the restarted server logged no 'listening on' in 30 s")
 
     def token(self, *scope):
         return subprocess.run([BINARY, *self.define, "token", "create", *scope], check=True,
@@ -387,6 +409,45 @@ class Dashboard(unittest.TestCase):
               f" chart_points={points}", flush=True)
         self.assertLess(transfer, PAGE_BYTES_MAX)
         self.assertLess(drawn_ms / 1000, PAGE_SECONDS_ASSERTED)
+
+    def test_8_a_lost_connection_shows_reconnecting_and_catches_up_on_what_it_missed(self):
+        device = "pi-shed"
+        started = datetime.now(timezone.utc)
+        STACK.post([reading(device, started, kitchen_payload(10.4))])
+        self.open("/devices/" + device, STACK.admin)
+        conn = lambda: self.js("const c = document.querySelector('#conn');"
+                               "return [c.dataset.state, c.innerText, c.classList.contains('down')];")
+        self.wait(lambda: conn()[0] == "live", seconds=15, message="never live")
+        self.wait(lambda: "10.4 °C" in DRIVER.find_element(By.TAG_NAME, "tbody").text,
+                  message="no first reading in the table")
+        STACK.shut_down()
+        try:
+            self.wait(lambda: conn()[0] == "reconnecting", seconds=10,
+                      message="the page did not notice the lost connection")
+            state, text, down = conn()
+            self.assertIn("reconnecting", text)
+            self.assertTrue(down, "the indicator is not shown as down")
+            # Written while the page is cut off, by another writer (plain SQL): the older one
+            # is never the device's latest, so only a resume from the page's cursor brings it.
+            for seconds, temp in ((1, 11.6), (2, 12.8)):
+                at = iso(started + timedelta(seconds=seconds))
+                payload = json.dumps(kitchen_payload(temp))
+                STACK.psql("INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, payload,"
+                           f" reading_id, received_at) VALUES ('{device}', '{at}', '{at}',"
+                           f" '{payload}', gen_random_uuid(), now())")
+        finally:
+            STACK.start_again()
+        self.wait(lambda: conn()[0] == "live", seconds=30, message="the page did not reconnect")
+        table = lambda: DRIVER.find_element(By.TAG_NAME, "tbody").text
+        self.wait(lambda: "11.6 °C" in table() and "12.8 °C" in table(), seconds=10,
+                  message="the readings written while disconnected did not arrive")
+        time.sleep(0.5)  # a duplicate delivery would show as a second row
+        rows = [r for r in table().splitlines() if r.strip()]
+        self.assertEqual(sum("11.6 °C" in r for r in rows), 1, rows)
+        self.assertEqual(sum("12.8 °C" in r for r in rows), 1, rows)
+        self.assertLess(rows.index(next(r for r in rows if "12.8 °C" in r)),
+                        rows.index(next(r for r in rows if "11.6 °C" in r)), "newest first")
+        self.assertEqual(self.failed_requests(), [])
 
     def test_9_devices_page_stays_responsive_with_200_devices_every_second(self):
         devices = [f"load-{i:03d}" for i in range(200)]
