@@ -16,11 +16,19 @@ export function labelOf(metric) {
   return parts.join(' ').replaceAll('_', ' ');
 }
 
+// One formatter per number of digits: toLocaleString with options builds a new one on every
+// call, and that was 85 % of the devices page's script time with 200 devices reporting every
+// second (a 100 ms task per second, measured with the CPU profiler).
+const numberFormats = new Map();
+
 export function number(value, digits = 1) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '–';
   const abs = Math.abs(value);
   const d = abs >= 1000 ? 0 : abs >= 100 ? Math.min(digits, 1) : digits;
-  return value.toLocaleString(undefined, { minimumFractionDigits: d, maximumFractionDigits: d });
+  if (!numberFormats.has(d)) {
+    numberFormats.set(d, new Intl.NumberFormat(undefined, { minimumFractionDigits: d, maximumFractionDigits: d }));
+  }
+  return numberFormats.get(d).format(value);
 }
 
 export function withUnit(value, metric) {
@@ -101,10 +109,13 @@ export function status(ageMs, intervalMs) {
   return 'online';
 }
 
+let dateTimeFormat;  // made once, like numberFormats
+
 export function dateTime(ms) {
-  return new Date(ms).toLocaleString(undefined, {
+  dateTimeFormat = dateTimeFormat || new Intl.DateTimeFormat(undefined, {
     year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
   });
+  return dateTimeFormat.format(new Date(ms));
 }
 
 export function el(tag, attrs = {}, ...children) {
