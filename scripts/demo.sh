@@ -106,7 +106,7 @@ read_token=$("$server" "${db[@]}" token create --read | head -1)
   { echo "demo: 'sensorsys-server token create' printed no token" >&2; exit 1; }
 # The dashboard's files from this checkout (the package installs them in /usr/share/sensorsys/www).
 setsid "$server" "${db[@]}" --define http.port=0 --define auth.enabled=true \
-  --define http.www_root="$root/www" 2>"$run/server.log" &
+  --define http.www_dir="$root/www" 2>"$run/server.log" &
 server_pid=$!
 port=""
 for _ in $(seq 200); do

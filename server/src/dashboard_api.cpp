@@ -1,4 +1,4 @@
-// The dashboard's routes: its static files (http.www_root, Chart.js from http.chartjs_path)
+// The dashboard's routes: its static files (http.www_dir, Chart.js from http.chartjs_path)
 // and the admin-only token API that mirrors `sensorsys-server token`.
 #include "api_service.hpp"
 #include "body_decoding.hpp"
@@ -126,7 +126,7 @@ ApiResponse ApiService::fileResponse(const std::filesystem::path& file, const Ap
 }
 
 ApiResponse ApiService::staticFile(const ApiRequest& request) {
-    const auto file = resolveStaticPath(_config.wwwRoot, request.staticFile.path);
+    const auto file = resolveStaticPath(_config.wwwDir, request.staticFile.path);
     if (!file) return errorResponse(apiError(404, "not found", request.staticFile.path));
     // The names carry no version: a browser asks again each time, and the ETag makes that a
     // 304 without a body.

@@ -31,11 +31,13 @@ namespace {
 // API-only installation.
 void logDashboard(const ServerConfig& config, Poco::Logger& logger) {
     std::error_code ec;
-    if (std::filesystem::is_directory(config.wwwRoot, ec)) {
-        logger.information("dashboard files from %s", config.wwwRoot);
+    if (config.wwwDir.empty()) {
+        logger.information("no dashboard: http.www_dir is empty (the API is served)");
+    } else if (std::filesystem::is_directory(config.wwwDir, ec)) {
+        logger.information("dashboard files from %s", config.wwwDir);
     } else {
-        logger.information("no dashboard: http.www_root %s is not a folder (the API is served)",
-                           config.wwwRoot);
+        logger.information("no dashboard: http.www_dir %s is not a folder (the API is served)",
+                           config.wwwDir);
     }
 }
 

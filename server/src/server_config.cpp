@@ -69,9 +69,11 @@ constexpr ConfigKey kKeys[] = {
         "http.max_connections", "4096",
         "open connections at most (idle ones wait without a thread); more are closed at once", 1,
         1000000),
-    stringKey("http.www_root", "/usr/share/sensorsys/www",
-              "folder of the dashboard's files served at / (missing: no dashboard, the API is "
-              "unaffected)"),
+    stringKey("http.www_dir", SENSORSYS_WWW_DIR,
+              "folder of the dashboard's files served at / (default: share/sensorsys/www of the "
+              "server's install prefix; empty or missing: no dashboard, the API is unaffected)"),
+    stringKey("http.www_root", "",
+              "the former name of http.www_dir, still read when http.www_dir is not set"),
     stringKey("http.chartjs_path", "/usr/share/javascript/chart.js/chart.min.js",
               "Chart.js file served at /vendor/chart.js (Debian's libjs-chart.js)"),
     stringKey("database.connection", "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys",
@@ -180,7 +182,9 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.minBodyRate = intKey(c, "http.min_body_rate");
     s.sendTimeoutSeconds = intKey(c, "http.send_timeout");
     s.maxConnections = intKey(c, "http.max_connections");
-    s.wwwRoot = keys.text(c, "http.www_root");
+    const std::string formerWwwKey = keys.text(c, "http.www_root");
+    s.wwwDir =
+        c.has("http.www_dir") || formerWwwKey.empty() ? keys.text(c, "http.www_dir") : formerWwwKey;
     s.chartJsPath = keys.text(c, "http.chartjs_path");
     s.databaseConnection = keys.text(c, "database.connection");
     s.poolSize = intKey(c, "database.pool_size");

@@ -37,7 +37,7 @@ struct ServerConfig {
     int sendTimeoutSeconds = 30;
     int maxConnections = 4096;
     // The dashboard's files; a missing directory: no dashboard (the API is unaffected).
-    std::string wwwRoot = "/usr/share/sensorsys/www";
+    std::string wwwDir = SENSORSYS_WWW_DIR;  // empty: no dashboard
     // Chart.js as Debian's libjs-chart.js installs it, served at /vendor/chart.js.
     std::string chartJsPath = "/usr/share/javascript/chart.js/chart.min.js";
 

@@ -36,7 +36,8 @@ bool insideRoot(const fs::path& root, const fs::path& file) {
 }  // namespace
 
 std::optional<fs::path> resolveStaticPath(const fs::path& root, std::string_view requestPath) {
-    if (!requestPath.starts_with('/')) return std::nullopt;
+    // An empty root is "no dashboard", never the working directory.
+    if (root.empty() || !requestPath.starts_with('/')) return std::nullopt;
     std::string_view rest = requestPath.substr(1);
     if (rest.empty()) rest = "index.html";
     fs::path relative;

@@ -1,4 +1,4 @@
-// The dashboard's static files (http.www_root): which file a request path names, without ever
+// The dashboard's static files (http.www_dir): which file a request path names, without ever
 // leaving the root (no "..", no hidden names, no symlink pointing out of it, regular files
 // only), its Content-Type and a validator for conditional requests. Stateless; thread-safe.
 #pragma once

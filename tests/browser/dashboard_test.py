@@ -83,7 +83,7 @@ class Stack:
     def _start(self, port):
         return subprocess.Popen(
             [BINARY, *self.define, "--define", f"http.port={port}", "--define", "auth.enabled=true",
-             "--define", "http.www_root=" + os.path.join(SOURCE, "www"),
+             "--define", "http.www_dir=" + os.path.join(SOURCE, "www"),
              "--define", "logging.requests=false",
              # Rounds of 1000 dirty minutes back to back: the 30 days seeded below are rolled
              # up in seconds instead of 43 rounds of the default 1 s.

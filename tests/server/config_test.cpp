@@ -88,6 +88,18 @@ TEST(ServerConfig, MaxThreadsBelowMinThreadsIsRefused) {
     EXPECT_THROW(ServerConfig::load(*c), ConfigError);
 }
 
+TEST(ServerConfig, WwwDirDefaultsToThePrefixsShareAndItsFormerNameIsStillRead) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    EXPECT_EQ(ServerConfig::load(*c).wwwDir, SENSORSYS_WWW_DIR);
+    EXPECT_TRUE(std::string(SENSORSYS_WWW_DIR).ends_with("/share/sensorsys/www"));
+    c->setString("http.www_root", "/srv/old-name");
+    EXPECT_EQ(ServerConfig::load(*c).wwwDir, "/srv/old-name");
+    c->setString("http.www_dir", "/srv/www");
+    EXPECT_EQ(ServerConfig::load(*c).wwwDir, "/srv/www");
+    c->setString("http.www_dir", "");
+    EXPECT_EQ(ServerConfig::load(*c).wwwDir, "") << "empty: no dashboard";
+}
+
 // The packaged file documents every key with its default, and sets no key the server lacks.
 TEST(ServerConfig, ThePackagedPropertiesFileDocumentsEveryKeyWithItsDefaultAndNoOther) {
     const std::string path = std::string(SENSORSYS_SOURCE_DIR) + "/etc/server.properties";
@@ -97,7 +109,9 @@ TEST(ServerConfig, ThePackagedPropertiesFileDocumentsEveryKeyWithItsDefaultAndNo
     text << in.rdbuf();
     for (const auto& key : configKeys().keys()) {
         const std::string name(key.name);
-        const std::string fallback(key.defaultValue);
+        // The package's prefix is /usr; a build for another prefix has its own default.
+        const std::string fallback =
+            name == "http.www_dir" ? "/usr/share/sensorsys/www" : std::string(key.defaultValue);
         EXPECT_NE(text.str().find(name + " = " + fallback + "\n"), std::string::npos) << name;
         EXPECT_NE(text.str().find("(default: " + fallback + ")\n" + name + " ="), std::string::npos)
             << name;

@@ -173,7 +173,7 @@ class DashboardFiles : public ::testing::Test {
     TestServer serve(const fs::path& www) {
         return TestServer([&](ServerConfig& c) {
             c.authEnabled = true;
-            c.wwwRoot = www.string();
+            c.wwwDir = www.string();
             c.chartJsPath = (root / "chart.js").string();
         });
     }

@@ -1,4 +1,4 @@
-// Which file a dashboard request names: never one outside http.www_root (traversal, hidden
+// Which file a dashboard request names: never one outside http.www_dir (traversal, hidden
 // names, symlinks pointing out), only regular files; types, validators and gzip.
 #include "static_files.hpp"
 
@@ -59,6 +59,14 @@ TEST_F(StaticRoot, TraversalHiddenNamesAndOddSegmentsAreRefused) {
 TEST_F(StaticRoot, MissingFilesAndAMissingRootAreNotFound) {
     EXPECT_FALSE(resolve("/nope.html"));
     EXPECT_FALSE(resolveStaticPath(base / "no-such-root", "/index.html"));
+}
+
+TEST_F(StaticRoot, AnEmptyRootServesNothingNotTheWorkingDirectory) {
+    const fs::path before = fs::current_path();
+    fs::current_path(root);  // index.html is right here
+    const auto found = resolveStaticPath("", "/index.html");
+    fs::current_path(before);
+    EXPECT_FALSE(found);
 }
 
 TEST_F(StaticRoot, ASymlinkOutOfTheRootIsRefusedOneInsideIsServed) {
