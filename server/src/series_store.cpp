@@ -86,13 +86,17 @@ std::string levelRanges(const char* name, const char* lo, const char* lo2, const
            " AND x.bucket < prm." + hi2 + ")";
 }
 
+// Every range is read on its own by the table's index (LATERAL ... OFFSET 0 keeps the
+// subquery from being flattened): the planner cannot see how few and how short the ranges in
+// the CTEs are, and joined them to a whole year of rows instead (a seq scan of 5 M readings and
+// 400 k rollup pages for a series that needed 365 day rows: 3.6 s instead of milliseconds).
 std::string rollupSelect(const char* table, const char* ranges, const std::string& condition) {
     return std::string(
                "SELECT m.device_id, m.metric, m.bucket, m.count, m.sum, m.min, m.max, "
                "m.first, m.first_ts, m.last, m.last_ts, 0::int8 FROM ") +
-           ranges + " g JOIN sensor_project." + table +
-           " m ON m.device_id = g.device_id AND m.bucket >= g.lo AND m.bucket < g.hi, prm, bf"
-           " WHERE m.metric = ANY(prm.mets) AND " +
+           ranges + " g CROSS JOIN LATERAL (SELECT * FROM sensor_project." + table +
+           " x WHERE x.device_id = g.device_id AND x.metric = ANY((SELECT mets FROM prm)::text[])"
+           " AND x.bucket >= g.lo AND x.bucket < g.hi OFFSET 0) m, bf WHERE " +
            condition;
 }
 
@@ -108,10 +112,12 @@ std::string sourcesSql() {
            ", src AS (SELECT r.device_id, p.metric, r.ts_utc AS t, 1::int8 AS count, p.value AS "
            "sum, p.value AS min, p.value AS max, p.value AS first, r.ts_utc AS first_ts, p.value "
            "AS last, r.ts_utc AS last_ts, r.id::int8 AS id"
-           " FROM rr JOIN sensor_project.readings r ON r.device_id = rr.device_id"
-           " AND r.ts_utc >= rr.lo AND r.ts_utc < rr.hi"
+           " FROM rr CROSS JOIN LATERAL (SELECT x.id, x.device_id, x.ts_utc, x.payload"
+           " FROM sensor_project.readings x WHERE x.device_id = rr.device_id"
+           " AND x.ts_utc >= rr.lo AND x.ts_utc < rr.hi"
+           " AND x.ts_quality IS DISTINCT FROM 'unsynced' OFFSET 0) r"
            " CROSS JOIN LATERAL sensor_project.numeric_paths(r.payload) p, prm"
-           " WHERE p.metric = ANY(prm.mets) AND r.ts_quality IS DISTINCT FROM 'unsynced'"
+           " WHERE p.metric = ANY(prm.mets)"
            " UNION ALL " +
            rollupSelect("rollup_1m", "mr", clean("m.device_id", "m.bucket", "1 minute", "dm")) +
            " UNION ALL " +
