@@ -22,7 +22,8 @@ function request()
    n = n + 1
    local parts = {}
    for i = 1, 100 do
-      local t = 1900000000 + (n * 100 + i) * 60
+      -- A second apart (a Pi at 1 Hz): 60 readings share a rollup minute.
+      local t = 1900000000 + (n * 100 + i)
       local stamp = os.date("!%Y-%m-%dT%H:%M:%S", t)
       parts[i] = string.format('{"device_id":"%s","ts_utc":"%sZ","ts_local":"%s+00:00",' ..
                                '"payload":{"cpu_temp":{"c":%.2f,"f":%.2f}}}',
