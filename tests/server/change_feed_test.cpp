@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,32 +103,42 @@ class ChangeFeedTest : public ::testing::Test {
         return feed.listening();
     }
 
+    // Two transactions draw ids low < high and commit in the opposite order, between() running
+    // after the first commit: each id is handed on once and the cursor settles exactly.
+    void commitInOppositeOrder(
+        const std::function<void(ChangeFeed&, Collector&, std::int64_t high)>& between) {
+        Collector seen;
+        ChangeFeed feed(db.connection(), seen.handlers(), quietLogger());
+        feed.start();
+        ASSERT_TRUE(waitListening(feed));
+        Sql first(db.connection());
+        Sql second(db.connection());
+        first.run("BEGIN");
+        second.run("BEGIN");
+        const auto low = std::stoll(first.run(insertSql("a", 1)));
+        const auto high = std::stoll(second.run(insertSql("b", 2)));
+        ASSERT_LT(low, high);
+        second.run("COMMIT");
+        between(feed, seen, high);
+        first.run("COMMIT");
+        EXPECT_EQ(seen.waitFor(low), 1);
+        // Later rows (and the rounds they cause) repeat nothing.
+        Sql third(db.connection());
+        const auto last = std::stoll(third.run(insertSql("c", 3)));
+        EXPECT_EQ(seen.waitFor(last), 1);
+        for (const auto& [id, count] : seen.seen()) EXPECT_EQ(count, 1) << "id " << id;
+        EXPECT_EQ(seen.seen().size(), 3u);
+        // No id left above the settled point, none settled that was not handed on.
+        for (int i = 0; i < 100 && feed.cursor().settled() != last; ++i) Poco::Thread::sleep(50);
+        EXPECT_EQ(feed.cursor().text(), std::to_string(last));
+    }
+
     sensorsys::test::TemporaryDatabase db{SENSORSYS_PG_INFO_FILE};
 };
 
 TEST_F(ChangeFeedTest, ALowerIdCommittedLaterIsDeliveredOnceAndNothingIsRepeated) {
-    Collector seen;
-    ChangeFeed feed(db.connection(), seen.handlers(), quietLogger());
-    feed.start();
-    ASSERT_TRUE(waitListening(feed));
-    Sql first(db.connection());
-    Sql second(db.connection());
-    first.run("BEGIN");
-    second.run("BEGIN");
-    const auto low = std::stoll(first.run(insertSql("a", 1)));
-    const auto high = std::stoll(second.run(insertSql("b", 2)));
-    ASSERT_LT(low, high);
-    second.run("COMMIT");
-    EXPECT_EQ(seen.waitFor(high), 1);
-    first.run("COMMIT");
-    EXPECT_EQ(seen.waitFor(low), 1);
-    // Later rows (and the rounds they cause) repeat nothing.
-    Sql third(db.connection());
-    const auto last = std::stoll(third.run(insertSql("c", 3)));
-    EXPECT_EQ(seen.waitFor(last), 1);
-    for (const auto& [id, count] : seen.seen()) EXPECT_EQ(count, 1) << "id " << id;
-    EXPECT_EQ(seen.seen().size(), 3u);
-    EXPECT_EQ(feed.cursor().settled(), last) << feed.cursor().text();
+    commitInOppositeOrder(
+        [](ChangeFeed&, Collector& seen, std::int64_t high) { EXPECT_EQ(seen.waitFor(high), 1); });
 }
 
 // A row of this instance, as the ingest path knows it after its commit.
@@ -171,29 +182,8 @@ TEST_F(ChangeFeedTest, AnOwnRowAFetchHandedOnFirstIsNotHandedOnAgain) {
 }
 
 TEST_F(ChangeFeedTest, OwnAndFetchedRowsCommittedInOppositeOrderAreEachHandedOnOnce) {
-    Collector seen;
-    ChangeFeed feed(db.connection(), seen.handlers(), quietLogger());
-    feed.start();
-    ASSERT_TRUE(waitListening(feed));
-    Sql first(db.connection());
-    Sql second(db.connection());
-    first.run("BEGIN");
-    second.run("BEGIN");
-    const auto low = std::stoll(first.run(insertSql("a", 1)));
-    const auto high = std::stoll(second.run(insertSql("own", 2)));
-    ASSERT_LT(low, high);
-    second.run("COMMIT");
-    feed.committed({ownRow(high)});
-    first.run("COMMIT");
-    EXPECT_EQ(seen.waitFor(low), 1);
-    Sql third(db.connection());
-    const auto last = std::stoll(third.run(insertSql("c", 3)));
-    EXPECT_EQ(seen.waitFor(last), 1);
-    for (const auto& [id, count] : seen.seen()) EXPECT_EQ(count, 1) << "id " << id;
-    EXPECT_EQ(seen.seen().size(), 3u);
-    // Settled exactly: no id left above the settled point, none settled that was not seen.
-    for (int i = 0; i < 100 && feed.cursor().settled() != last; ++i) Poco::Thread::sleep(50);
-    EXPECT_EQ(feed.cursor().text(), std::to_string(last));
+    commitInOppositeOrder(
+        [](ChangeFeed& feed, Collector&, std::int64_t high) { feed.committed({ownRow(high)}); });
 }
 
 // The snapshot's xmax is the latest completed transaction + 1: a transaction that took its id
