@@ -136,10 +136,10 @@ void ApiService::loadLatestCache() {
     _metrics.setCacheOn(true);
 }
 
-void ApiService::committed(const std::vector<StoredReading>& newest) {
+void ApiService::committed(std::vector<StoredReading> inserted) {
     // Before the answer: a client reading right after its write sees it here.
-    for (const auto& reading : newest) _cache.offer(reading);
-    if (_committed) _committed();
+    for (const auto& reading : inserted) _cache.offer(reading);
+    if (_committed) _committed(std::move(inserted));
 }
 
 ApiResponse ApiService::latestReading(const ApiRequest& request) {
@@ -279,11 +279,11 @@ ApiResponse ApiService::createBulk(const ApiRequest& request, const Principal& p
     bool idempotent = true;
     for (const auto& reading : request.readings)
         idempotent = idempotent && reading.readingId.has_value();
-    std::vector<StoredReading> newest;
+    std::vector<StoredReading> rows;
     const std::int64_t inserted =
-        idempotent ? retryOnce([&] { return _readings.insertBulk(request.readings, &newest); })
-                   : _readings.insertBulk(request.readings, &newest);
-    if (inserted > 0) committed(newest);
+        idempotent ? retryOnce([&] { return _readings.insertBulk(request.readings, &rows); })
+                   : _readings.insertBulk(request.readings, &rows);
+    if (inserted > 0) committed(std::move(rows));
     const auto duplicates = static_cast<std::int64_t>(request.readings.size()) - inserted;
     _metrics.addReadings(static_cast<std::uint64_t>(inserted),
                          static_cast<std::uint64_t>(duplicates), request.rejected.size());

@@ -66,8 +66,11 @@ class ApiService {
     Metrics& metrics() { return _metrics; }
     LatestCache& latestCache() { return _cache; }
     ReadingStore& readings() { return _readings; }
-    // Called after each commit of new readings by this instance (set before serving).
-    void onCommit(std::function<void()> committed) { _committed = std::move(committed); }
+    // Called after each commit of new readings by this instance, with every reading it stored
+    // (set before serving): the live feed hands them on without waiting for their notification.
+    void onCommit(std::function<void(std::vector<StoredReading>)> committed) {
+        _committed = std::move(committed);
+    }
     // Fills the latest-reading cache from the database and turns it on. Throws on failure.
     void loadLatestCache();
     // The hub live connections go to (set before serving; none: the live routes answer 503).
@@ -105,7 +108,7 @@ class ApiService {
 
   private:
     ApiResponse authorizeAndRun(const ApiRequest& request);
-    void committed(const std::vector<StoredReading>& newest);
+    void committed(std::vector<StoredReading> inserted);
     ApiResponse fileResponse(const std::filesystem::path& file, const ApiRequest& request,
                              const char* cacheControl);
 
@@ -119,7 +122,7 @@ class ApiService {
     AlertStore _alerts;
     Authenticator _auth;
     LatestCache _cache;
-    std::function<void()> _committed;
+    std::function<void(std::vector<StoredReading>)> _committed;
     LiveHub* _live = nullptr;
 };
 

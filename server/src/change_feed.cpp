@@ -24,6 +24,21 @@ constexpr int kPageRows = 1000;
 constexpr std::int64_t kStartWindow = 1000;
 // More pending settle points than this are merged (a long transaction holds them all back).
 constexpr std::size_t kMaxPending = 64;
+// The snapshot's xmin, and a bound above every transaction id that is assigned now. The
+// snapshot's xmax is not such a bound: it is the latest *completed* id + 1, so a transaction
+// that took its id after that and is still running lies at or above it, outside the snapshot's
+// list, and "xmin >= xmax" held while it ran: its row, committed later below the settled point,
+// was never fetched. Every transaction holding an id holds a lock on it (prepared ones too, and
+// visible to any role, unlike pg_stat_activity's backend_xid), so pg_locks lists them; their
+// 32-bit ids are widened to the snapshot's epoch.
+constexpr const char* kBoundSql =
+    "WITH f AS (SELECT pg_snapshot_xmin(s)::text::int8 AS xmin,"
+    " pg_snapshot_xmax(s)::text::int8 AS xmax FROM pg_current_snapshot() s),"
+    " x AS (SELECT transactionid::text::int8 AS xid FROM pg_locks"
+    " WHERE locktype = 'transactionid')"
+    " SELECT f.xmin, GREATEST(f.xmax, max(f.xmax + (x.xid - (f.xmax & 4294967295) + 6442450944)"
+    " % 4294967296 - 2147483648) + 1)"
+    " FROM f LEFT JOIN x ON true GROUP BY f.xmin, f.xmax";
 constexpr auto kBackoffMin = std::chrono::milliseconds(100);
 constexpr auto kBackoffMax = std::chrono::milliseconds(5000);
 
@@ -83,11 +98,16 @@ void ChangeFeed::start() {
 
 void ChangeFeed::stop() {
     _stop = true;
-    poke();
+    wake();
     if (_thread.joinable()) _thread.join();
 }
 
-void ChangeFeed::poke() {
+void ChangeFeed::committed(std::vector<StoredReading> rows) {
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    handOn(rows, false);
+}
+
+void ChangeFeed::wake() {
     const std::uint64_t one = 1;
     if (::write(_wake, &one, sizeof one) < 0) {
         // the counter is saturated: a wake-up is pending anyway
@@ -178,6 +198,10 @@ bool ChangeFeed::sleepFor(std::chrono::milliseconds duration) {
 }
 
 bool ChangeFeed::waitForWork(std::chrono::milliseconds timeout) {
+    // libpq reads notifications that arrive while a query runs into its own queue: the socket
+    // is then drained and poll() would sleep on them (up to the timeout) although a commit
+    // after the last round's snapshot is waiting to be fetched.
+    if (readNotifications()) return true;
     pollfd fds[2] = {{PQsocket(_pg->conn.get()), POLLIN, 0}, {_wake, POLLIN, 0}};
     const int n = ::poll(fds, 2, static_cast<int>(timeout.count()));
     if (n < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
@@ -197,14 +221,13 @@ bool ChangeFeed::waitForWork(std::chrono::milliseconds timeout) {
 }
 
 void ChangeFeed::catchUp() {
-    // The sequence first, then the snapshot: a transaction that drew an id up to lastId had a
-    // transaction id before the snapshot, so it is below the snapshot's xmax.
+    // The sequence first, then the transactions: one that drew an id up to lastId owned a
+    // transaction id before the sequence was read, so it has ended or is still running below
+    // the bound (see kBoundSql).
     const Result last = _pg->query(
         "SELECT COALESCE(pg_sequence_last_value("
         "pg_get_serial_sequence('sensor_project.readings', 'id')), 0)");
-    const Result snapshot = _pg->query(
-        "SELECT pg_snapshot_xmin(s)::text::int8, pg_snapshot_xmax(s)::text::int8"
-        " FROM pg_current_snapshot() s");
+    const Result snapshot = _pg->query(kBoundSql);
     const std::int64_t xmin = toInt(PQgetvalue(snapshot.get(), 0, 0));
     _pending.push_back(
         {toInt(PQgetvalue(last.get(), 0, 0)), toInt(PQgetvalue(snapshot.get(), 0, 1))});
@@ -212,27 +235,16 @@ void ChangeFeed::catchUp() {
         const Pending newest = _pending.back();
         _pending.pop_back();
         _pending.back() = {std::max(newest.lastId, _pending.back().lastId),
-                           std::max(newest.xmax, _pending.back().xmax)};
+                           std::max(newest.bound, _pending.back().bound)};
     }
     // Each page's snapshot is newer than the one above: it sees at least what that one proved.
-    FeedCursor cursor = this->cursor();
     std::vector<StoredReading> page;
     do {
-        page = fetch(cursor);
-        std::vector<FeedRow> rows;
-        rows.reserve(page.size());
+        page = fetch(cursor());
         std::size_t payloadBytes = 0;
-        for (auto& reading : page) {
-            payloadBytes += reading.payloadJson.size();
-            cursor.add(reading.id);
-            rows.push_back({std::move(reading), cursor.text()});
-        }
-        {
-            std::lock_guard lock(_mutex);
-            _cursor = cursor;
-        }
-        if (!rows.empty() && _handlers.rows) _handlers.rows(rows);
+        for (const auto& reading : page) payloadBytes += reading.payloadJson.size();
         if (payloadBytes > kRecycleAfterBytes) _recycle = true;
+        handOn(page, true);
     } while (page.size() == static_cast<std::size_t>(kPageRows) && !_stop);
     settle(xmin);
     if (_handlers.caughtUp) _handlers.caughtUp();
@@ -240,18 +252,28 @@ void ChangeFeed::catchUp() {
 
 void ChangeFeed::settle(std::int64_t xmin) {
     std::int64_t upTo = -1;
-    while (!_pending.empty() && _pending.front().xmax <= xmin) {
+    while (!_pending.empty() && _pending.front().bound <= xmin) {
         upTo = std::max(upTo, _pending.front().lastId);
         _pending.pop_front();
     }
     if (upTo < 0) return;
-    FeedCursor cursor;
-    {
-        std::lock_guard lock(_mutex);
-        _cursor.settle(upTo);
-        cursor = _cursor;
+    std::lock_guard lock(_mutex);
+    _cursor.settle(upTo);
+    if (_handlers.settled) _handlers.settled(_cursor);
+}
+
+void ChangeFeed::handOn(std::vector<StoredReading>& readings, bool fetched) {
+    std::vector<FeedRow> rows;
+    rows.reserve(readings.size());
+    std::lock_guard lock(_mutex);
+    if (!_started) return;
+    for (auto& reading : readings) {
+        if (_cursor.delivered(reading.id)) continue;  // the other path was first
+        _cursor.add(reading.id);
+        rows.push_back({std::move(reading)});
     }
-    if (_handlers.settled) _handlers.settled(cursor);
+    if (fetched) _fetchedRows += rows.size();
+    if (!rows.empty() && _handlers.rows) _handlers.rows(rows);
 }
 
 std::vector<StoredReading> ChangeFeed::fetch(const FeedCursor& after) {
@@ -278,8 +300,10 @@ std::vector<StoredReading> ChangeFeed::fetch(const FeedCursor& after) {
     return out;
 }
 
-void ChangeFeed::readNotifications() {
+bool ChangeFeed::readNotifications() {
+    bool any = false;
     while (PGnotify* n = PQnotifies(_pg->conn.get())) {
+        any = true;
         ++_notifications;
         try {
             const auto payload = Poco::JSON::Parser().parse(n->extra);
@@ -291,6 +315,7 @@ void ChangeFeed::readNotifications() {
         }
         PQfreemem(n);
     }
+    return any;
 }
 
 }  // namespace sensorsys::server

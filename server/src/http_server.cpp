@@ -60,7 +60,9 @@ void ApiServer::start() {
     _feed = std::make_unique<ChangeFeed>(_config.databaseConnection + " connect_timeout=" +
                                              std::to_string(_config.connectTimeoutSeconds),
                                          feedHandlers(), _logger);
-    _service.onCommit([feed = _feed.get()] { feed->poke(); });
+    _service.onCommit([feed = _feed.get()](std::vector<StoredReading> rows) {
+        feed->committed(std::move(rows));
+    });
     _feed->start();
     // Live clients are taken once the feed has its first position; it normally takes a few
     // milliseconds (the database answered the migration just now).

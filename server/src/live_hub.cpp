@@ -40,6 +40,16 @@ constexpr const char* kEventStreamHead =
     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
     "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
 
+// A reading message as a WebSocket text frame or a Server-Sent Event.
+std::string readingMessage(bool webSocket, const std::string& readingJson,
+                           const std::string& cursor) {
+    std::string message = "{\"type\": \"reading\", \"cursor\": \"" + cursor + "\", \"reading\": ";
+    message += readingJson;
+    message += '}';
+    return webSocket ? websocket::encodeFrame(websocket::Opcode::Text, message)
+                     : "id: " + cursor + "\ndata: " + message + "\n\n";
+}
+
 }  // namespace
 
 struct LiveHub::Client {
@@ -289,12 +299,17 @@ void LiveHub::fanOut(const std::vector<FeedRow>& rows) {
             c.cursor.add(id);
             if (wants(c, row.reading.deviceId)) send(c, c.cursor.text());
         }
+        // Every client sharing the hub's position gets the same bytes: built once per row.
+        std::string frame, event;
         const auto sendShared = [&](const std::unordered_set<int>& fds) {
             for (const int fd : fds) {
                 Client& c = *_clients.at(fd);
                 if (c.ahead || c.closing) continue;
                 if (position.empty()) position = _position.text();
-                send(c, position);
+                if (json.empty()) json = row.reading.json();
+                std::string& bytes = c.webSocket ? frame : event;
+                if (bytes.empty()) bytes = readingMessage(c.webSocket, json, position);
+                enqueue(c, bytes);
             }
         };
         sendShared(_allDevices);
@@ -328,11 +343,7 @@ void LiveHub::sendReading(Client& client, const std::string& readingJson) {
 
 void LiveHub::sendReading(Client& client, const std::string& readingJson,
                           const std::string& cursor) {
-    std::string message = "{\"type\": \"reading\", \"cursor\": \"" + cursor + "\", \"reading\": ";
-    message += readingJson;
-    message += '}';
-    enqueue(client, client.webSocket ? websocket::encodeFrame(websocket::Opcode::Text, message)
-                                     : "id: " + cursor + "\ndata: " + message + "\n\n");
+    enqueue(client, readingMessage(client.webSocket, readingJson, cursor));
 }
 
 void LiveHub::enqueue(Client& client, std::string bytes, bool control) {

@@ -72,7 +72,7 @@ class LiveHub {
     // after the request head.
     void adopt(const Poco::Net::StreamSocket& socket, std::string buffered,
                LiveSubscription subscription);
-    // New readings of the feed, in id order (returns at once).
+    // New readings of the feed, each once (in id order within a call; returns at once).
     void publish(const std::vector<FeedRow>& rows);
     void settled(const FeedCursor& cursor);
 

@@ -95,11 +95,9 @@ struct ReadingStatements : PreparedStatements {
                 " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload, ts_quality)"
                 " SELECT COALESCE(reading_id, gen_random_uuid()), device_id, ts_utc, ts_local, "
                 "off, payload, q"
-                " FROM src ON CONFLICT (reading_id) DO NOTHING RETURNING *),"
-                // The newest inserted row of each device, for the latest-reading cache.
-                " top AS (SELECT DISTINCT ON (device_id) * FROM ins"
-                " ORDER BY device_id, ts_local DESC, id DESC)"
-                " SELECT (SELECT count(*) FROM ins)::int8, " SENSORSYS_READING_COLUMNS " FROM top",
+                " FROM src ON CONFLICT (reading_id) DO NOTHING RETURNING *)"
+                // Every stored row: the live feed hands them on without fetching them again.
+                " SELECT (SELECT count(*) FROM ins)::int8, " SENSORSYS_READING_COLUMNS " FROM ins",
             use(bulkParam), into(bulkInserted);
         bulkCols.bind(bulk);
         latestAll << "SELECT " SENSORSYS_READING_COLUMNS
@@ -237,7 +235,7 @@ InsertOne ReadingStore::insert(const ReadingInput& reading) {
 }
 
 std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings,
-                                      std::vector<StoredReading>* newest) {
+                                      std::vector<StoredReading>* inserted) {
     if (readings.empty()) return 0;
     std::string param = bulkParameter(readings);
     return _pool.run([&](Connection& c) {
@@ -249,7 +247,7 @@ std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings,
         executePrepared(st.bulk);
         st.bulkParam.clear();
         st.bulkParam.shrink_to_fit();
-        if (newest) *newest = st.bulkCols.rows();
+        if (inserted) *inserted = st.bulkCols.rows();
         return st.bulkInserted.empty() ? std::int64_t{0}
                                        : static_cast<std::int64_t>(st.bulkInserted.front());
     });

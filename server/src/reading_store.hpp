@@ -49,9 +49,9 @@ class ReadingStore {
     InsertOne insert(const ReadingInput& reading);
     // One statement (the batch as one jsonb parameter), one transaction. Returns rows inserted;
     // the rest were duplicates (in the table or within the batch).
-    // newest, when given, receives the newest inserted reading of each device.
+    // inserted, when given, receives every reading the batch stored (with its id).
     std::int64_t insertBulk(const std::vector<ReadingInput>& readings,
-                            std::vector<StoredReading>* newest = nullptr);
+                            std::vector<StoredReading>* inserted = nullptr);
     std::optional<StoredReading> latest(const std::optional<std::string>& deviceId);
     // Rows not yet delivered to a live client at cursor (of devices, or of all when empty), by
     // id.

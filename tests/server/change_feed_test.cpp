@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,32 +103,105 @@ class ChangeFeedTest : public ::testing::Test {
         return feed.listening();
     }
 
+    // Two transactions draw ids low < high and commit in the opposite order, between() running
+    // after the first commit: each id is handed on once and the cursor settles exactly.
+    void commitInOppositeOrder(
+        const std::function<void(ChangeFeed&, Collector&, std::int64_t high)>& between) {
+        Collector seen;
+        ChangeFeed feed(db.connection(), seen.handlers(), quietLogger());
+        feed.start();
+        ASSERT_TRUE(waitListening(feed));
+        Sql first(db.connection());
+        Sql second(db.connection());
+        first.run("BEGIN");
+        second.run("BEGIN");
+        const auto low = std::stoll(first.run(insertSql("a", 1)));
+        const auto high = std::stoll(second.run(insertSql("b", 2)));
+        ASSERT_LT(low, high);
+        second.run("COMMIT");
+        between(feed, seen, high);
+        first.run("COMMIT");
+        EXPECT_EQ(seen.waitFor(low), 1);
+        // Later rows (and the rounds they cause) repeat nothing.
+        Sql third(db.connection());
+        const auto last = std::stoll(third.run(insertSql("c", 3)));
+        EXPECT_EQ(seen.waitFor(last), 1);
+        for (const auto& [id, count] : seen.seen()) EXPECT_EQ(count, 1) << "id " << id;
+        EXPECT_EQ(seen.seen().size(), 3u);
+        // No id left above the settled point, none settled that was not handed on.
+        for (int i = 0; i < 100 && feed.cursor().settled() != last; ++i) Poco::Thread::sleep(50);
+        EXPECT_EQ(feed.cursor().text(), std::to_string(last));
+    }
+
     sensorsys::test::TemporaryDatabase db{SENSORSYS_PG_INFO_FILE};
 };
 
 TEST_F(ChangeFeedTest, ALowerIdCommittedLaterIsDeliveredOnceAndNothingIsRepeated) {
+    commitInOppositeOrder(
+        [](ChangeFeed&, Collector& seen, std::int64_t high) { EXPECT_EQ(seen.waitFor(high), 1); });
+}
+
+// A row of this instance, as the ingest path knows it after its commit.
+StoredReading ownRow(std::int64_t id) {
+    StoredReading row;
+    row.id = id;
+    row.deviceId = "own";
+    return row;
+}
+
+TEST_F(ChangeFeedTest, AnOwnRowIsHandedOnAtOnceAndTheFetchThatFollowsSkipsIt) {
     Collector seen;
     ChangeFeed feed(db.connection(), seen.handlers(), quietLogger());
     feed.start();
     ASSERT_TRUE(waitListening(feed));
-    Sql first(db.connection());
-    Sql second(db.connection());
-    first.run("BEGIN");
-    second.run("BEGIN");
-    const auto low = std::stoll(first.run(insertSql("a", 1)));
-    const auto high = std::stoll(second.run(insertSql("b", 2)));
-    ASSERT_LT(low, high);
-    second.run("COMMIT");
-    EXPECT_EQ(seen.waitFor(high), 1);
-    first.run("COMMIT");
-    EXPECT_EQ(seen.waitFor(low), 1);
-    // Later rows (and the rounds they cause) repeat nothing.
-    Sql third(db.connection());
-    const auto last = std::stoll(third.run(insertSql("c", 3)));
-    EXPECT_EQ(seen.waitFor(last), 1);
-    for (const auto& [id, count] : seen.seen()) EXPECT_EQ(count, 1) << "id " << id;
-    EXPECT_EQ(seen.seen().size(), 3u);
-    EXPECT_EQ(feed.cursor().settled(), last) << feed.cursor().text();
+    Sql sql(db.connection());
+    sql.run("BEGIN");
+    const auto own = std::stoll(sql.run(insertSql("own", 1)));
+    // Handed on by the committing thread: no fetch could have seen it yet.
+    feed.committed({ownRow(own)});
+    EXPECT_EQ(seen.seen()[own], 1);
+    sql.run("COMMIT");
+    // Its notification's round, and a later row of another writer, repeat nothing.
+    Sql other(db.connection());
+    const auto later = std::stoll(other.run(insertSql("other", 2)));
+    EXPECT_EQ(seen.waitFor(later), 1);
+    EXPECT_EQ(seen.seen()[own], 1);
+    EXPECT_EQ(feed.fetchedRows(), 1u) << "only the other writer's row is fetched";
+}
+
+TEST_F(ChangeFeedTest, AnOwnRowAFetchHandedOnFirstIsNotHandedOnAgain) {
+    Collector seen;
+    ChangeFeed feed(db.connection(), seen.handlers(), quietLogger());
+    feed.start();
+    ASSERT_TRUE(waitListening(feed));
+    Sql sql(db.connection());
+    const auto id = std::stoll(sql.run(insertSql("own", 1)));
+    ASSERT_EQ(seen.waitFor(id), 1);
+    feed.committed({ownRow(id)});
+    EXPECT_EQ(seen.seen()[id], 1);
+}
+
+TEST_F(ChangeFeedTest, OwnAndFetchedRowsCommittedInOppositeOrderAreEachHandedOnOnce) {
+    commitInOppositeOrder(
+        [](ChangeFeed& feed, Collector&, std::int64_t high) { feed.committed({ownRow(high)}); });
+}
+
+// The snapshot's xmax is the latest completed transaction + 1: a transaction that took its id
+// after that and is still running is not below it, so "xmin >= xmax" is no proof that it ended.
+TEST_F(ChangeFeedTest, ARowOfTheNewestRunningTransactionIsNotSettledAwayBeforeItCommits) {
+    Sql open(db.connection());
+    open.run("BEGIN");
+    const auto id = std::stoll(open.run(insertSql("slow", 1)));
+    Collector seen;
+    ChangeFeed feed(db.connection(), seen.handlers(), quietLogger());
+    feed.start();
+    ASSERT_TRUE(waitListening(feed));
+    // The feed's idle rounds (one a second while something is unsettled) get their chance to
+    // settle past the open transaction's id.
+    for (int i = 0; i < 60 && feed.cursor().settled() < id; ++i) Poco::Thread::sleep(50);
+    EXPECT_LT(feed.cursor().settled(), id) << feed.cursor().text();
+    open.run("COMMIT");
+    EXPECT_EQ(seen.waitFor(id), 1);
 }
 
 TEST_F(ChangeFeedTest, RowsCommittedWhileTheListenerWasKilledArriveAfterItsReconnect) {
