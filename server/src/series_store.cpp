@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <map>
+#include <string_view>
 #include <utility>
 
 namespace sensorsys::server {
@@ -150,8 +151,12 @@ std::string seriesSql(const SeriesStep& step) {
            " SELECT device_id, metric, (extract(epoch FROM b) * 1000000)::int8,"
            " extract(epoch FROM timezone((SELECT tz FROM prm), b) - timezone('UTC', b))::int4,"
            " sum(count)::int8, sum(sum), min(min), max(max),"
-           " (array_agg(first ORDER BY first_ts, id))[1],"
-           " (array_agg(last ORDER BY last_ts DESC, id DESC))[1]"
+           // The value at the smallest (first_ts, id) and at the largest (last_ts, id): an
+           // array compares element by element, so min/max over [microseconds, id, value]
+           // pick them without the sort per bucket array_agg(... ORDER BY) does (both are
+           // exact in float8 below 2^53; ~10 % of a 10,800-bucket series).
+           " (min(ARRAY[(extract(epoch FROM first_ts) * 1000000)::float8, id::float8, first]))[3],"
+           " (max(ARRAY[(extract(epoch FROM last_ts) * 1000000)::float8, id::float8, last]))[3]"
            " FROM (SELECT src.*, " +
            bucketExpression(step) +
            " AS b FROM src) x GROUP BY device_id, metric, b ORDER BY device_id, metric, b";
@@ -262,10 +267,21 @@ std::string SeriesStore::seriesJson(const SeriesQuery& q) {
     std::map<std::pair<std::string, std::string>, std::string> points;
     for (std::size_t i = 0; i < cols.t.size(); ++i) {
         auto& out = points[{cols.device[i], cols.metric[i]}];
-        if (out.empty()) out = "[";
+        if (out.empty()) {  // a series' rows come together (ORDER BY): its size is known
+            std::size_t n = i;
+            while (n < cols.t.size() && cols.device[n] == cols.device[i] &&
+                   cols.metric[n] == cols.metric[i])
+                ++n;
+            out.reserve((n - i) * 160 + 1);
+            out = "[";
+        }
         cols.appendPoint(out, i);
     }
-    std::string json = "{\"step\": \"" + std::string(q.step.name) + "\", \"tz\": ";
+    std::size_t size = 64;
+    for (const auto& [key, text] : points) size += text.size() + 96;
+    std::string json;
+    json.reserve(size);  // a 10,800-point answer is 1.4 MB: built in place, copied never
+    json += "{\"step\": \"" + std::string(q.step.name) + "\", \"tz\": ";
     appendJsonString(json, q.tz);
     json += ", \"series\": [";
     bool firstSeries = true;
@@ -277,10 +293,13 @@ std::string SeriesStore::seriesJson(const SeriesQuery& q) {
             json += ", \"metric\": ";
             appendJsonString(json, metric);
             auto it = points.find({device, metric});
-            json += ", \"points\": " + (it == points.end() ? std::string("[") : it->second) + "]}";
+            json += ", \"points\": ";
+            json += it == points.end() ? std::string_view("[") : std::string_view(it->second);
+            json += "]}";
         }
     }
-    return json + "]}";
+    json += "]}";
+    return json;
 }
 
 std::string SeriesStore::metricsJson(const std::string& deviceId) {
