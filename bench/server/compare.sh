@@ -39,6 +39,13 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
 rss_kib() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 
+if [ ! -d "$SB" ]; then echo "compare: no seed reference at $SEED_DIR (set SEED_DIR); skipped"; exit 0; fi
+# The seed's own dependencies (Debian packages), checked before anything starts.
+if ! python3 -c "import uvicorn, fastapi, sqlalchemy, psycopg2" 2>/dev/null; then
+    echo "compare: the seed needs python3-fastapi python3-uvicorn python3-sqlalchemy" \
+         "python3-psycopg2 (apt-get install them); nothing was run" >&2
+    exit 2
+fi
 echo "== PostgreSQL in $PG_DIR on 127.0.0.1:$PG_PORT"
 "$SB/start_pg.sh" "$PG_DIR" "$PG_PORT" >/dev/null
 as_pg_admin() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
