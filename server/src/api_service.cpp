@@ -137,8 +137,7 @@ void ApiService::loadLatestCache() {
 }
 
 void ApiService::committed(std::vector<StoredReading> inserted) {
-    // Before the answer: a client reading right after its write sees it here.
-    for (const auto& reading : inserted) _cache.offer(reading);
+    // Without a feed (nothing set) the cache stays off and there is nothing to tell.
     if (_committed) _committed(std::move(inserted));
 }
 

@@ -66,8 +66,10 @@ class ApiService {
     Metrics& metrics() { return _metrics; }
     LatestCache& latestCache() { return _cache; }
     ReadingStore& readings() { return _readings; }
-    // Called after each commit of new readings by this instance, with every reading it stored
-    // (set before serving): the live feed hands them on without waiting for their notification.
+    // Called after each commit of new readings by this instance, with every reading it stored,
+    // on the request's thread before the answer (set before serving): the live feed hands them
+    // on at once, and its handler puts them in the latest-reading cache, so a client reading
+    // right after its write sees it.
     void onCommit(std::function<void(std::vector<StoredReading>)> committed) {
         _committed = std::move(committed);
     }
