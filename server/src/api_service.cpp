@@ -72,7 +72,7 @@ ApiService::ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics
       _pool(pool),
       _metrics(metrics),
       _routes(std::move(routes)),
-      _readings(pool),
+      _readings(pool, config.partitions.interval),
       _series(pool),
       _export(pool, config.streamPageRows, config.exportRows),
       _alerts(pool),

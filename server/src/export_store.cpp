@@ -79,9 +79,10 @@ ExportRows exportPage(Connection& c, const ExportQuery& q, const Cursor& after, 
          " = 'number' AND NOT COALESCE(payload -> split_part(m, '.', 1) ? 'error', false)"
          " THEN (payload #> string_to_array(m, '.'))::text ELSE '' END"
          " FROM jsonb_array_elements_text($6::jsonb) WITH ORDINALITY u(m, i) ORDER BY i), E'\\t')"
-         " FROM sensor_project.readings WHERE ($7 = '' OR device_id = $7)"
+         " FROM sensor_project.stored_readings WHERE ($7 = '' OR device_id = $7)"
          " AND ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
-         " AND (ts_local, id) > ($3::timestamptz, $4::int8) ORDER BY ts_local, id LIMIT $5",
+         " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
+         " AND " SENSORSYS_TS_UTC_NEAR_LOCAL("$3", "$2") " ORDER BY ts_local, id LIMIT $5",
         use(start), use(end), use(afterTs), use(afterId), use(limit), use(metrics), use(device),
         into(id), into(readingId), into(deviceId), into(tsUtc), into(tsLocal), into(offset),
         into(payload), into(quality), into(values);

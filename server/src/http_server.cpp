@@ -49,6 +49,9 @@ void ApiServer::start() {
             ConnectionPool::connect(_config.databaseConnection, _config.connectTimeoutSeconds);
         const auto applied = migrate(session);
         for (int v : applied) _logger.information("applied migration V%03d", v);
+        // Before the first request: the partitions for now (the maintenance thread keeps them
+        // ahead afterwards).
+        PartitionMaintenance::makeAhead(session, _config.partitions);
     }
     LiveSettings live;
     live.maxClients = static_cast<std::size_t>(_config.liveClients);
@@ -89,6 +92,12 @@ void ApiServer::start() {
             std::chrono::milliseconds(_config.rollupIntervalMillis), _logger);
         _rollups->start();
     }
+    if (_config.maintenanceIntervalMillis > 0) {
+        _partitions = std::make_unique<PartitionMaintenance>(
+            _config.databaseConnection, _config.connectTimeoutSeconds, _config.partitions,
+            std::chrono::milliseconds(_config.maintenanceIntervalMillis), _logger);
+        _partitions->start();
+    }
     startAlerts();
     logDashboard(_config, _logger);
     _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
@@ -127,6 +136,8 @@ void ApiServer::stop() {
     if (_alertEvaluator) _alertEvaluator->stop();
     if (_rollups) _rollups->stop();
     _rollups.reset();
+    if (_partitions) _partitions->stop();
+    _partitions.reset();
     if (!_connections) return;
     // Live clients first (WebSocket close 1001): they have no request to finish.
     _hub->stop();

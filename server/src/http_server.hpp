@@ -60,6 +60,7 @@ class ApiServer {
     std::unique_ptr<ChangeFeed> _feed;
     std::unique_ptr<ApiConnections> _connections;
     std::unique_ptr<RollupWorker> _rollups;
+    std::unique_ptr<PartitionMaintenance> _partitions;
     AlertRuleSet _alertRules;
     std::unique_ptr<AlertEvaluator> _alertEvaluator;
     std::unique_ptr<AlertSender> _alertSender;

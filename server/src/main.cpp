@@ -102,6 +102,8 @@ class ServerApp : public Poco::Util::ServerApplication {
                 auto session =
                     ConnectionPool::connect(cfg.databaseConnection, cfg.connectTimeoutSeconds);
                 const auto applied = migrate(session);
+                PartitionMaintenance::makeAhead(session, cfg.partitions);
+                PartitionMaintenance::moveAll(session, cfg.partitions, std::cerr);
                 RollupWorker::backfill(session, std::cerr);
                 grantReadOnlyRole(session, std::cerr);
                 std::cout << (applied.empty()

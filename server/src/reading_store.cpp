@@ -4,6 +4,10 @@
 
 #include <Poco/Data/Statement.h>
 
+#include "partition_maintenance.hpp"
+
+#include <algorithm>
+
 namespace sensorsys::server {
 
 using namespace Poco::Data::Keywords;
@@ -80,6 +84,24 @@ struct RowColumns {
     }
 };
 
+// Stores a batch (a jsonb array, see bulkParameter) and returns the count and every row stored.
+// The reading-id ledger (V010) takes each id first; only the readings whose id was new are
+// stored, the first of a batch when it repeats an id. Ids are drawn in the batch's order.
+constexpr const char* kStoreBatch =
+    "WITH src AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (reading_id uuid,"
+    " device_id text, ts_utc timestamptz, ts_local timestamptz, off integer, payload jsonb,"
+    " q text)) WITH ORDINALITY AS r(reading_id, device_id, ts_utc, ts_local, off, payload, q, n)),"
+    " led AS (INSERT INTO sensor_project.reading_ledger (reading_id, ts_utc)"
+    " SELECT reading_id, ts_utc FROM (SELECT reading_id, ts_utc FROM src ORDER BY n) o"
+    " ON CONFLICT (reading_id) DO NOTHING RETURNING reading_id, id),"
+    " firsts AS (SELECT DISTINCT ON (reading_id) * FROM src ORDER BY reading_id, n),"
+    " ins AS (INSERT INTO sensor_project.readings"
+    " (id, reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload, ts_quality)"
+    " SELECT led.id, f.reading_id, f.device_id, f.ts_utc, f.ts_local, f.off, f.payload, f.q"
+    " FROM led JOIN firsts f USING (reading_id) ORDER BY led.id RETURNING *)"
+    // Every stored row: the live feed hands them on without fetching them again.
+    " SELECT (SELECT count(*) FROM ins)::int8, " SENSORSYS_READING_COLUMNS " FROM ins";
+
 // The hot statements, compiled once per connection and re-executed with new bound values.
 struct ReadingStatements : PreparedStatements {
     explicit ReadingStatements(Poco::Data::Session& session)
@@ -88,42 +110,22 @@ struct ReadingStatements : PreparedStatements {
           latestDevice(session),
           pageAll(session),
           pageDevice(session) {
-        bulk << "WITH src AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(reading_id uuid,"
-                " device_id text, ts_utc timestamptz, ts_local timestamptz, off integer, payload "
-                "jsonb, q text)),"
-                " ins AS (INSERT INTO sensor_project.readings"
-                " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload, ts_quality)"
-                " SELECT COALESCE(reading_id, gen_random_uuid()), device_id, ts_utc, ts_local, "
-                "off, payload, q"
-                " FROM src ON CONFLICT (reading_id) DO NOTHING RETURNING *)"
-                // Every stored row: the live feed hands them on without fetching them again.
-                " SELECT (SELECT count(*) FROM ins)::int8, " SENSORSYS_READING_COLUMNS " FROM ins",
-            use(bulkParam), into(bulkInserted);
+        bulk << kStoreBatch, use(bulkParam), into(bulkInserted);
         bulkCols.bind(bulk);
         latestAll << "SELECT " SENSORSYS_READING_COLUMNS
-                     " FROM sensor_project.readings"
+                     " FROM sensor_project.stored_readings"
                      " ORDER BY ts_local DESC, id DESC LIMIT 1";
         latestCols.bind(latestAll);
         latestDevice
             << "SELECT " SENSORSYS_READING_COLUMNS
-               " FROM sensor_project.readings"
+               " FROM sensor_project.stored_readings"
                " WHERE device_id = $1 ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1",
             use(device);
         latestCols.bind(latestDevice);
-        pageAll << "SELECT " SENSORSYS_READING_COLUMNS
-                   " FROM sensor_project.readings"
-                   " WHERE ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
-                   " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
-                   " ORDER BY ts_local, id LIMIT $5",
-            use(start), use(end), use(afterTs), use(afterId), use(limit);
+        pageAll << kPageAllSql, use(start), use(end), use(afterTs), use(afterId), use(limit);
         pageCols.bind(pageAll);
-        pageDevice << "SELECT " SENSORSYS_READING_COLUMNS
-                      " FROM sensor_project.readings"
-                      " WHERE device_id = $6 AND ts_local >= $1::timestamptz AND ts_local <= "
-                      "$2::timestamptz"
-                      " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
-                      " ORDER BY ts_local, id LIMIT $5",
-            use(start), use(end), use(afterTs), use(afterId), use(limit), use(device);
+        pageDevice << kPageDeviceSql, use(start), use(end), use(afterTs), use(afterId), use(limit),
+            use(device);
         pageCols.bind(pageDevice);
     }
 
@@ -189,48 +191,48 @@ std::string ReadingStore::bulkParameter(const std::vector<ReadingInput>& reading
 }
 
 InsertOne ReadingStore::insert(const ReadingInput& reading) {
+    ReadingInput withId = reading;
+    if (!withId.readingId) withId.readingId = _uuids.next();
+    std::vector<StoredReading> stored;
+    insertBulk({withId}, &stored);
+    if (!stored.empty()) return InsertOne{std::move(stored.front()), true};
+    // Stored before (possibly by a concurrent request, committed once the ledger let this one
+    // through): the ledger says where.
     return _pool.run([&](Connection& c) {
-        std::string readingId = reading.readingId ? *reading.readingId : _uuids.next();
-        std::string device = reading.deviceId;
-        std::string tsUtc = formatUtcForSql(reading.tsUtc.epochMicros);
-        std::string tsLocal = formatUtcForSql(reading.tsLocal.epochMicros);
-        int offset = reading.tsLocal.offsetSeconds;
-        std::string payload = reading.payloadJson;
-        if (payload.size() > kHugeBytes) c.retire();
-        std::string quality = reading.tsQuality.value_or("");
-        std::vector<int> created;
+        std::string readingId = *withId.readingId;
         RowColumns cols;
         Poco::Data::Statement s(c.session());
-        s << "WITH src AS (SELECT COALESCE(NULLIF($1, '')::uuid, gen_random_uuid()) AS reading_id),"
-             " ins AS (INSERT INTO sensor_project.readings"
-             " (reading_id, device_id, ts_utc, ts_local, ts_local_offset, payload, ts_quality)"
-             " SELECT reading_id, $2, $3::timestamptz, $4::timestamptz, $5::int, $6::jsonb,"
-             " NULLIF($7, '') FROM src"
-             " ON CONFLICT (reading_id) DO NOTHING RETURNING *)"
-             " SELECT 1, " SENSORSYS_READING_COLUMNS
-             " FROM ins"
-             " UNION ALL SELECT 0, " SENSORSYS_READING_COLUMNS
-             " FROM sensor_project.readings"
-             " WHERE reading_id = (SELECT reading_id FROM src) AND NOT EXISTS (SELECT 1 FROM ins)",
-            use(readingId), use(device), use(tsUtc), use(tsLocal), use(offset), use(payload),
-            use(quality), into(created);
+        s << "SELECT " SENSORSYS_READING_COLUMNS
+             " FROM sensor_project.stored_readings WHERE reading_id = $1::uuid"
+             " AND ts_utc = (SELECT ts_utc FROM sensor_project.reading_ledger"
+             " WHERE reading_id = $1::uuid)",
+            use(readingId);
         cols.bind(s);
         s.execute();
-        if (created.empty()) {
-            // The conflicting row was committed by a concurrent transaction after this
-            // statement's snapshot: read it now.
-            cols.clear();
-            Poco::Data::Statement again(c.session());
-            again << "SELECT " SENSORSYS_READING_COLUMNS
-                     " FROM sensor_project.readings WHERE reading_id = $1::uuid",
-                use(readingId);
-            cols.bind(again);
-            again.execute();
-            created.assign(cols.id.size(), 0);
-        }
         auto rows = cols.rows();
-        if (rows.empty()) throw std::runtime_error("the inserted reading could not be read back");
-        return InsertOne{std::move(rows.front()), created.front() == 1};
+        if (rows.empty()) throw std::runtime_error("the stored reading could not be read back");
+        return InsertOne{std::move(rows.front()), false};
+    });
+}
+
+std::int64_t ReadingStore::storeBatch(std::string& param, std::vector<StoredReading>* inserted) {
+    return _pool.run([&](Connection& c) {
+        if (param.size() > kHugeBytes) c.retire();
+        auto& st = c.statements<ReadingStatements>();
+        st.bulkParam.swap(param);
+        st.bulkInserted.clear();
+        st.bulkCols.clear();
+        try {
+            executePrepared(st.bulk);
+        } catch (...) {
+            st.bulkParam.swap(param);  // kept for the retry
+            throw;
+        }
+        st.bulkParam.clear();
+        st.bulkParam.shrink_to_fit();
+        if (inserted) *inserted = st.bulkCols.rows();
+        return st.bulkInserted.empty() ? std::int64_t{0}
+                                       : static_cast<std::int64_t>(st.bulkInserted.front());
     });
 }
 
@@ -238,19 +240,22 @@ std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings,
                                       std::vector<StoredReading>* inserted) {
     if (readings.empty()) return 0;
     std::string param = bulkParameter(readings);
-    return _pool.run([&](Connection& c) {
-        if (param.size() > kHugeBytes) c.retire();
-        auto& st = c.statements<ReadingStatements>();
-        st.bulkParam.swap(param);
-        st.bulkInserted.clear();
-        st.bulkCols.clear();
-        executePrepared(st.bulk);
-        st.bulkParam.clear();
-        st.bulkParam.shrink_to_fit();
-        if (inserted) *inserted = st.bulkCols.rows();
-        return st.bulkInserted.empty() ? std::int64_t{0}
-                                       : static_cast<std::int64_t>(st.bulkInserted.front());
+    try {
+        return storeBatch(param, inserted);
+    } catch (const Poco::Exception& e) {
+        if (e.displayText().find("no partition of relation") == std::string::npos) throw;
+    }
+    // A time no partition covers yet (the maintenance worker makes them ahead of the clock;
+    // a backlog from long ago, or a first start, needs older ones): made now, then stored once
+    // more. Making a partition does not block reads or other inserts.
+    const auto [lo, hi] = std::minmax_element(
+        readings.begin(), readings.end(),
+        [](const auto& a, const auto& b) { return a.tsUtc.epochMicros < b.tsUtc.epochMicros; });
+    _pool.run([&](Connection& c) {
+        return PartitionMaintenance::makePartitions(
+            c.session(), _partitionInterval, lo->tsUtc.epochMicros, hi->tsUtc.epochMicros + 1);
     });
+    return storeBatch(param, inserted);
 }
 
 std::vector<StoredReading> ReadingStore::after(const FeedCursor& cursor,
@@ -284,12 +289,12 @@ std::vector<StoredReading> ReadingStore::latestPerDevice() {
         Poco::Data::Statement s(c.session());
         // One index descent per device (a loose index scan), not a scan of the table.
         s << "WITH RECURSIVE d AS ("
-             " (SELECT device_id FROM sensor_project.readings ORDER BY device_id LIMIT 1)"
-             " UNION ALL SELECT (SELECT r.device_id FROM sensor_project.readings r"
+             " (SELECT device_id FROM sensor_project.stored_readings ORDER BY device_id LIMIT 1)"
+             " UNION ALL SELECT (SELECT r.device_id FROM sensor_project.stored_readings r"
              " WHERE r.device_id > d.device_id ORDER BY r.device_id LIMIT 1)"
              " FROM d WHERE d.device_id IS NOT NULL)"
              " SELECT x.* FROM d CROSS JOIN LATERAL (SELECT " SENSORSYS_READING_COLUMNS
-             " FROM sensor_project.readings r WHERE r.device_id = d.device_id"
+             " FROM sensor_project.stored_readings r WHERE r.device_id = d.device_id"
              " ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1) x";
         cols.bind(s);
         s.execute();
@@ -343,7 +348,7 @@ std::string ReadingStore::devicesJson() {
         s << "SELECT COALESCE(json_agg(json_build_object('device_id', device_id,"
              " 'first_seen', first_seen, 'last_seen', last_seen, 'readings', n)"
              " ORDER BY device_id), '[]')::text FROM (SELECT device_id, min(ts_utc) AS first_seen,"
-             " max(ts_utc) AS last_seen, count(*) AS n FROM sensor_project.readings"
+             " max(ts_utc) AS last_seen, count(*) AS n FROM sensor_project.stored_readings"
              " GROUP BY device_id) d",
             into(json);
         s.execute();

@@ -19,7 +19,30 @@
     "(extract(epoch FROM ts_local) * 1000000)::int8, ts_local_offset, payload::text, "      \
     "COALESCE(ts_quality, '')"
 
+// ts_utc bounds implied by ts_local bounds (SQL parameters or expressions): a stored reading's
+// ts_local is within 14 hours of its ts_utc (V010), and partitions are by ts_utc.
+#define SENSORSYS_TS_UTC_NEAR_LOCAL(from, to)                                 \
+    "ts_utc >= " from "::timestamptz - interval '14 hours' AND ts_utc <= " to \
+    "::timestamptz + interval '14 hours'"
+
 namespace sensorsys::server {
+
+// A page of GET /readings: $1/$2 the ts_local range, $3/$4 the cursor (ts_local, id) after
+// which it starts, $5 the rows at most, $6 the device (kPageDeviceSql). ts_local is within 14
+// hours of ts_utc (V010), so the ts_utc bounds select the same rows and let PostgreSQL skip
+// every partition outside them.
+inline constexpr const char* kPageAllSql =
+    "SELECT " SENSORSYS_READING_COLUMNS
+    " FROM sensor_project.stored_readings"
+    " WHERE ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
+    " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
+    " AND " SENSORSYS_TS_UTC_NEAR_LOCAL("$3", "$2") " ORDER BY ts_local, id LIMIT $5";
+inline constexpr const char* kPageDeviceSql =
+    "SELECT " SENSORSYS_READING_COLUMNS
+    " FROM sensor_project.stored_readings"
+    " WHERE device_id = $6 AND ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
+    " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
+    " AND " SENSORSYS_TS_UTC_NEAR_LOCAL("$3", "$2") " ORDER BY ts_local, id LIMIT $5";
 
 struct StoredReading {
     std::int64_t id = 0;
@@ -44,7 +67,10 @@ struct InsertOne {
 
 class ReadingStore {
   public:
-    explicit ReadingStore(ConnectionPool& pool) : _pool(pool) {}
+    // partitionInterval: database.partition_interval, for a partition made when a reading
+    // arrives for a time no partition covers yet.
+    explicit ReadingStore(ConnectionPool& pool, std::string partitionInterval = "1 month")
+        : _pool(pool), _partitionInterval(std::move(partitionInterval)) {}
 
     InsertOne insert(const ReadingInput& reading);
     // One statement (the batch as one jsonb parameter), one transaction. Returns rows inserted;
@@ -71,7 +97,10 @@ class ReadingStore {
     std::string bulkParameter(const std::vector<ReadingInput>& readings);
 
   private:
+    std::int64_t storeBatch(std::string& param, std::vector<StoredReading>* inserted);
+
     ConnectionPool& _pool;
+    const std::string _partitionInterval;
     UuidV7Generator _uuids;
 };
 

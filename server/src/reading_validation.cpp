@@ -5,6 +5,7 @@
 #include <sensorsys/common/json_cursor.hpp>
 #include <sensorsys/common/json_text.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 
@@ -141,6 +142,18 @@ void plausibleTime(const Timestamp& ts, const RequestLimits& limits,
     }
 }
 
+// ts_local is the same instant as ts_utc written with the device's offset; a client that
+// writes its wall time as UTC is off by at most the offset. Further apart, it is a wrong
+// value, and reads by ts_local find rows by ts_utc bounds 14 hours wider (docs/scaling.md).
+void nearUtc(const ReadingInput& r, std::vector<FieldProblem>& problems) {
+    constexpr std::int64_t kMaxSkewMicros = 14LL * 3600 * 1'000'000;
+    const std::int64_t skew = r.tsLocal.epochMicros - r.tsUtc.epochMicros;
+    if (skew > kMaxSkewMicros || skew < -kMaxSkewMicros) {
+        problems.push_back({"ts_local", "more than 14 hours from ts_utc (" +
+                                            std::to_string(skew / 1'000'000) + " s apart)"});
+    }
+}
+
 void qualityField(const RawField& f, ReadingInput& out, std::vector<FieldProblem>& problems) {
     if (const std::string* q = stringField(f, "ts_quality", false, problems)) {
         if (*q == "corrected" || *q == "unsynced") {
@@ -166,6 +179,11 @@ std::vector<FieldProblem> validateReading(const RawReading& r, const RequestLimi
         plausibleTime(out.tsUtc, limits, problems);
     }
     timestampField(r.tsLocal, "ts_local", out.tsLocal, problems);
+    if (std::none_of(problems.begin(), problems.end(), [](const FieldProblem& p) {
+            return p.field == "ts_utc" || p.field == "ts_local";
+        })) {
+        nearUtc(out, problems);
+    }
     qualityField(r.tsQuality, out, problems);
     if (!r.payload.present || r.payload.kind == JsonCursor::Kind::Null) {
         problems.push_back({"payload", "required"});

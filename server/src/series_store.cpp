@@ -114,7 +114,7 @@ std::string sourcesSql() {
            "sum, p.value AS min, p.value AS max, p.value AS first, r.ts_utc AS first_ts, p.value "
            "AS last, r.ts_utc AS last_ts, r.id::int8 AS id"
            " FROM rr CROSS JOIN LATERAL (SELECT x.id, x.device_id, x.ts_utc, x.payload"
-           " FROM sensor_project.readings x WHERE x.device_id = rr.device_id"
+           " FROM sensor_project.stored_readings x WHERE x.device_id = rr.device_id"
            " AND x.ts_utc >= rr.lo AND x.ts_utc < rr.hi"
            " AND x.ts_quality IS DISTINCT FROM 'unsynced' OFFSET 0) r"
            " CROSS JOIN LATERAL sensor_project.numeric_paths(r.payload) p, prm"

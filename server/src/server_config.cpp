@@ -36,6 +36,18 @@ constexpr ConfigKey alertDurationKey(std::string_view name, std::string_view fal
     return key;
 }
 
+std::optional<std::string> partitionInterval(const std::string& value) {
+    if (validPartitionInterval(value)) return std::nullopt;
+    return "must be a whole number of days, weeks or months (1 month, 7 days, 2 weeks)";
+}
+
+constexpr ConfigKey partitionIntervalKey() {
+    ConfigKey key = stringKey("database.partition_interval", "1 month",
+                              "time range of each partition of the readings table", true);
+    key.check = &partitionInterval;
+    return key;
+}
+
 constexpr std::string_view kDefaultAlertsFile = "/etc/sensorsys/alerts.properties";
 
 // Every key the server reads. Adding a key is one entry here: --help, the unknown-key check and
@@ -85,6 +97,17 @@ constexpr ConfigKey kKeys[] = {
     integerKey("database.connect_timeout", "5", "seconds to wait for a new PostgreSQL connection",
                1, 600),
     booleanKey("database.migrate_on_start", "true", "apply pending migrations at start-up"),
+    partitionIntervalKey(),
+    integerKey("database.maintenance_interval_ms", "60000",
+               "how often partitions are made ahead and retention is applied", 0, 86400000),
+    integerKey("database.migrate_batch_rows", "10000",
+               "rows of a table from before partitioning moved per transaction", 1, 10000000),
+    integerKey("retention.days", "0",
+               "drop the partitions of readings older than this many days (0: keep everything)", 0,
+               1000000),
+    booleanKey("retention.rollups", "false",
+               "with retention.days, delete the rollups of dropped readings too (else the "
+               "history stays)"),
     booleanKey("auth.enabled", "true", "require Bearer tokens (see `sensorsys-server token`)"),
     integerKey("auth.cache_seconds", "5",
                "seconds a verified token is trusted without asking the database (revocation "
@@ -191,6 +214,11 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.poolWaitMillis = intKey(c, "database.pool_wait_ms");
     s.connectTimeoutSeconds = intKey(c, "database.connect_timeout");
     s.migrateOnStart = keys.boolean(c, "database.migrate_on_start");
+    s.partitions.interval = keys.text(c, "database.partition_interval");
+    s.partitions.retentionDays = intKey(c, "retention.days");
+    s.partitions.retentionRollups = keys.boolean(c, "retention.rollups");
+    s.partitions.moveBatchRows = intKey(c, "database.migrate_batch_rows");
+    s.maintenanceIntervalMillis = intKey(c, "database.maintenance_interval_ms");
     s.authEnabled = keys.boolean(c, "auth.enabled");
     s.authCacheSeconds = intKey(c, "auth.cache_seconds");
     s.maxBodyBytes = keys.integer(c, "limits.max_body_bytes");

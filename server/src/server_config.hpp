@@ -3,6 +3,7 @@
 #pragma once
 
 #include "alert_rules.hpp"
+#include "partition_maintenance.hpp"
 
 #include <Poco/Message.h>
 #include <Poco/Util/AbstractConfiguration.h>
@@ -46,6 +47,8 @@ struct ServerConfig {
     int poolWaitMillis = 2000;
     int connectTimeoutSeconds = 5;
     bool migrateOnStart = true;
+    PartitionSettings partitions;
+    int maintenanceIntervalMillis = 60000;  // 0: no maintenance thread (tests drive it)
 
     bool authEnabled = true;
     int authCacheSeconds = 5;

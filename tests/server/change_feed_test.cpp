@@ -2,6 +2,7 @@
 // transactions committed out of id order, reconnects, and the cache across instances.
 #include "change_feed.hpp"
 #include "server_fixture.hpp"
+#include "test_partitions.hpp"
 
 #include "migrator.hpp"
 
@@ -97,6 +98,7 @@ class ChangeFeedTest : public ::testing::Test {
         Poco::Data::PostgreSQL::Connector::registerConnector();
         auto session = ConnectionPool::connect(db.connection(), 5);
         migrate(session);
+        session << sensorsys::test::kTestPartitionsSql, Poco::Data::Keywords::now;
     }
     bool waitListening(ChangeFeed& feed) {
         for (int i = 0; i < 200 && !feed.listening(); ++i) Poco::Thread::sleep(50);

@@ -2,6 +2,7 @@
 // PostgreSQL (a fresh database of the fixture's throwaway cluster per test).
 #include "connection_pool.hpp"
 #include "migrator.hpp"
+#include "partition_maintenance.hpp"
 #include "pg_test_cluster.hpp"
 #include "reading_store.hpp"
 
@@ -56,10 +57,16 @@ TEST_F(DatabaseTest, MigratingAFreshDatabaseCreatesTheSchemaAndASecondRunIsANoOp
     EXPECT_TRUE(migrate(s).empty());
     EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.schema_migrations"),
               static_cast<Poco::Int64>(embeddedMigrations().size()));
+    // Partitioned by ts_utc, with reading ids unique in the ledger, and nothing to move.
+    EXPECT_EQ(scalar<std::string>("SELECT pg_get_partkeydef('sensor_project.readings'::regclass)"),
+              "RANGE (ts_utc)");
     EXPECT_NE(scalar<std::string>(
-                  "SELECT indexdef FROM pg_indexes WHERE indexname = 'readings_reading_id_key'")
-                  .find("UNIQUE"),
+                  "SELECT indexdef FROM pg_indexes WHERE indexname = 'reading_ledger_pkey'")
+                  .find("UNIQUE INDEX reading_ledger_pkey ON sensor_project.reading_ledger USING "
+                        "btree (reading_id)"),
               std::string::npos);
+    EXPECT_EQ(
+        scalar<Poco::Int64>("SELECT count(*) FROM pg_class WHERE relname = 'readings_legacy'"), 0);
 }
 
 TEST_F(DatabaseTest, TwoInstancesMigratingAtOnceBothSucceed) {
@@ -93,12 +100,15 @@ TEST_F(DatabaseTest, ASeedDatabaseIsUpgradedInPlaceKeepingItsRows) {
 
     EXPECT_EQ(migrate(s).size(), embeddedMigrations().size());
 
-    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.readings"), 2000);
-    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(DISTINCT reading_id) FROM sensor_project.readings"),
+    // Until they are moved into partitions the rows are read from the table from before.
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.readings_legacy"), 2000);
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.readings"), 0);
+    EXPECT_EQ(scalar<Poco::Int64>(
+                  "SELECT count(DISTINCT reading_id) FROM sensor_project.stored_readings"),
               2000);
     EXPECT_EQ(scalar<std::string>("SELECT md5(string_agg(id || device_id || ts_utc || ts_local || "
                                   "payload::text, ',' ORDER BY id))"
-                                  " FROM sensor_project.readings"),
+                                  " FROM sensor_project.stored_readings"),
               before);
     // The seed's rows read back through the store with the seed's shape (+00:00).
     ConnectionPool pool(db.connection(), 2, std::chrono::milliseconds(5000), 5);
@@ -109,7 +119,31 @@ TEST_F(DatabaseTest, ASeedDatabaseIsUpgradedInPlaceKeepingItsRows) {
         << latest->json();
     // New readings go into the upgraded table next to the old ones.
     EXPECT_EQ(store.insertBulk({input("seed-pi", 1), input("seed-pi", 2)}), 2);
-    EXPECT_EQ(scalar<Poco::Int64>("SELECT max(id) FROM sensor_project.readings"), 2002);
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.readings WHERE id > 2000"),
+              2);
+    // A seed row's id is known to the ledger: sent again, it is not stored twice.
+    ReadingInput again = input("seed-pi", 3);
+    again.readingId = scalar<std::string>(
+        "SELECT reading_id::text FROM sensor_project.readings_legacy ORDER BY id LIMIT 1");
+    EXPECT_FALSE(store.insert(again).created);
+
+    // The move: every row once, in its partition, the old table gone.
+    PartitionSettings settings;
+    settings.moveBatchRows = 300;
+    std::ostringstream progress;
+    PartitionMaintenance::moveAll(s, settings, progress);
+    EXPECT_NE(progress.str().find("2000/2000 row(s) moved"), std::string::npos) << progress.str();
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM pg_class WHERE relname = "
+                                  "'readings_legacy'"),
+              0);
+    EXPECT_EQ(scalar<std::string>("SELECT md5(string_agg(id || device_id || ts_utc || ts_local || "
+                                  "payload::text, ',' ORDER BY id))"
+                                  " FROM sensor_project.readings WHERE id <= 2000"),
+              before);
+    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.readings"), 2002);
+    EXPECT_EQ(scalar<std::string>("SELECT string_agg(name, ',' ORDER BY lo) FROM "
+                                  "sensor_project.readings_partitions WHERE lo < '2026-01-01'"),
+              "readings_p20250101");
 }
 
 TEST_F(DatabaseTest, BulkInsertIsOneTransactionAndIdempotent) {

@@ -5,6 +5,7 @@
 #include "migrator.hpp"
 #include "pg_test_cluster.hpp"
 #include "rollup_worker.hpp"
+#include "test_partitions.hpp"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/RecordSet.h>
@@ -50,6 +51,7 @@ TEST(Grafana, EveryDashboardQueryRunsWithItsMacrosExpandedAndAnswersATimeColumn)
     sensorsys::test::TemporaryDatabase db{SENSORSYS_PG_INFO_FILE};
     auto s = ConnectionPool::connect(db.connection(), 5);
     migrate(s);
+    s << sensorsys::test::kTestPartitionsSql, now;
     std::ostringstream notes;
     ASSERT_TRUE(grantReadOnlyRole(s, notes)) << notes.str();
     s << "INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, payload)"

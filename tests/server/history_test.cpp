@@ -5,6 +5,7 @@
 #include "pg_test_cluster.hpp"
 #include "rollup_worker.hpp"
 #include "series_store.hpp"
+#include "test_partitions.hpp"
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/JSON/Parser.h>
@@ -39,6 +40,7 @@ class HistoryTest : public ::testing::Test {
         Poco::Data::PostgreSQL::Connector::registerConnector();
         auto s = session();
         migrate(s);
+        s << sensorsys::test::kTestPartitionsSql, now;
     }
 
     Poco::Data::Session session() { return ConnectionPool::connect(db.connection(), 5); }

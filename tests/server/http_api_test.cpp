@@ -167,6 +167,23 @@ TEST(HttpApi, ATsUtcOnlyABrokenClockProducesIsRefusedNamingTsUtc) {
     EXPECT_EQ(rejected->getObject(0)->getValue<std::string>("field"), "ts_utc");
 }
 
+TEST(HttpApi, ATsLocalMoreThan14HoursFromTsUtcIsRefusedNamingTsLocal) {
+    TestServer s;
+    auto body = [](const std::string& local) {
+        return "{\"device_id\": \"skew\", \"ts_utc\": \"2030-01-01T10:00:00Z\", "
+               "\"ts_local\": \"" +
+               local + "\", \"payload\": {\"t\": 1}}";
+    };
+    // A wall clock written as UTC 14 hours east of Greenwich is still accepted.
+    EXPECT_EQ(call(s.port(), "POST", "/readings", body("2030-01-02T00:00:00Z")).status, 201);
+    const auto refused = call(s.port(), "POST", "/readings", body("2030-01-02T00:00:01Z"));
+    ASSERT_EQ(refused.status, 422) << refused.body;
+    EXPECT_NE(refused.body.find("\"ts_local\""), std::string::npos) << refused.body;
+    EXPECT_NE(refused.body.find("more than 14 hours from ts_utc"), std::string::npos)
+        << refused.body;
+    EXPECT_EQ(call(s.port(), "POST", "/readings", body("2029-12-31T19:59:59Z")).status, 422);
+}
+
 TEST(HttpApi, LatestIsPerDeviceAnd404WhenThereIsNone) {
     TestServer s;
     EXPECT_EQ(call(s.port(), "GET", "/readings/latest").status, 404);

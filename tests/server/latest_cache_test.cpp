@@ -2,6 +2,7 @@
 // a manual SQL writer; the cache's answers are the database's, byte for byte, and it is off
 // while the change feed cannot listen.
 #include "server_fixture.hpp"
+#include "test_partitions.hpp"
 
 #include "migrator.hpp"
 
@@ -69,6 +70,7 @@ TEST(LatestCache, AWriteToOneInstanceAndAManualInsertAreAnsweredByBothFromMemory
     EXPECT_TRUE(eventually(
         [&] { return call(b->port(), "GET", "/readings/latest?device_id=x").body == onA.body; }));
     // Manual SQL: a newer reading of y shows on both, for y and for all devices.
+    sql(a.db.connection(), sensorsys::test::kTestPartitionsSql);
     sql(a.db.connection(), insertSql("y", "2031-01-01T00:00:00Z", 1));
     const std::string newest = databaseLatest(*a.server, std::nullopt);
     for (const int port : {a.port(), b->port()}) {
