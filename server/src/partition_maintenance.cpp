@@ -58,7 +58,7 @@ std::int64_t trimRollups(Poco::Data::Session& session, const std::string& cutoff
 
 bool validPartitionInterval(const std::string& text) {
     static const std::regex pattern("[1-9][0-9]{0,3} (day|days|week|weeks|month|months)");
-    return std::regex_match(text, pattern);
+    return text == kExternalPartitions || std::regex_match(text, pattern);
 }
 
 PartitionMaintenance::PartitionMaintenance(std::string connection, int connectTimeoutSeconds,
@@ -84,6 +84,7 @@ void PartitionMaintenance::stop() {
 
 int PartitionMaintenance::makePartitions(Poco::Data::Session& session, const std::string& interval,
                                          std::int64_t fromMicros, std::int64_t untilMicros) {
+    if (interval == kExternalPartitions) return 0;
     std::string from = formatUtcForSql(fromMicros);
     std::string until = formatUtcForSql(untilMicros);
     std::string step = interval;
@@ -96,6 +97,7 @@ int PartitionMaintenance::makePartitions(Poco::Data::Session& session, const std
 
 int PartitionMaintenance::makeAhead(Poco::Data::Session& session,
                                     const PartitionSettings& settings) {
+    if (settings.interval == kExternalPartitions) return 0;
     std::string step = settings.interval;
     int made = 0;
     session << "SELECT sensor_project.readings_make_partitions(now() - interval '1 day',"
@@ -136,8 +138,9 @@ std::int64_t PartitionMaintenance::moveStep(Poco::Data::Session& session,
     int rows = settings.moveBatchRows;
     std::string step = settings.interval;
     Poco::Int64 moved = 0;
-    session << "SELECT sensor_project.readings_move_step($1, $2, $3::interval)", use(key),
-        use(rows), use(step), into(moved), now;
+    // External partitions: the move expects them made (it makes none).
+    session << "SELECT sensor_project.readings_move_step($1, $2, NULLIF($3, 'external')::interval)",
+        use(key), use(rows), use(step), into(moved), now;
     return moved;
 }
 

@@ -23,15 +23,19 @@ namespace sensorsys::server {
 // Any constant shared by every sensorsys-server instance ("readmove" in ASCII).
 constexpr std::int64_t kMoveLockKey = 0x726561646d6f7665LL;
 
+// database.partition_interval when another tool (pg_partman, a DBA) makes the partitions.
+inline constexpr const char* kExternalPartitions = "external";
+
 struct PartitionSettings {
-    std::string interval = "1 month";  // database.partition_interval, a PostgreSQL interval
-    int retentionDays = 0;             // 0: keep everything
-    bool retentionRollups = false;     // also delete rollups older than the kept readings
-    int moveBatchRows = 10000;         // legacy rows moved per transaction
+    // database.partition_interval: a PostgreSQL interval, or kExternalPartitions.
+    std::string interval = "1 month";
+    int retentionDays = 0;          // 0: keep everything
+    bool retentionRollups = false;  // also delete rollups older than the kept readings
+    int moveBatchRows = 10000;      // legacy rows moved per transaction
 };
 
 // Whether text is a partition interval the server accepts ("1 month", "7 days", "2 weeks"):
-// whole days, weeks or months, at least one day.
+// whole days, weeks or months, at least one day; or "external".
 bool validPartitionInterval(const std::string& text);
 
 // What one retention pass did.
@@ -54,7 +58,7 @@ class PartitionMaintenance {
     void stop();  // waits for the round in progress
 
     // Makes the missing partitions for [fromMicros, untilMicros) (epoch microseconds, UTC);
-    // returns how many were made.
+    // returns how many were made (none when the interval is external).
     static int makePartitions(Poco::Data::Session& session, const std::string& interval,
                               std::int64_t fromMicros, std::int64_t untilMicros);
     // The partitions from a day ago to two intervals ahead.

@@ -244,6 +244,13 @@ std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings,
         return storeBatch(param, inserted);
     } catch (const Poco::Exception& e) {
         if (e.displayText().find("no partition of relation") == std::string::npos) throw;
+        if (_partitionInterval == kExternalPartitions) {
+            // Answered 503: the agent keeps the readings and sends them again later.
+            throw DatabaseUnavailable(
+                "no partition of sensor_project.readings holds a reading's "
+                "ts_utc, and database.partition_interval = external leaves "
+                "making it to the partition manager");
+        }
     }
     // A time no partition covers yet (the maintenance worker makes them ahead of the clock;
     // a backlog from long ago, or a first start, needs older ones): made now, then stored once

@@ -38,12 +38,15 @@ constexpr ConfigKey alertDurationKey(std::string_view name, std::string_view fal
 
 std::optional<std::string> partitionInterval(const std::string& value) {
     if (validPartitionInterval(value)) return std::nullopt;
-    return "must be a whole number of days, weeks or months (1 month, 7 days, 2 weeks)";
+    return "must be a whole number of days, weeks or months (1 month, 7 days, 2 weeks), or "
+           "external";
 }
 
 constexpr ConfigKey partitionIntervalKey() {
     ConfigKey key = stringKey("database.partition_interval", "1 month",
-                              "time range of each partition of the readings table", true);
+                              "time range of each partition of the readings table; external: "
+                              "another tool (pg_partman) makes them",
+                              true);
     key.check = &partitionInterval;
     return key;
 }

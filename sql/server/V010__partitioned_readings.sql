@@ -241,7 +241,7 @@ INSERT INTO sensor_project.readings_migration (moved_upto, moved, total)
 SELECT -1, 0, count(*) FROM sensor_project.readings_legacy;
 
 -- One batch of the move (the max_rows legacy rows with the smallest ids, into their
--- partitions, made here when missing), in one transaction: a reader sees each row once, in one
+-- partitions, made here when missing unless step is NULL), in one transaction: a reader sees each row once, in one
 -- table or the other. The moved rows mark their minutes for the rollup worker, which then
 -- recomputes them from the partitions. The last step replaces the view and drops the legacy
 -- table. Returns the rows moved; 0 when nothing is left; -1 when another server holds the lock.
@@ -261,11 +261,13 @@ BEGIN
         RETURN -1;
     END IF;
     SELECT moved_upto INTO after_id FROM sensor_project.readings_migration;
-    FOR t IN SELECT DISTINCT (sensor_project.partition_range(b.ts_utc, step)).lo
-               FROM (SELECT ts_utc FROM sensor_project.readings_legacy
-                      WHERE id > after_id ORDER BY id LIMIT max_rows) b LOOP
-        PERFORM sensor_project.readings_make_partition(t, step);
-    END LOOP;
+    IF step IS NOT NULL THEN
+        FOR t IN SELECT DISTINCT (sensor_project.partition_range(b.ts_utc, step)).lo
+                   FROM (SELECT ts_utc FROM sensor_project.readings_legacy
+                          WHERE id > after_id ORDER BY id LIMIT max_rows) b LOOP
+            PERFORM sensor_project.readings_make_partition(t, step);
+        END LOOP;
+    END IF;
     WITH moved AS (
         DELETE FROM sensor_project.readings_legacy
          WHERE id IN (SELECT id FROM sensor_project.readings_legacy

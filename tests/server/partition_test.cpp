@@ -111,6 +111,23 @@ TEST_F(PartitionTest, AReadingForATimeWithoutPartitionIsStoredAfterMakingIt) {
         << partitions();
 }
 
+TEST_F(PartitionTest, WithExternalPartitionsNoneIsMadeAndAMissingOneIsUnavailableNotLost) {
+    ReadingStore external(pool, kExternalPartitions);
+    auto s = session();
+    PartitionSettings settings;
+    settings.interval = kExternalPartitions;
+    EXPECT_EQ(PartitionMaintenance::makeAhead(s, settings), 0);
+    const auto t = micros("2019-05-17T12:00:00Z");
+    // 503 to the client, which keeps the reading and sends it again.
+    EXPECT_THROW(external.insertBulk({reading("x", "0190f1c2-0000-7000-8000-000000000031", t, t)}),
+                 DatabaseUnavailable);
+    EXPECT_EQ(partitions().find("2019"), std::string::npos) << partitions();
+    // Once the partition manager made it, the same reading is stored.
+    PartitionMaintenance::makePartitions(s, "1 month", t, t + 1);
+    EXPECT_EQ(external.insertBulk({reading("x", "0190f1c2-0000-7000-8000-000000000031", t, t)}), 1);
+    EXPECT_TRUE(validPartitionInterval(kExternalPartitions));
+}
+
 TEST_F(PartitionTest, TwoServersMakingPartitionsAheadAtOnceMakeEachOnce) {
     PartitionSettings settings;
     auto run = [&] {
