@@ -255,12 +255,13 @@ std::int64_t ReadingStore::insertBulk(const std::vector<ReadingInput>& readings,
     // A time no partition covers yet (the maintenance worker makes them ahead of the clock;
     // a backlog from long ago, or a first start, needs older ones): made now, then stored once
     // more. Making a partition does not block reads or other inserts.
-    const auto [lo, hi] = std::minmax_element(
+    const auto span = std::minmax_element(
         readings.begin(), readings.end(),
         [](const auto& a, const auto& b) { return a.tsUtc.epochMicros < b.tsUtc.epochMicros; });
+    const std::int64_t from = span.first->tsUtc.epochMicros;
+    const std::int64_t until = span.second->tsUtc.epochMicros + 1;
     _pool.run([&](Connection& c) {
-        return PartitionMaintenance::makePartitions(
-            c.session(), _partitionInterval, lo->tsUtc.epochMicros, hi->tsUtc.epochMicros + 1);
+        return PartitionMaintenance::makePartitions(c.session(), _partitionInterval, from, until);
     });
     return storeBatch(param, inserted);
 }
