@@ -27,11 +27,13 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+rows() { psql -X -At -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -c "SELECT count(*) FROM sensor_project.readings"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 bash "$REPO/tests/support/pg_cluster.sh" start "$WORK/pg" >/dev/null
 conninfo=$(sed -n 's/^CONNINFO=//p' "$WORK/pg")
 pgdir=$(sed -n 's/^PGDIR=//p' "$WORK/pg")
+pgport=$(sed -n 's/^PGPORT=//p' "$WORK/pg")
 postmaster=$(head -1 "$pgdir/data/postmaster.pid")
 "$SERVER" --migrate --define "database.connection=$conninfo" >/dev/null
 echo "server: $SERVER"
@@ -70,6 +72,7 @@ phase() {
         ports+=("$(free_port)")
         "$SERVER" --define "database.connection=$conninfo" --define http.port="${ports[i]}" \
             --define auth.enabled=false --define logging.requests=false \
+            --define limits.max_future=315360000 \
             --define logging.level=warning 2>"$WORK/server-$n-$i.log" &
         server_pids+=($!)
         pids+=($!)
@@ -88,8 +91,9 @@ phase() {
     # A short warm-up: connections, prepared statements and thread pools exist before the clock.
     wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$REPO/tests/load/ingest.lua" \
         "http://127.0.0.1:$nginx_port" -- none "warm-$n" >/dev/null
-    local load before_s before_pg before_ng start end after_s after_pg after_ng
+    local load before_s before_pg before_ng start end after_s after_pg after_ng rows_before rows_after
     load=$(cut -d' ' -f1-3 /proc/loadavg)
+    rows_before=$(rows)
     before_s=$(cpu_ticks "${server_pids[@]}"); before_pg=$(cpu_ticks "$postmaster:tree")
     before_ng=$(cpu_ticks "$nginx_pid"); start=$(date +%s.%N)
     /usr/bin/time -f "%U %S" -o "$WORK/wrk-$n.time" wrk -t"$THREADS" -c"$CONNECTIONS" \
@@ -98,20 +102,23 @@ phase() {
     end=$(date +%s.%N)
     after_s=$(cpu_ticks "${server_pids[@]}"); after_pg=$(cpu_ticks "$postmaster:tree")
     after_ng=$(cpu_ticks "$nginx_pid")
+    rows_after=$(rows)
     python3 - "$n" "$WORK/wrk-$n.out" "$WORK/wrk-$n.time" "$start" "$end" "$(getconf CLK_TCK)" \
-        "$((after_s - before_s))" "$((after_pg - before_pg))" "$((after_ng - before_ng))" "$load" <<'PY'
-import re, sys
-n, out, timing, start, end, hz, srv, pg, ng, load = sys.argv[1:]
+        "$((after_s - before_s))" "$((after_pg - before_pg))" "$((after_ng - before_ng))" "$load" "$((rows_after - rows_before))" <<'PY'
+import os, re, sys
+n, out, timing, start, end, hz, srv, pg, ng, load, stored = sys.argv[1:]
 wall, hz = float(end) - float(start), int(hz)
 m = re.search(r"RESULT readings=(\d+) failed_requests=(\d+) .* readings_per_s=([\d.]+)", open(out).read())
 if not m:
     sys.exit("instances: no RESULT from wrk:\n" + open(out).read())
 u, s = (float(x) for x in open(timing).read().split()[-2:])
 pct = lambda ticks: 100.0 * int(ticks) / hz / wall
-print(f"RESULT instances={n} readings_per_s={float(m.group(3)):.0f} failed_requests={m.group(2)} "
+stored = int(stored)
+print(f"RESULT instances={n} readings_per_s={stored / wall:.0f} failed_requests={m.group(2)} "
       f"cpu_pct servers={pct(srv):.0f} postgresql={pct(pg):.0f} nginx={pct(ng):.0f} "
-      f"wrk={100 * (u + s) / wall:.0f} (of {100 * __import__('os').cpu_count()}) "
-      f"server_us_per_reading={1e6 * int(srv) / hz / max(int(m.group(1)), 1):.2f} load={load}")
+      f"wrk={100 * (u + s) / wall:.0f} (of {100 * os.cpu_count()}) "
+      f"cpu_us_per_reading servers={1e6 * int(srv) / hz / max(stored, 1):.2f} "
+      f"postgresql={1e6 * int(pg) / hz / max(stored, 1):.2f} load={load}")
 PY
     kill -TERM "$nginx_pid" "${server_pids[@]}"
     wait "$nginx_pid" "${server_pids[@]}" 2>/dev/null || true
