@@ -83,6 +83,9 @@ if(TARGET sensorsys-server)
   # Available, not enabled: the admin links it into sites-enabled after setting the names.
   install(FILES etc/nginx/sensorsys.conf RENAME sensorsys
           DESTINATION "${CMAKE_INSTALL_FULL_SYSCONFDIR}/nginx/sites-available" COMPONENT server)
+  # An example, not a site: the upstream block that replaces the site's for several instances.
+  install(FILES etc/nginx/sensorsys-instances.conf
+          DESTINATION "${CMAKE_INSTALL_DATADIR}/sensorsys/nginx" COMPONENT server)
   install(FILES "${CMAKE_CURRENT_BINARY_DIR}/packaging/sensorsys-server.1.gz"
           DESTINATION "${CMAKE_INSTALL_MANDIR}/man1" COMPONENT server)
   _sensorsys_package_docs(server sensorsys-server)

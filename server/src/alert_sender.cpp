@@ -24,6 +24,13 @@ struct Claimed {
 };
 
 std::optional<Claimed> claim(Poco::Data::Session& s) {
+    // One sender at a time among the servers on this database, for this transaction: while
+    // another server delivers a receiver's oldest row, SKIP LOCKED alone would hand us the next
+    // one, and a "resolved" could reach the receiver before its "firing".
+    Poco::Int64 key = kAlertSendLockKey;
+    int mine = 0;
+    s << "SELECT pg_try_advisory_xact_lock($1)::int4", use(key), into(mine), now;
+    if (mine == 0) return std::nullopt;
     std::vector<Poco::Int64> ids, starts, ends, ages;
     std::vector<std::string> receivers, rules, devices, metrics, severities, statuses, summaries;
     std::vector<double> values;

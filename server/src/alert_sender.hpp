@@ -1,6 +1,7 @@
 // Delivers the alert outbox (V007): a thread with a PostgreSQL connection of its own that
 // claims the oldest due row (FOR UPDATE SKIP LOCKED, so several servers never send one row
-// twice), posts it to its receiver and marks it sent only after a 2xx. A failure backs the
+// twice; under an advisory lock, so only one server sends at a time and each receiver gets its
+// rows in order), posts it to its receiver and marks it sent only after a 2xx. A failure backs the
 // receiver's due rows off exponentially from 1 s to alerts.backoff_max; a row older than the
 // receiver's give_up_after is given up. start()/stop() from one thread; sendDue() for tests.
 #pragma once
@@ -13,10 +14,14 @@
 #include <Poco/Logger.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
 namespace sensorsys::server {
+
+// The advisory lock a sending transaction holds ("alerts!!"), shared by every server.
+constexpr std::int64_t kAlertSendLockKey = 0x616c657274732121LL;
 
 class AlertSender {
   public:

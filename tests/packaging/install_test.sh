@@ -80,6 +80,7 @@ check "server configuration 0640 root:sensorsys" mode_is /etc/sensorsys/server.p
 check "alert rules 0640 root:sensorsys" mode_is /etc/sensorsys/alerts.properties 640 root:sensorsys
 check "nginx site available" mode_is /etc/nginx/sites-available/sensorsys 644 root:root
 check "nginx site not enabled" test ! -e /etc/nginx/sites-enabled/sensorsys
+check "nginx upstream for several instances" mode_is /usr/share/sensorsys/nginx/sensorsys-instances.conf 644 root:root
 check "agent unit" mode_is /lib/systemd/system/sensorsys-agent.service 644 root:root
 check "server unit" mode_is /lib/systemd/system/sensorsys-server.service 644 root:root
 check "server schema" test -f /usr/share/sensorsys/sql/server/V001__seed_schema.sql

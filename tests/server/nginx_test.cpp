@@ -1,9 +1,11 @@
 // etc/nginx/sensorsys.conf in front of a real server: a real nginx on loopback (TLS with a
-// throwaway certificate), the API round trip through it with curl.
+// throwaway certificate), the API round trip through it with curl; and the upstream for several
+// instances retrying an ingest POST on the next one.
+#include "nginx_site.hpp"
+#include "scripted_http_server.hpp"
 #include "server_fixture.hpp"
 
-#include <Poco/File.h>
-#include <Poco/Net/ServerSocket.h>
+#include <Poco/Data/Session.h>
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
 #include <Poco/StreamCopier.h>
@@ -18,11 +20,6 @@
 
 namespace sensorsys::server::testing {
 namespace {
-
-int freePort() {
-    Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-    return s.address().port();
-}
 
 struct Curl {
     int status = 0;
@@ -48,55 +45,13 @@ Curl curl(int port, const std::vector<std::string>& extra) {
 }
 
 TEST(Nginx, TheApiRoundTripWorksThroughTheShippedSiteConfig) {
-    if (!Poco::File("/usr/sbin/nginx").exists() || !Poco::File("/usr/bin/openssl").exists() ||
-        !Poco::File("/usr/bin/curl").exists()) {
-        GTEST_SKIP() << "nginx, openssl or curl not installed";
+    if (!sensorsys::test::NginxSite::available(true)) {
+        GTEST_SKIP() << "nginx, python3, openssl or curl not installed";
     }
     TestServer s;
-    char tmpl[] = "/tmp/sensorsys-nginx.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    const std::string dir = tmpl;
-    const std::string openssl =
-        "/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-        " -days 1 -subj /CN=localhost -keyout " +
-        dir + "/key.pem -out " + dir + "/cert.pem > /dev/null 2>&1";
-    ASSERT_EQ(std::system(openssl.c_str()), 0);
-
-    std::ifstream in(std::string(SENSORSYS_SOURCE_DIR) + "/etc/nginx/sensorsys.conf");
-    std::stringstream site;
-    site << in.rdbuf();
-    const int port = freePort();
-    // The shipped site with loopback ports and the throwaway certificate put in.
-    std::string conf;
-    std::istringstream lines(site.str());
-    std::string line;
-    while (std::getline(lines, line)) {
-        const std::string trimmed = line.substr(std::min(line.find_first_not_of(' '), line.size()));
-        if (trimmed.rfind("listen [::]", 0) == 0) continue;
-        if (trimmed == "listen 80;") {
-            line = "listen 127.0.0.1:" + std::to_string(freePort()) + ";";
-        } else if (trimmed.rfind("listen 443 ssl", 0) == 0) {
-            line = "listen 127.0.0.1:" + std::to_string(port) + trimmed.substr(10);
-        } else if (trimmed.rfind("ssl_certificate ", 0) == 0) {
-            line = "ssl_certificate " + dir + "/cert.pem;";
-        } else if (trimmed.rfind("ssl_certificate_key ", 0) == 0) {
-            line = "ssl_certificate_key " + dir + "/key.pem;";
-        } else if (trimmed == "root /usr/share/sensorsys/www;") {
-            line = "root " + std::string(SENSORSYS_SOURCE_DIR) + "/www;";
-        } else if (trimmed == "server 127.0.0.1:8000;") {
-            line = "server 127.0.0.1:" + std::to_string(s.port()) + ";";
-        }
-        conf += line + "\n";
-    }
-    std::ofstream(dir + "/site.conf") << conf;
-    std::ofstream(dir + "/nginx.conf")
-        << "daemon off;\nmaster_process off;\npid " << dir << "/nginx.pid;\nerror_log " << dir
-        << "/error.log;\n"
-        << "events { worker_connections 64; }\nhttp {\n access_log off;\n client_body_temp_path "
-        << dir << "/body;\n proxy_temp_path " << dir << "/proxy;\n fastcgi_temp_path " << dir
-        << "/fcgi;\n uwsgi_temp_path " << dir << "/uwsgi;\n scgi_temp_path " << dir
-        << "/scgi;\n include " << dir << "/site.conf;\n}\n";
-    auto nginx = Poco::Process::launch("/usr/sbin/nginx", {"-p", dir, "-c", dir + "/nginx.conf"});
+    sensorsys::test::NginxSite nginx(SENSORSYS_SOURCE_DIR, {{s.port()}, false, true});
+    const int port = nginx.port();
+    const std::string dir = nginx.folder();
     const std::string base = "https://127.0.0.1:" + std::to_string(port);
     Curl health;
     for (int attempt = 0; attempt < 100 && health.status != 200; ++attempt) {
@@ -144,10 +99,34 @@ TEST(Nginx, TheApiRoundTripWorksThroughTheShippedSiteConfig) {
     EXPECT_NE(stream.body.find("data: {\"type\": \"reading\""), std::string::npos) << stream.body;
     const auto metrics = curl(port, {base + "/metrics"});
     EXPECT_EQ(metrics.status, 200);
+}
 
-    Poco::Process::kill(nginx);
-    nginx.wait();
-    Poco::File(dir).remove(true);
+// The site with the upstream of etc/nginx/sensorsys-instances.conf: an instance that takes an
+// ingest POST and drops the connection unanswered (as a killed one does) is not the client's
+// problem: nginx sends the POST to the next instance (non_idempotent on the ingest routes), and
+// the reading is stored once.
+TEST(Nginx, AnIngestPostAnInstanceDroppedUnansweredGoesToTheNextInstanceAndIsStoredOnce) {
+    if (!sensorsys::test::NginxSite::available(false)) {
+        GTEST_SKIP() << "nginx or python3 not installed";
+    }
+    TestServer s;
+    sensorsys::test::ScriptedHttpServer dropping;
+    dropping.setFallback(sensorsys::test::reply(200, "", "", true));
+    const int droppingPort = std::stoi(dropping.url().substr(dropping.url().rfind(':') + 1));
+    sensorsys::test::NginxSite nginx(SENSORSYS_SOURCE_DIR, {{droppingPort, s.port()}, true, false});
+    for (int i = 0; i < 4; ++i) {
+        const auto r = call(nginx.port(), "POST", "/readings",
+                            readingJson("via-instances", i, uuidFor(500 + i)));
+        EXPECT_EQ(r.status, 201) << i << ": " << r.body;
+    }
+    int dropped = 0;
+    for (const auto& seen : dropping.seen()) dropped += seen.method == "POST" ? 1 : 0;
+    EXPECT_GE(dropped, 1) << "no POST went to the dropping instance: nothing was retried";
+    Poco::Data::Session db("PostgreSQL", s.db.connection());
+    int rows = 0;
+    db << "SELECT count(*)::int4 FROM sensor_project.readings WHERE device_id = 'via-instances'",
+        Poco::Data::Keywords::into(rows), Poco::Data::Keywords::now;
+    EXPECT_EQ(rows, 4);
 }
 
 }  // namespace
