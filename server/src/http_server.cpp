@@ -18,11 +18,26 @@ ApiServer::ApiServer(const ServerConfig& config, Poco::Logger& logger, RouteTabl
       _metrics(routes.routes()),
       _pool(config.databaseConnection, config.poolSize,
             std::chrono::milliseconds(config.poolWaitMillis), config.connectTimeoutSeconds),
-      _service(_config, _pool, _metrics, std::move(routes)),
+      _reads(_pool, replicaPool(config), logger),
+      _service(_config, _reads, _metrics, std::move(routes)),
       _alertRules(config.alertRules) {}
 
 ApiServer::~ApiServer() {
     if (_connections) stop();
+}
+
+namespace {
+
+// The lag is read this often: a scrape interval's worth, and no query per request.
+constexpr std::chrono::seconds kReplayLagInterval{5};
+
+}  // namespace
+
+std::unique_ptr<ConnectionPool> ApiServer::replicaPool(const ServerConfig& config) {
+    if (config.readConnection.empty()) return nullptr;
+    return std::make_unique<ConnectionPool>(
+        config.readConnection, config.readPoolSize > 0 ? config.readPoolSize : config.poolSize,
+        std::chrono::milliseconds(config.poolWaitMillis), config.connectTimeoutSeconds);
 }
 
 namespace {
@@ -90,6 +105,12 @@ void ApiServer::start() {
         _rollups->start();
     }
     startAlerts();
+    if (_reads.hasReplica()) {
+        _replayLag.start([this] { _reads.measureReplayLag(); },
+                         std::chrono::milliseconds(kReplayLagInterval));
+        _logger.information("reads on the replica (database.read_connection), pool %d",
+                            _config.readPoolSize > 0 ? _config.readPoolSize : _config.poolSize);
+    }
     logDashboard(_config, _logger);
     _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
                         _config.maxThreads, _config.poolSize);
@@ -123,6 +144,7 @@ bool ApiServer::reloadAlerts() {
 }
 
 void ApiServer::stop() {
+    _replayLag.stop();
     if (_alertSender) _alertSender->stop();
     if (_alertEvaluator) _alertEvaluator->stop();
     if (_rollups) _rollups->stop();

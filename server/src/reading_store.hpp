@@ -1,12 +1,15 @@
 // Readings in sensor_project.readings: idempotent inserts (reading_id), one statement per bulk
 // batch, keyset pages, latest by index. Hot statements stay prepared per pooled connection.
-// Thread-safe (each call leases its own connection).
+// Writes and the live feed's queries run on the primary; range pages, latest and the device list
+// on the read replica when there is one (ReadRouting). Thread-safe (each call leases its own
+// connection).
 #pragma once
 
 #include <sensorsys/common/uuid_v7.hpp>
 #include "api_request.hpp"
 #include "connection_pool.hpp"
 #include "feed_cursor.hpp"
+#include "read_routing.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -44,7 +47,7 @@ struct InsertOne {
 
 class ReadingStore {
   public:
-    explicit ReadingStore(ConnectionPool& pool) : _pool(pool) {}
+    explicit ReadingStore(ReadRouting& routing) : _pool(routing.primary()), _reads(routing) {}
 
     InsertOne insert(const ReadingInput& reading);
     // One statement (the batch as one jsonb parameter), one transaction. Returns rows inserted;
@@ -72,6 +75,7 @@ class ReadingStore {
 
   private:
     ConnectionPool& _pool;
+    ReadRouting& _reads;
     UuidV7Generator _uuids;
 };
 

@@ -43,6 +43,8 @@ struct ServerConfig {
 
     std::string databaseConnection = "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys";
     int poolSize = 8;
+    std::string readConnection;  // empty: no replica, every read on databaseConnection
+    int readPoolSize = 0;        // 0: poolSize
     int poolWaitMillis = 2000;
     int connectTimeoutSeconds = 5;
     bool migrateOnStart = true;
