@@ -35,9 +35,9 @@ constexpr std::chrono::seconds kReplayLagInterval{5};
 
 std::unique_ptr<ConnectionPool> ApiServer::replicaPool(const ServerConfig& config) {
     if (config.readConnection.empty()) return nullptr;
-    return std::make_unique<ConnectionPool>(
-        config.readConnection, config.readPoolSize > 0 ? config.readPoolSize : config.poolSize,
-        std::chrono::milliseconds(config.poolWaitMillis), config.connectTimeoutSeconds);
+    return std::make_unique<ConnectionPool>(config.readConnection, config.replicaPoolSize(),
+                                            std::chrono::milliseconds(config.poolWaitMillis),
+                                            config.connectTimeoutSeconds);
 }
 
 namespace {
@@ -109,7 +109,7 @@ void ApiServer::start() {
         _replayLag.start([this] { _reads.measureReplayLag(); },
                          std::chrono::milliseconds(kReplayLagInterval));
         _logger.information("reads on the replica (database.read_connection), pool %d",
-                            _config.readPoolSize > 0 ? _config.readPoolSize : _config.poolSize);
+                            _config.replicaPoolSize());
     }
     logDashboard(_config, _logger);
     _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,

@@ -45,6 +45,26 @@ new_dir() {
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
 }
 
+# Starts the cluster of $dir on a free port and writes INFO_FILE, or exits 1 (folder removed).
+# A free port can be taken between the probe and the bind: a few are tried. $1: the function
+# printing the settings for $port (written to postgresql.auto.conf), $2: -- to replace that
+# file or -a to append to it (later lines win), $3: what the success line calls it.
+start_on_free_port() {
+    for attempt in 1 2 3 4 5; do
+        port=$(free_port)
+        "$1" | "${AS[@]}" tee "$2" "$dir/data/postgresql.auto.conf" >/dev/null
+        if "${AS[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
+            write_info "$dir" "$port"
+            echo "$3: $dir on 127.0.0.1:$port"
+            exit 0
+        fi
+        echo "$0: start on port $port failed (attempt $attempt)" >&2
+    done
+    tail -20 "$dir/postgres.log" >&2 || true
+    rm -rf "$dir"
+    exit 1
+}
+
 read_info() {
     [ -f "$info" ] || { echo "$0: no cluster info in $info" >&2; exit 1; }
     PGDIR=$(sed -n 's/^PGDIR=//p' "$info")
@@ -59,10 +79,8 @@ start)
     new_dir
     "${AS[@]}" "$PG_BIN/initdb" -D "$dir/data" -U postgres -E UTF8 --locale=C --auth=trust \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; rm -rf "$dir"; exit 1; }
-    # A free port can be taken between the probe and the bind: try a few.
-    for attempt in 1 2 3 4 5; do
-        port=$(free_port)
-        cat <<CONF | "${AS[@]}" tee "$dir/data/postgresql.auto.conf" >/dev/null
+    primary_conf() {
+        cat <<CONF
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
@@ -71,16 +89,8 @@ fsync = off
 full_page_writes = off
 synchronous_commit = on
 CONF
-        if "${AS[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
-            write_info "$dir" "$port"
-            echo "PostgreSQL test cluster: $dir on 127.0.0.1:$port"
-            exit 0
-        fi
-        echo "$0: start on port $port failed (attempt $attempt)" >&2
-    done
-    tail -20 "$dir/postgres.log" >&2 || true
-    rm -rf "$dir"
-    exit 1
+    }
+    start_on_free_port primary_conf -- "PostgreSQL test cluster"
     ;;
 stop)
     if [ ! -f "$info" ]; then echo "no cluster info in $info: nothing to stop"; exit 0; fi
@@ -114,23 +124,14 @@ replica)
         { cat "$dir/basebackup.log" >&2; rm -rf "$dir"; exit 1; }
     # The copy carries the primary's postgresql.auto.conf (port, socket folder); -R appended
     # primary_conninfo to it. Later lines win: the replica's own port and folder go last.
-    for attempt in 1 2 3 4 5; do
-        port=$(free_port)
-        cat <<CONF | "${AS[@]}" tee -a "$dir/data/postgresql.auto.conf" >/dev/null
+    replica_conf() {
+        cat <<CONF
 port = $port
 unix_socket_directories = '$dir'
 hot_standby = on
 CONF
-        if "${AS[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null; then
-            write_info "$dir" "$port"
-            echo "PostgreSQL test replica: $dir on 127.0.0.1:$port of port $primary_port"
-            exit 0
-        fi
-        echo "$0: replica start on port $port failed (attempt $attempt)" >&2
-    done
-    tail -20 "$dir/postgres.log" >&2 || true
-    rm -rf "$dir"
-    exit 1
+    }
+    start_on_free_port replica_conf -a "PostgreSQL test replica of port $primary_port"
     ;;
 *)
     echo "usage: $0 start|stop|pause|resume INFO_FILE | replica INFO_FILE PRIMARY_INFO" >&2
