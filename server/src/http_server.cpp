@@ -31,17 +31,6 @@ namespace {
 // The lag is read this often: a scrape interval's worth, and no query per request.
 constexpr std::chrono::seconds kReplayLagInterval{5};
 
-}  // namespace
-
-std::unique_ptr<ConnectionPool> ApiServer::replicaPool(const ServerConfig& config) {
-    if (config.readConnection.empty()) return nullptr;
-    return std::make_unique<ConnectionPool>(config.readConnection, config.replicaPoolSize(),
-                                            std::chrono::milliseconds(config.poolWaitMillis),
-                                            config.connectTimeoutSeconds);
-}
-
-namespace {
-
 // Said once at start, not per request: a server without the dashboard's files is a normal
 // API-only installation.
 void logDashboard(const ServerConfig& config, Poco::Logger& logger) {
@@ -57,6 +46,13 @@ void logDashboard(const ServerConfig& config, Poco::Logger& logger) {
 }
 
 }  // namespace
+
+std::unique_ptr<ConnectionPool> ApiServer::replicaPool(const ServerConfig& config) {
+    if (config.readConnection.empty()) return nullptr;
+    return std::make_unique<ConnectionPool>(config.readConnection, config.replicaPoolSize(),
+                                            std::chrono::milliseconds(config.poolWaitMillis),
+                                            config.connectTimeoutSeconds);
+}
 
 void ApiServer::start() {
     if (_config.migrateOnStart) {
