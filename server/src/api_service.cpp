@@ -66,17 +66,18 @@ auto retryOnce(F&& f) {
 
 }  // namespace
 
-ApiService::ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics& metrics,
+ApiService::ApiService(const ServerConfig& config, ReadRouting& reads, Metrics& metrics,
                        RouteTable routes)
     : _config(config),
-      _pool(pool),
+      _pool(reads.primary()),
+      _reads(reads),
       _metrics(metrics),
       _routes(std::move(routes)),
-      _readings(pool, config.partitions.interval),
-      _series(pool),
-      _export(pool, config.streamPageRows, config.exportRows),
-      _alerts(pool),
-      _auth(pool, std::chrono::seconds(config.authCacheSeconds)) {}
+      _readings(reads, config.partitions.interval),
+      _series(reads),
+      _export(reads, config.streamPageRows, config.exportRows),
+      _alerts(_pool),
+      _auth(_pool, std::chrono::seconds(config.authCacheSeconds)) {}
 
 ApiResponse ApiService::handle(const ApiRequest& request) {
     try {
@@ -240,7 +241,7 @@ ApiResponse ApiService::authCheck(const Principal& principal) {
 ApiResponse ApiService::metricsText() {
     ApiResponse r;
     r.contentType = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = _metrics.render(_pool.stats());
+    r.body = _metrics.render(_pool.stats(), _reads.stats());
     return r;
 }
 

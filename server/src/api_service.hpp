@@ -11,6 +11,7 @@
 #include "latest_cache.hpp"
 #include "live_hub.hpp"
 #include "metrics.hpp"
+#include "read_routing.hpp"
 #include "reading_store.hpp"
 #include "route_table.hpp"
 #include "series_store.hpp"
@@ -45,7 +46,8 @@ ApiResponse errorResponse(const ApiError& error);
 
 class ApiService {
   public:
-    ApiService(const ServerConfig& config, ConnectionPool& pool, Metrics& metrics,
+    // reads: the primary (writes, auth, alerts) and the optional replica (read routes).
+    ApiService(const ServerConfig& config, ReadRouting& reads, Metrics& metrics,
                RouteTable routes = apiRoutes());
 
     ApiResponse handle(const ApiRequest& request);
@@ -115,7 +117,8 @@ class ApiService {
                              const char* cacheControl);
 
     const ServerConfig& _config;
-    ConnectionPool& _pool;
+    ConnectionPool& _pool;  // the primary
+    ReadRouting& _reads;
     Metrics& _metrics;
     RouteTable _routes;
     ReadingStore _readings;

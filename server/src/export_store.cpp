@@ -181,7 +181,7 @@ bool ExportStore::write(const ExportQuery& q, std::ostream& out) {
         while (_maxRows == 0 || written < _maxRows) {
             const int limit = static_cast<int>(
                 _maxRows == 0 ? _pageRows : std::min<std::int64_t>(_pageRows, _maxRows - written));
-            auto rows = _pool.run([&](Connection& c) { return exportPage(c, q, after, limit); });
+            auto rows = _reads.run([&](Connection& c) { return exportPage(c, q, after, limit); });
             std::string chunk;
             for (std::size_t i = 0; i < rows.readings.size(); ++i)
                 appendRow(chunk, q, rows.readings[i], rows.values[i]);

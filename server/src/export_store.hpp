@@ -4,7 +4,7 @@
 #pragma once
 
 #include "api_request.hpp"
-#include "connection_pool.hpp"
+#include "read_routing.hpp"
 
 #include <cstdint>
 #include <ostream>
@@ -22,14 +22,15 @@ std::string exportFileName(const ExportQuery& query);
 
 class ExportStore {
   public:
-    ExportStore(ConnectionPool& pool, int pageRows, std::int64_t maxRows)
-        : _pool(pool), _pageRows(pageRows), _maxRows(maxRows) {}
+    // Every page is a read: on the replica when there is one.
+    ExportStore(ReadRouting& reads, int pageRows, std::int64_t maxRows)
+        : _reads(reads), _pageRows(pageRows), _maxRows(maxRows) {}
 
     // Writes the rows after the CSV header; false when the database failed part-way.
     bool write(const ExportQuery& query, std::ostream& out);
 
   private:
-    ConnectionPool& _pool;
+    ReadRouting& _reads;
     const int _pageRows;
     const std::int64_t _maxRows;  // 0: no limit
 };

@@ -18,7 +18,8 @@ ApiServer::ApiServer(const ServerConfig& config, Poco::Logger& logger, RouteTabl
       _metrics(routes.routes()),
       _pool(config.databaseConnection, config.poolSize,
             std::chrono::milliseconds(config.poolWaitMillis), config.connectTimeoutSeconds),
-      _service(_config, _pool, _metrics, std::move(routes)),
+      _reads(_pool, replicaPool(config), logger),
+      _service(_config, _reads, _metrics, std::move(routes)),
       _alertRules(config.alertRules) {}
 
 ApiServer::~ApiServer() {
@@ -26,6 +27,9 @@ ApiServer::~ApiServer() {
 }
 
 namespace {
+
+// The lag is read this often: a scrape interval's worth, and no query per request.
+constexpr std::chrono::seconds kReplayLagInterval{5};
 
 // Said once at start, not per request: a server without the dashboard's files is a normal
 // API-only installation.
@@ -42,6 +46,13 @@ void logDashboard(const ServerConfig& config, Poco::Logger& logger) {
 }
 
 }  // namespace
+
+std::unique_ptr<ConnectionPool> ApiServer::replicaPool(const ServerConfig& config) {
+    if (config.readConnection.empty()) return nullptr;
+    return std::make_unique<ConnectionPool>(config.readConnection, config.replicaPoolSize(),
+                                            std::chrono::milliseconds(config.poolWaitMillis),
+                                            config.connectTimeoutSeconds);
+}
 
 void ApiServer::start() {
     if (_config.migrateOnStart) {
@@ -99,6 +110,12 @@ void ApiServer::start() {
         _partitions->start();
     }
     startAlerts();
+    if (_reads.hasReplica()) {
+        _replayLag.start([this] { _reads.measureReplayLag(); },
+                         std::chrono::milliseconds(kReplayLagInterval));
+        _logger.information("reads on the replica (database.read_connection), pool %d",
+                            _config.replicaPoolSize());
+    }
     logDashboard(_config, _logger);
     _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
                         _config.maxThreads, _config.poolSize);
@@ -132,6 +149,7 @@ bool ApiServer::reloadAlerts() {
 }
 
 void ApiServer::stop() {
+    _replayLag.stop();
     if (_alertSender) _alertSender->stop();
     if (_alertEvaluator) _alertEvaluator->stop();
     if (_rollups) _rollups->stop();

@@ -12,6 +12,8 @@
 #include "connection_pool.hpp"
 #include "live_hub.hpp"
 #include "metrics.hpp"
+#include "periodic_thread.hpp"
+#include "read_routing.hpp"
 #include "rollup_worker.hpp"
 #include "route_table.hpp"
 #include "server_config.hpp"
@@ -38,6 +40,7 @@ class ApiServer {
     int port() const { return _port; }
 
     ConnectionPool& pool() { return _pool; }
+    ReadRouting& reads() { return _reads; }
     Metrics& metrics() { return _metrics; }
 
     ChangeFeed* feed() { return _feed.get(); }
@@ -48,6 +51,7 @@ class ApiServer {
     const AlertRuleSet& alertRules() const { return _alertRules; }
 
   private:
+    static std::unique_ptr<ConnectionPool> replicaPool(const ServerConfig& config);
     ChangeFeedHandlers feedHandlers();
     void startAlerts();
 
@@ -55,6 +59,7 @@ class ApiServer {
     Poco::Logger& _logger;
     Metrics _metrics;
     ConnectionPool _pool;
+    ReadRouting _reads;
     ApiService _service;
     std::unique_ptr<LiveHub> _hub;
     std::unique_ptr<ChangeFeed> _feed;
@@ -64,6 +69,7 @@ class ApiServer {
     AlertRuleSet _alertRules;
     std::unique_ptr<AlertEvaluator> _alertEvaluator;
     std::unique_ptr<AlertSender> _alertSender;
+    PeriodicThread _replayLag;  // only with a replica
     int _port = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "metrics.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 namespace sensorsys::server {
@@ -152,7 +153,25 @@ void Metrics::renderLatency(std::string& out) const {
     }
 }
 
-std::string Metrics::render(const PoolStats& pool) const {
+void Metrics::renderReads(std::string& out, const ReadStats& reads) {
+    metric(out, "sensorsys_db_replica_reads_total", "counter",
+           "Reads (read routes) answered by the replica (database.read_connection).",
+           std::to_string(reads.replicaReads));
+    metric(out, "sensorsys_db_read_fallbacks_total", "counter",
+           "Reads meant for the replica that the primary answered (replica unreachable).",
+           std::to_string(reads.fallbacks));
+    if (!reads.replica) return;
+    metric(out, "sensorsys_db_replica_pool_connections", "gauge",
+           "Open connections to the replica.", std::to_string(reads.replicaPool.size));
+    metric(out, "sensorsys_db_replica_pool_in_use", "gauge",
+           "Replica connections leased by requests.", std::to_string(reads.replicaPool.inUse));
+    metric(out, "sensorsys_db_replica_replay_lag_seconds", "gauge",
+           "now() - pg_last_xact_replay_timestamp() on the replica, 0 when it has replayed all "
+           "it received (NaN: not measured, replica unreachable).",
+           std::isnan(reads.replayLagSeconds) ? "NaN" : number(reads.replayLagSeconds));
+}
+
+std::string Metrics::render(const PoolStats& pool, const ReadStats& reads) const {
     std::string out;
     renderRequests(out);
     renderLatency(out);
@@ -176,6 +195,7 @@ std::string Metrics::render(const PoolStats& pool) const {
     out += "# HELP sensorsys_db_pool_max Largest number of PostgreSQL connections.\n";
     out += "# TYPE sensorsys_db_pool_max gauge\n";
     out += "sensorsys_db_pool_max " + std::to_string(pool.max) + "\n";
+    renderReads(out, reads);
     renderLive(out);
     renderAlerts(out);
     return out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "connection_pool.hpp"
+#include "read_routing.hpp"
 #include "route.hpp"
 
 #include <array>
@@ -47,8 +48,8 @@ class Metrics {
     // One delivery attempt of an alert notification: sent (2xx), failed, or given up.
     void addAlertNotification(bool sent, bool gaveUp);
 
-    // The exposition text, pool gauges included.
-    std::string render(const PoolStats& pool) const;
+    // The exposition text, pool gauges and read routing (replica) included.
+    std::string render(const PoolStats& pool, const ReadStats& reads = {}) const;
 
   private:
     std::size_t indexOf(Route route) const;
@@ -56,6 +57,7 @@ class Metrics {
     void renderLatency(std::string& out) const;
     void renderLive(std::string& out) const;
     void renderAlerts(std::string& out) const;
+    static void renderReads(std::string& out, const ReadStats& reads);
 
     struct Histogram {
         std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets{};

@@ -311,7 +311,7 @@ std::vector<StoredReading> ReadingStore::latestPerDevice() {
 }
 
 std::optional<StoredReading> ReadingStore::latest(const std::optional<std::string>& deviceId) {
-    return _pool.run([&](Connection& c) -> std::optional<StoredReading> {
+    return _reads.run([&](Connection& c) -> std::optional<StoredReading> {
         auto& st = c.statements<ReadingStatements>();
         st.latestCols.clear();
         if (deviceId) {
@@ -329,7 +329,7 @@ std::optional<StoredReading> ReadingStore::latest(const std::optional<std::strin
 
 std::vector<StoredReading> ReadingStore::page(const RangeQuery& range,
                                               const std::optional<Cursor>& after, int limit) {
-    return _pool.run([&](Connection& c) {
+    return _reads.run([&](Connection& c) {
         auto& st = c.statements<ReadingStatements>();
         st.pageCols.clear();
         st.start = formatUtcForSql(range.start.epochMicros);
@@ -350,7 +350,7 @@ std::vector<StoredReading> ReadingStore::page(const RangeQuery& range,
 }
 
 std::string ReadingStore::devicesJson() {
-    return _pool.run([&](Connection& c) {
+    return _reads.run([&](Connection& c) {
         std::string json;
         Poco::Data::Statement s(c.session());
         s << "SELECT COALESCE(json_agg(json_build_object('device_id', device_id,"

@@ -1,12 +1,15 @@
 // Readings in sensor_project.readings: idempotent inserts (reading_id), one statement per bulk
 // batch, keyset pages, latest by index. Hot statements stay prepared per pooled connection.
-// Thread-safe (each call leases its own connection).
+// Writes and the live feed's queries run on the primary; range pages, latest and the device list
+// on the read replica when there is one (ReadRouting). Thread-safe (each call leases its own
+// connection).
 #pragma once
 
 #include <sensorsys/common/uuid_v7.hpp>
 #include "api_request.hpp"
 #include "connection_pool.hpp"
 #include "feed_cursor.hpp"
+#include "read_routing.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -69,8 +72,10 @@ class ReadingStore {
   public:
     // partitionInterval: database.partition_interval, for a partition made when a reading
     // arrives for a time no partition covers yet.
-    explicit ReadingStore(ConnectionPool& pool, std::string partitionInterval = "1 month")
-        : _pool(pool), _partitionInterval(std::move(partitionInterval)) {}
+    explicit ReadingStore(ReadRouting& routing, std::string partitionInterval = "1 month")
+        : _pool(routing.primary()),
+          _reads(routing),
+          _partitionInterval(std::move(partitionInterval)) {}
 
     InsertOne insert(const ReadingInput& reading);
     // One statement (the batch as one jsonb parameter), one transaction. Returns rows inserted;
@@ -100,6 +105,7 @@ class ReadingStore {
     std::int64_t storeBatch(std::string& param, std::vector<StoredReading>* inserted);
 
     ConnectionPool& _pool;
+    ReadRouting& _reads;
     const std::string _partitionInterval;
     UuidV7Generator _uuids;
 };

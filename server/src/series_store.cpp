@@ -242,7 +242,8 @@ Level topLevel(Connection& connection, const SeriesQuery& q) {
 
 std::string SeriesStore::seriesJson(const SeriesQuery& q) {
     PointColumns cols;
-    const bool zoneOk = _pool.run([&](Connection& c) {
+    const bool zoneOk = _reads.run([&](Connection& c) {
+        cols = PointColumns{};  // a replica that broke mid-answer may have filled some
         if (!zoneKnown(c, q.tz)) return false;
         const Cover cover = coverOf(q.start.epochMicros, q.end.epochMicros, topLevel(c, q));
         std::string devs = jsonList(q.deviceIds), mets = jsonList(q.metrics), tz = q.tz;
@@ -303,7 +304,7 @@ std::string SeriesStore::seriesJson(const SeriesQuery& q) {
 }
 
 std::string SeriesStore::metricsJson(const std::string& deviceId) {
-    return _pool.run([&](Connection& c) {
+    return _reads.run([&](Connection& c) {
         std::string device = deviceId, json;
         c.session() << "SELECT COALESCE(json_agg(json_build_object('metric', metric, 'first_seen',"
                        " first_seen, 'last_seen', last_seen) ORDER BY metric), '[]')::text"

@@ -4,7 +4,7 @@
 // raw rows and is never behind them. Thread-safe (each call leases its own connection).
 #pragma once
 
-#include "connection_pool.hpp"
+#include "read_routing.hpp"
 #include "series_query.hpp"
 
 #include <mutex>
@@ -22,7 +22,8 @@ class UnknownTimeZone : public std::runtime_error {
 
 class SeriesStore {
   public:
-    explicit SeriesStore(ConnectionPool& pool) : _pool(pool) {}
+    // Every query is a read: on the replica when there is one.
+    explicit SeriesStore(ReadRouting& reads) : _reads(reads) {}
 
     // {"step", "tz", "series": [{"device_id", "metric", "points": [...]}]}, one series per
     // requested device x metric in request order. Throws UnknownTimeZone.
@@ -34,7 +35,7 @@ class SeriesStore {
   private:
     bool zoneKnown(Connection& connection, const std::string& tz);
 
-    ConnectionPool& _pool;
+    ReadRouting& _reads;
     std::mutex _zonesMutex;
     std::set<std::string> _knownZones;  // names pg_timezone_names confirmed (a slow view)
 };

@@ -94,6 +94,11 @@ constexpr ConfigKey kKeys[] = {
     stringKey("database.connection", "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys",
               "libpq connection string (key=value pairs separated by spaces; no URIs)", true),
     integerKey("database.pool_size", "8", "PostgreSQL connections at most", 1, 1000),
+    stringKey("database.read_connection", "",
+              "libpq connection string of a streaming replica for the read routes (empty: "
+              "every read on database.connection; see docs/replica-reads.md)"),
+    integerKey("database.read_pool_size", "0",
+               "replica connections at most (0: as many as database.pool_size)", 0, 1000),
     integerKey("database.pool_wait_ms", "2000",
                "how long a request waits for a free connection before it gets 503 + Retry-After", 0,
                600000),
@@ -214,6 +219,8 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& c) {
     s.chartJsPath = keys.text(c, "http.chartjs_path");
     s.databaseConnection = keys.text(c, "database.connection");
     s.poolSize = intKey(c, "database.pool_size");
+    s.readConnection = keys.text(c, "database.read_connection");
+    s.readPoolSize = intKey(c, "database.read_pool_size");
     s.poolWaitMillis = intKey(c, "database.pool_wait_ms");
     s.connectTimeoutSeconds = intKey(c, "database.connect_timeout");
     s.migrateOnStart = keys.boolean(c, "database.migrate_on_start");

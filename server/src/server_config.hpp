@@ -44,6 +44,8 @@ struct ServerConfig {
 
     std::string databaseConnection = "host=127.0.0.1 port=5432 dbname=sensorsys user=sensorsys";
     int poolSize = 8;
+    std::string readConnection;  // empty: no replica, every read on databaseConnection
+    int readPoolSize = 0;        // 0: poolSize (replicaPoolSize())
     int poolWaitMillis = 2000;
     int connectTimeoutSeconds = 5;
     bool migrateOnStart = true;
@@ -78,6 +80,8 @@ struct ServerConfig {
     // Reads every key of configKeys() from config (missing keys take their defaults) and
     // refuses keys configKeys() lacks in its namespaces. Throws ConfigError.
     static ServerConfig load(const Poco::Util::AbstractConfiguration& config);
+    // Connections to the replica at most: database.read_pool_size, else database.pool_size.
+    int replicaPoolSize() const { return readPoolSize > 0 ? readPoolSize : poolSize; }
 };
 
 }  // namespace sensorsys::server

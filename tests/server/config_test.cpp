@@ -88,6 +88,19 @@ TEST(ServerConfig, MaxThreadsBelowMinThreadsIsRefused) {
     EXPECT_THROW(ServerConfig::load(*c), ConfigError);
 }
 
+TEST(ServerConfig, NoReplicaByDefaultAndItsPoolFollowsPoolSizeUnlessSet) {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
+    c->setString("database.pool_size", "6");
+    EXPECT_EQ(ServerConfig::load(*c).readConnection, "");
+    EXPECT_EQ(ServerConfig::load(*c).replicaPoolSize(), 6);
+    c->setString("database.read_connection", "host=10.0.0.2 dbname=sensorsys");
+    c->setString("database.read_pool_size", "3");
+    EXPECT_EQ(ServerConfig::load(*c).readConnection, "host=10.0.0.2 dbname=sensorsys");
+    EXPECT_EQ(ServerConfig::load(*c).replicaPoolSize(), 3);
+    c->setString("database.read_pool_size", "-1");
+    EXPECT_THROW(ServerConfig::load(*c), ConfigError);
+}
+
 TEST(ServerConfig, WwwDirDefaultsToThePrefixsShareAndItsFormerNameIsStillRead) {
     Poco::AutoPtr<Poco::Util::MapConfiguration> c(new Poco::Util::MapConfiguration);
     EXPECT_EQ(ServerConfig::load(*c).wwwDir, SENSORSYS_WWW_DIR);

@@ -112,7 +112,8 @@ TEST_F(DatabaseTest, ASeedDatabaseIsUpgradedInPlaceKeepingItsRows) {
               before);
     // The seed's rows read back through the store with the seed's shape (+00:00).
     ConnectionPool pool(db.connection(), 2, std::chrono::milliseconds(5000), 5);
-    ReadingStore store(pool);
+    ReadRouting reads(pool);
+    ReadingStore store(reads);
     auto latest = store.latest(std::string("seed-pi"));
     ASSERT_TRUE(latest);
     EXPECT_NE(latest->json().find("\"ts_local\": \"2025-01-02T09:20:00+00:00\""), std::string::npos)
@@ -150,7 +151,8 @@ TEST_F(DatabaseTest, BulkInsertIsOneTransactionAndIdempotent) {
     auto s = session();
     migrate(s);
     ConnectionPool pool(db.connection(), 2, std::chrono::milliseconds(5000), 5);
-    ReadingStore store(pool);
+    ReadRouting reads(pool);
+    ReadingStore store(reads);
     std::vector<ReadingInput> batch;
     for (int i = 0; i < 360; ++i) batch.push_back(input("bulk", i));
     batch.push_back(input("bulk", 5));  // a duplicate inside the batch
@@ -167,7 +169,8 @@ TEST_F(DatabaseTest, SingleInsertReportsCreatedThenReturnsTheStoredReading) {
     auto s = session();
     migrate(s);
     ConnectionPool pool(db.connection(), 2, std::chrono::milliseconds(5000), 5);
-    ReadingStore store(pool);
+    ReadRouting reads(pool);
+    ReadingStore store(reads);
     auto first = store.insert(input("one", 7));
     EXPECT_TRUE(first.created);
     auto again = store.insert(input("one", 7));
@@ -180,7 +183,8 @@ TEST_F(DatabaseTest, HotStatementsArePreparedOncePerConnection) {
     auto s = session();
     migrate(s);
     ConnectionPool pool(db.connection(), 1, std::chrono::milliseconds(5000), 5);
-    ReadingStore store(pool);
+    ReadRouting reads(pool);
+    ReadingStore store(reads);
     store.insertBulk({input("p", 1)});
     for (int i = 0; i < 20; ++i) {
         ASSERT_TRUE(store.latest(std::nullopt));

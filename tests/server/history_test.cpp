@@ -84,7 +84,8 @@ class HistoryTest : public ::testing::Test {
 
     std::vector<Bucket> viaSeries(const SeriesQuery& q) {
         ConnectionPool pool(db.connection(), 2, std::chrono::milliseconds(5000), 5);
-        SeriesStore store(pool);
+        ReadRouting reads(pool);
+        SeriesStore store(reads);
         auto root =
             Poco::JSON::Parser().parse(store.seriesJson(q)).extract<Poco::JSON::Object::Ptr>();
         auto points = root->getArray("series")->getObject(0)->getArray("points");

@@ -53,7 +53,7 @@ bool cacheOn(int port) {
 
 // What the database answers (the route's own query, no cache).
 std::string databaseLatest(ApiServer& server, const std::optional<std::string>& device) {
-    ReadingStore store(server.pool());
+    ReadingStore store(server.reads());
     const auto latest = store.latest(device);
     return latest ? latest->json() : "";
 }

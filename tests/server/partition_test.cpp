@@ -6,6 +6,7 @@
 #include "migrator.hpp"
 #include "partition_maintenance.hpp"
 #include "pg_test_cluster.hpp"
+#include "read_routing.hpp"
 #include "reading_store.hpp"
 #include "rollup_worker.hpp"
 #include "timestamp.hpp"
@@ -75,7 +76,8 @@ class PartitionTest : public ::testing::Test {
 
     sensorsys::test::TemporaryDatabase db{SENSORSYS_PG_INFO_FILE};
     ConnectionPool pool{db.connection(), 4, std::chrono::milliseconds(5000), 5};
-    ReadingStore store{pool};
+    ReadRouting reads{pool};
+    ReadingStore store{reads};
 };
 
 TEST_F(PartitionTest, AReadingIdIsStoredOnceAcrossAPartitionBoundary) {
@@ -112,7 +114,7 @@ TEST_F(PartitionTest, AReadingForATimeWithoutPartitionIsStoredAfterMakingIt) {
 }
 
 TEST_F(PartitionTest, WithExternalPartitionsNoneIsMadeAndAMissingOneIsUnavailableNotLost) {
-    ReadingStore external(pool, kExternalPartitions);
+    ReadingStore external(reads, kExternalPartitions);
     auto s = session();
     PartitionSettings settings;
     settings.interval = kExternalPartitions;

@@ -69,6 +69,11 @@ PrivateCluster::PrivateCluster(const std::string& infoFile) : _info(infoFile) {
     script("start");
 }
 
+PrivateCluster::PrivateCluster(const std::string& infoFile, const PrivateCluster& primary)
+    : _info(infoFile) {
+    script("replica", primary.infoFile());
+}
+
 PrivateCluster::~PrivateCluster() {
     try {
         script("stop");
@@ -84,8 +89,9 @@ void PrivateCluster::resume() {
     script("resume");
 }
 
-void PrivateCluster::script(const std::string& command) const {
+void PrivateCluster::script(const std::string& command, const std::string& extra) const {
     Poco::Process::Args args{command, _info};
+    if (!extra.empty()) args.push_back(extra);
     Poco::ProcessHandle ph = Poco::Process::launch(SENSORSYS_PG_CLUSTER_SCRIPT, args);
     if (ph.wait() != 0) throw std::runtime_error("pg_cluster.sh " + command + " failed");
 }

@@ -35,7 +35,9 @@ class TemporaryDatabase {
 class PrivateCluster {
   public:
     explicit PrivateCluster(const std::string& infoFile);  // starts it
-    ~PrivateCluster();                                     // stops and deletes it
+    // A streaming replica (pg_basebackup -R) of the running primary, started.
+    PrivateCluster(const std::string& infoFile, const PrivateCluster& primary);
+    ~PrivateCluster();  // stops and deletes it
     PrivateCluster(const PrivateCluster&) = delete;
     PrivateCluster& operator=(const PrivateCluster&) = delete;
 
@@ -44,7 +46,7 @@ class PrivateCluster {
     void resume();  // start it again
 
   private:
-    void script(const std::string& command) const;
+    void script(const std::string& command, const std::string& extra = "") const;
     std::string _info;
 };
 
