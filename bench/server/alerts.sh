@@ -33,6 +33,10 @@ conn=$(sed -n 's/^CONNINFO=//p' "$info")
 q() { psql "$conn" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 "$server" --migrate --define "database.connection=$conn" >/dev/null
+# SQL inserts need a partition for their time (V010); --migrate makes today's already, this
+# keeps the script independent of that.
+q -c "SELECT sensor_project.readings_make_partitions(now() - interval '1 day', now() + interval '1 day',
+        interval '1 month')" >/dev/null
 q -c "INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, ts_local_offset, payload)
       SELECT 'bench-' || lpad(d::text, 4, '0'), now(), now(), 0, '{\"cpu_temp\": {\"c\": 41.0}}'
         FROM generate_series(1, 1000) d"

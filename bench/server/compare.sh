@@ -64,6 +64,12 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$OURS_PORT/health" >/dev/nu
 # our table, timed by PostgreSQL itself.
 copy_limit() {
     psql_ours -c "DROP TABLE IF EXISTS copy_target; CREATE TABLE copy_target (LIKE sensor_project.readings INCLUDING ALL)"
+    # A partitioned readings (V010) keeps reading ids unique in its ledger, not in the table:
+    # the same uuid btree here keeps the limit comparable with what the server writes.
+    psql_ours -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a
+        ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = 'copy_target'::regclass
+        AND i.indisunique AND i.indnatts = 1 AND a.attname = 'reading_id') THEN
+        CREATE UNIQUE INDEX ON copy_target (reading_id); END IF; END \$\$"
     python3 - "$COPY_ROWS" >"$OUT/copy.csv" <<'PY'
 import sys, os, json, datetime, time
 def uuid7(ms):  # what sensorsys-server gives readings that arrive without reading_id

@@ -32,8 +32,13 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$OURS_PORT/health" >/dev/nu
 
 # Rows 60 s apart for 10 devices, the newest at a fixed end, so the 1-hour window always
 # holds the same 610 rows whatever the table size.
+# The partitions (V010) for the whole range first: an SQL insert does not make them.
 fill_to() {
     psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U sensor -d scale <<SQL
+\\o /dev/null
+SELECT sensor_project.readings_make_partitions(timestamptz '2040-01-01 00:00:00+00' - ($1 / 10 + 1) * interval '1 minute',
+                                               timestamptz '2040-01-01 00:00:01+00', interval '1 month');
+\\o
 INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, ts_local_offset, payload)
 SELECT 'dev-' || (i % 10), t, t, 3600,
        '{"cpu_temp": {"c": 48.3, "f": 118.94}, "disk": {"total_mb": 29000, "used_mb": 8000, "free_mb": 21000}}'
