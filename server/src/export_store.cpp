@@ -8,6 +8,7 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 namespace sensorsys::server {
@@ -59,13 +60,14 @@ struct ExportRows {
 ExportRows exportPage(Connection& c, const ExportQuery& q, const Cursor& after, int limit) {
     std::string start = formatUtcForSql(q.range.start.epochMicros),
                 end = formatUtcForSql(q.range.end.epochMicros),
-                afterTs = formatUtcForSql(after.tsLocalMicros),
+                afterTs = formatUtcForSql(after.tsLocalMicros), utcLo, utcHi,
                 device = q.range.deviceId.value_or(""), metrics = "[";
     for (const auto& m : q.metrics) {
         if (metrics.size() > 1) metrics += ',';
         appendJsonString(metrics, m);
     }
     metrics += ']';
+    std::tie(utcLo, utcHi) = utcBoundsOfLocal(after.tsLocalMicros, q.range.end.epochMicros);
     Poco::Int64 afterId = after.id;
     std::vector<Poco::Int64> id, tsUtc, tsLocal;
     std::vector<int> offset;
@@ -82,10 +84,10 @@ ExportRows exportPage(Connection& c, const ExportQuery& q, const Cursor& after, 
          " FROM sensor_project.stored_readings WHERE ($7 = '' OR device_id = $7)"
          " AND ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
          " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
-         " AND " SENSORSYS_TS_UTC_NEAR_LOCAL("$3", "$2") " ORDER BY ts_local, id LIMIT $5",
+         " AND " SENSORSYS_TS_UTC_BOUNDS("$8", "$9") " ORDER BY ts_local, id LIMIT $5",
         use(start), use(end), use(afterTs), use(afterId), use(limit), use(metrics), use(device),
-        into(id), into(readingId), into(deviceId), into(tsUtc), into(tsLocal), into(offset),
-        into(payload), into(quality), into(values);
+        use(utcLo), use(utcHi), into(id), into(readingId), into(deviceId), into(tsUtc),
+        into(tsLocal), into(offset), into(payload), into(quality), into(values);
     s.execute();
     ExportRows rows;
     for (std::size_t i = 0; i < id.size(); ++i) {

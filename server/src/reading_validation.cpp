@@ -142,13 +142,10 @@ void plausibleTime(const Timestamp& ts, const RequestLimits& limits,
     }
 }
 
-// ts_local is the same instant as ts_utc written with the device's offset; a client that
-// writes its wall time as UTC is off by at most the offset. Further apart, it is a wrong
-// value, and reads by ts_local find rows by ts_utc bounds 14 hours wider (docs/scaling.md).
+// ts_local is the same instant as ts_utc written with the device's offset (kMaxLocalSkewMicros).
 void nearUtc(const ReadingInput& r, std::vector<FieldProblem>& problems) {
-    constexpr std::int64_t kMaxSkewMicros = 14LL * 3600 * 1'000'000;
     const std::int64_t skew = r.tsLocal.epochMicros - r.tsUtc.epochMicros;
-    if (skew > kMaxSkewMicros || skew < -kMaxSkewMicros) {
+    if (skew > kMaxLocalSkewMicros || skew < -kMaxLocalSkewMicros) {
         problems.push_back({"ts_local", "more than 14 hours from ts_utc (" +
                                             std::to_string(skew / 1'000'000) + " s apart)"});
     }

@@ -28,4 +28,9 @@ void appendTimestamp(std::string& out, const Timestamp& ts);
 // "2026-11-27T05:00:00.123456Z": the canonical UTC form used as an SQL parameter and in cursors.
 std::string formatUtcForSql(std::int64_t epochMicros);
 
+// How far a reading's ts_local may be from its ts_utc: the largest UTC offset in use, for a
+// client that writes its wall time as UTC. Further is refused (422); reads by ts_local prune
+// partitions (by ts_utc) with bounds this much wider (docs/scaling.md).
+inline constexpr std::int64_t kMaxLocalSkewMicros = 14LL * 3600 * 1'000'000;
+
 }  // namespace sensorsys::server

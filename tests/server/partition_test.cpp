@@ -301,16 +301,45 @@ TEST_F(PartitionTest, RangeReadsByTsLocalReadOnlyThePartitionsWithin14Hours) {
         run(std::string("SET plan_cache_mode = ") + mode);
         const std::vector<std::string> june{"readings_p20300601"};
         const std::vector<std::string> juneJuly{"readings_p20300601", "readings_p20300701"};
-        const std::string day = "('2030-06-10Z', '2030-06-11Z', '2030-06-10Z', -1, 100";
+        // The ts_utc bounds the server passes for a ts_local range.
+        auto args = [](const std::string& from, const std::string& to) {
+            const auto [lo, hi] = utcBoundsOfLocal(micros(from), micros(to));
+            return "('" + from + "', '" + to + "', '" + from + "', -1, 100, '" + lo + "', '" + hi +
+                   "'";
+        };
+        const std::string day = args("2030-06-10T00:00:00Z", "2030-06-11T00:00:00Z");
         EXPECT_EQ(scannedPartitions(run("EXPLAIN EXECUTE page_all" + day + ")")), june) << mode;
         EXPECT_EQ(scannedPartitions(run("EXPLAIN EXECUTE page_device" + day + ", 'east')")), june)
             << mode;
         // 13 h into July: the last hours of June's partition may hold such a ts_local too.
-        EXPECT_EQ(scannedPartitions(run("EXPLAIN EXECUTE page_all('2030-07-01T13:00Z', "
-                                        "'2030-07-02Z', '2030-07-01T13:00Z', -1, 100)")),
-                  juneJuly)
+        EXPECT_EQ(
+            scannedPartitions(run("EXPLAIN EXECUTE page_all" +
+                                  args("2030-07-01T13:00:00Z", "2030-07-02T00:00:00Z") + ")")),
+            juneJuly)
             << mode;
     }
+}
+
+TEST_F(PartitionTest, LatestOfADeviceIsByTsLocalEvenWhenItsTsUtcIsADayOlder) {
+    auto s = session();
+    PartitionMaintenance::makePartitions(s, "1 month", micros("2030-01-01T00:00:00Z"),
+                                         micros("2031-01-01T00:00:00Z"));
+    const auto t = micros("2030-03-01T10:00:00Z");
+    // The newest by ts_utc is in March; the newest by ts_local (13 h behind t) was taken 27 h
+    // earlier, in February's partition, by a clock 14 h ahead.
+    ASSERT_EQ(store.insertBulk(
+                  {reading("edge", "0190f1c2-0000-7000-8000-000000000041", t, t - 14 * kHour),
+                   reading("edge", "0190f1c2-0000-7000-8000-000000000042", t - 27 * kHour,
+                           t - 13 * kHour),
+                   reading("edge", "0190f1c2-0000-7000-8000-000000000043", t - 40 * kHour,
+                           t - 40 * kHour)}),
+              3);
+    const auto latest = store.latest(std::string("edge"));
+    ASSERT_TRUE(latest);
+    EXPECT_EQ(latest->readingId, "0190f1c2-0000-7000-8000-000000000042");
+    const auto all = store.latestPerDevice();
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].readingId, "0190f1c2-0000-7000-8000-000000000042");
 }
 
 TEST_F(PartitionTest, SeriesByTsUtcReadOnlyTheirPartitions) {
