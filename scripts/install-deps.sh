@@ -20,6 +20,7 @@ build_pkgs=(cmake make g++ pkg-config libpoco-dev libpq-dev libssl-dev libsqlite
             postgresql libjs-chart.js)  # libjs-chart.js: the dashboard's charts
 test_pkgs=(libgtest-dev libgmock-dev clang clang-format clang-tidy clang-tools libclang-rt-dev python3 curl
            wrk hyperfine time nginx openssl prometheus
+           pgbouncer  # the server's PgBouncer tests (tests/server/pgbouncer_test.cpp)
            node-llhttp libbenchmark-dev  # llhttp: the framing fuzzer's reference parser
            chromium chromium-driver python3-selenium)  # the dashboard's browser tests
 # Debian packages (packaging/): build, check, and cross-build for the Pi (arm64) run under qemu.

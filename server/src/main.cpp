@@ -2,6 +2,7 @@
 #include "connection_pool.hpp"
 #include "http_server.hpp"
 #include "migrator.hpp"
+#include "pooler_check.hpp"
 #include "rollup_worker.hpp"
 #include "server_config.hpp"
 #include "token_store.hpp"
@@ -90,28 +91,19 @@ class ServerApp : public Poco::Util::ServerApplication {
         log.setLevel(cfg.logLevel);
         Poco::Data::PostgreSQL::Connector::registerConnector();
         try {
-            if (!args.empty()) {
-                if (args[0] != "token") {
-                    std::cerr << "sensorsys-server: unknown command '" << args[0]
-                              << "' (try --help)\n";
-                    return kExitUsage;
-                }
-                return tokenCommand(cfg, args);
+            if (!args.empty() && args[0] != "token") {
+                std::cerr << "sensorsys-server: unknown command '" << args[0] << "' (try --help)\n";
+                return kExitUsage;
             }
-            if (_migrateOnly) {
-                auto session =
-                    ConnectionPool::connect(cfg.databaseConnection, cfg.connectTimeoutSeconds);
-                const auto applied = migrate(session);
-                PartitionMaintenance::makeAhead(session, cfg.partitions);
-                PartitionMaintenance::moveAll(session, cfg.partitions, std::cerr);
-                RollupWorker::backfill(session, std::cerr);
-                grantReadOnlyRole(session, std::cerr);
-                std::cout << (applied.empty()
-                                  ? "schema up to date"
-                                  : "applied " + std::to_string(applied.size()) + " migration(s)")
-                          << "\n";
-                return EXIT_OK;
+            // Before anything touches the database: through a pooler that does not keep
+            // sessions, migrations and requests would fail at random (docs/pgbouncer.md).
+            if (const auto problem = sessionPoolingProblem(
+                    cfg.databaseConnection, std::chrono::seconds(cfg.connectTimeoutSeconds))) {
+                std::cerr << "sensorsys-server: " << *problem << "\n";
+                return kExitConfig;
             }
+            if (!args.empty()) return tokenCommand(cfg, args);
+            if (_migrateOnly) return migrateCommand(cfg);
             raiseFileLimit(log);
             // Before any thread starts, so every thread inherits the mask and only the wait
             // below takes these signals.
@@ -162,6 +154,20 @@ class ServerApp : public Poco::Util::ServerApplication {
             if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
                 log.warning("cannot raise the open-file limit");
         }
+    }
+
+    static int migrateCommand(const ServerConfig& cfg) {
+        auto session = ConnectionPool::connect(cfg.databaseConnection, cfg.connectTimeoutSeconds);
+        const auto applied = migrate(session);
+        PartitionMaintenance::makeAhead(session, cfg.partitions);
+        PartitionMaintenance::moveAll(session, cfg.partitions, std::cerr);
+        RollupWorker::backfill(session, std::cerr);
+        grantReadOnlyRole(session, std::cerr);
+        std::cout << (applied.empty()
+                          ? "schema up to date"
+                          : "applied " + std::to_string(applied.size()) + " migration(s)")
+                  << "\n";
+        return EXIT_OK;
     }
 
     int tokenCommand(const ServerConfig& cfg, const ArgVec& args) {
