@@ -2,7 +2,8 @@
 # What a reading costs PostgreSQL on the partitioned table (docs/scaling.md): bytes per reading
 # of the partitions' heap and each index, of the reading-id ledger and of the rollups, and the
 # WAL written per reading, while the server ingests the agent's full payload (bme280, cpu_temp,
-# disk) through POST /readings/bulk (wrk, tests/load-style script footprint.lua), then the
+# disk) through POST /readings/bulk (wrk, tests/load/ingest.lua with "agent": 100 devices per
+# connection, a reading a minute each, as Pis send them), then the
 # rollup worker catches up. One throwaway PostgreSQL; nothing else runs on it.
 #
 #   bench/server/footprint.sh SERVER_BINARY [SECONDS=60]
@@ -39,7 +40,7 @@ server_pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 
 lsn0=$(q -c "SELECT pg_current_wal_lsn()")
-result=$(wrk -t2 -c4 -d"${seconds}s" -s "$root/bench/server/footprint.lua" "http://127.0.0.1:$port" -- fp)
+result=$(wrk -t2 -c4 -d"${seconds}s" -s "$root/tests/load/ingest.lua" "http://127.0.0.1:$port" -- x fp agent)
 lsn1=$(q -c "SELECT pg_current_wal_lsn()")
 echo "$result" | grep '^RESULT'
 # The rollup worker catches up (its WAL is counted separately): how far behind it was when

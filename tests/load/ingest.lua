@@ -2,7 +2,10 @@
 -- every reading is new (no duplicate short-cut). Used by hostile_load.py for the ingest rate
 -- with and without attackers.
 --
---   wrk -t T -c C -d S -s ingest.lua URL -- TOKEN DEVICE_PREFIX
+--   wrk -t T -c C -d S -s ingest.lua URL -- TOKEN DEVICE_PREFIX [agent]
+--
+-- With "agent" (bench/server/footprint.sh): the agent's full payload (bme280, cpu_temp, disk)
+-- from 100 devices per connection slot, each a reading a minute, as a fleet of Pis sends them.
 
 local threads = {}
 
@@ -14,13 +17,31 @@ end
 function init(args)
    headers = { Authorization = "Bearer " .. args[1], ["Content-Type"] = "application/json" }
    device = string.format("%s-%d", args[2], slot)
+   agent = args[3] == "agent"
    n = 0
    stored, failed = 0, 0
+end
+
+-- The agent's payload of reading i (1-100) of request n, for device d.
+local function agentReading(d, n, i)
+   local stamp = os.date("!%Y-%m-%dT%H:%M:%S", 1900000000 + n * 60)
+   return string.format(
+      '{"device_id":"%s","ts_utc":"%sZ","ts_local":"%s+00:00","payload":' ..
+      '{"bme280":{"temperature":{"c":%.2f,"f":%.2f},"pressure":{"hpa":%.2f},' ..
+      '"humidity":{"rh":%.2f}},"cpu_temp":{"c":%.2f,"f":%.2f},' ..
+      '"disk":{"total_mb":29000,"used_mb":%d,"free_mb":%d}}}',
+      d, stamp, stamp, 20 + i / 10, 68 + i / 10, 1013 + i / 100, 40 + i / 10,
+      45 + i / 10, 113 + i / 10, 8000 + n, 21000 - n)
 end
 
 function request()
    n = n + 1
    local parts = {}
+   if agent then
+      for i = 1, 100 do parts[i] = agentReading(string.format("%s-%03d", device, i), n, i) end
+      return wrk.format("POST", "/readings/bulk", headers,
+                        '{"readings":[' .. table.concat(parts, ",") .. ']}')
+   end
    for i = 1, 100 do
       -- A second apart (a Pi at 1 Hz): 60 readings share a rollup minute.
       local t = 1900000000 + (n * 100 + i)
