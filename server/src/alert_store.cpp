@@ -38,11 +38,14 @@ std::string AlertStore::historyJson(const RangeQuery& range) {
         std::string start = formatUtcForSql(range.start.epochMicros);
         std::string end = formatUtcForSql(range.end.epochMicros);
         std::string device = range.deviceId.value_or("");
-        c.session() << "SELECT COALESCE(json_agg(json_build_object('id', h.id, 'rule', h.rule, "
-                       "'device_id', h.device_id, 'state', upper(h.state), 'value', h.value, "
-                       "'at', " ALERT_RFC3339("h.at") ") ORDER BY h.at, h.id)::text, '[]') FROM "
-                       "sensor_project.alert_history h WHERE h.at >= $1::timestamptz AND h.at "
-                       "<= $2::timestamptz AND ($3 = '' OR h.device_id = $3)",
+        // The device filter only when there is one (a generic plan could not use it otherwise).
+        c.session() << std::string("SELECT COALESCE(json_agg(json_build_object('id', h.id, "
+                                   "'rule', h.rule, 'device_id', h.device_id, 'state', "
+                                   "upper(h.state), 'value', h.value, 'at', " ALERT_RFC3339(
+                                       "h.at") ") ORDER BY h.at, h.id)::text, '[]') FROM "
+                                   "sensor_project.alert_history h WHERE h.at >= "
+                                   "$1::timestamptz AND h.at <= $2::timestamptz AND ") +
+                           (range.deviceId ? "h.device_id = $3" : "$3 = ''"),
             use(start), use(end), use(device), into(json), now;
         return json;
     });

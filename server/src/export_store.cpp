@@ -73,6 +73,9 @@ ExportRows exportPage(Connection& c, const ExportQuery& q, const Cursor& after, 
     std::vector<int> offset;
     std::vector<std::string> readingId, deviceId, payload, quality, values;
     Poco::Data::Statement s(c.session());
+    // The device filter is written only when there is one: a generic plan (connection_pool.cpp)
+    // of "($7 = '' OR device_id = $7)" could not use the device's index.
+    const char* deviceFilter = q.range.deviceId ? "device_id = $7" : "$7 = ''";
     s << "SELECT id::int8, reading_id::text, device_id, (extract(epoch FROM ts_utc) * "
          "1000000)::int8,"
          " (extract(epoch FROM ts_local) * 1000000)::int8, ts_local_offset, payload::text,"
@@ -81,8 +84,9 @@ ExportRows exportPage(Connection& c, const ExportQuery& q, const Cursor& after, 
          " = 'number' AND NOT COALESCE(payload -> split_part(m, '.', 1) ? 'error', false)"
          " THEN (payload #> string_to_array(m, '.'))::text ELSE '' END"
          " FROM jsonb_array_elements_text($6::jsonb) WITH ORDINALITY u(m, i) ORDER BY i), E'\\t')"
-         " FROM sensor_project.stored_readings WHERE ($7 = '' OR device_id = $7)"
-         " AND ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
+         " FROM sensor_project.stored_readings WHERE "
+      << deviceFilter
+      << " AND ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
          " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
          " AND " SENSORSYS_TS_UTC_BOUNDS("$8", "$9") " ORDER BY ts_local, id LIMIT $5",
         use(start), use(end), use(afterTs), use(afterId), use(limit), use(metrics), use(device),
