@@ -97,6 +97,14 @@ void ApiServer::start() {
     _port = socket.address().port();
     _connections = std::make_unique<ApiConnections>(socket, params, _config, _service, _logger);
     _connections->start();
+    startBackground();
+    logDashboard(_config, _logger);
+    _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
+                        _config.maxThreads, _config.poolSize);
+}
+
+// The database's background jobs; each is safe with several servers (advisory locks).
+void ApiServer::startBackground() {
     if (_config.rollupIntervalMillis > 0) {
         _rollups = std::make_unique<RollupWorker>(
             _config.databaseConnection, _config.connectTimeoutSeconds,
@@ -116,9 +124,6 @@ void ApiServer::start() {
         _logger.information("reads on the replica (database.read_connection), pool %d",
                             _config.replicaPoolSize());
     }
-    logDashboard(_config, _logger);
-    _logger.information("listening on %s:%d (threads %d, db pool %d)", _config.bind, _port,
-                        _config.maxThreads, _config.poolSize);
 }
 
 void ApiServer::startAlerts() {

@@ -53,6 +53,7 @@ class ApiServer {
   private:
     static std::unique_ptr<ConnectionPool> replicaPool(const ServerConfig& config);
     ChangeFeedHandlers feedHandlers();
+    void startBackground();
     void startAlerts();
 
     const ServerConfig _config;
