@@ -157,17 +157,16 @@ wrk_one() {  # who mode seconds run
 }
 pgbench_latest() {  # who run: the statement GET /readings/latest runs on a cache miss
     # A: 160ff23's statement. B: this tree's (SENSORSYS_LATEST_OF_DEVICE in
-    # server/src/reading_store.cpp), with the generic plans its pooled sessions use.
-    local dev="'dev-' || lpad(:d::text, 4, '0')" options=""
+    # server/src/reading_store.cpp).
+    local dev="'dev-' || lpad(:d::text, 4, '0')"
     if [ "$1" = A ]; then
         printf '\\set d random(0, %d)\nSELECT * FROM sensor_project.readings WHERE device_id = %s ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1;\n' \
             "$((DEVICES - 1))" "$dev" >"$OUT/latest_A.sql"
     else
         printf '\\set d random(0, %d)\nSELECT * FROM sensor_project.stored_readings r WHERE r.device_id = %s AND r.ts_utc >= (SELECT x.ts_utc FROM sensor_project.stored_readings x WHERE x.device_id = %s ORDER BY x.ts_utc DESC LIMIT 1) - interval '"'"'28 hours'"'"' ORDER BY r.device_id DESC, r.ts_local DESC, r.id DESC LIMIT 1;\n' \
             "$((DEVICES - 1))" "$dev" "$dev" >"$OUT/latest_B.sql"
-        options="-c plan_cache_mode=force_generic_plan"
     fi
-    PGOPTIONS="$options" taskset -c 1 pgbench -n -M prepared -c 4 -j 1 -T "$SECONDS_EACH" -f "$OUT/latest_$1.sql" \
+    taskset -c 1 pgbench -n -M prepared -c 4 -j 1 -T "$SECONDS_EACH" -f "$OUT/latest_$1.sql" \
         --log --log-prefix="$OUT/pgbench_$1_$2" "$(conn "${DB[$1]}")" >"$OUT/${1}_latest_sql_$2" 2>&1
     cat "$OUT/pgbench_$1_$2".* | awk '{print $3}' | sort -g |
         awk -v t="$SECONDS_EACH" '{a[NR]=$1} END {printf "requests=%d p50_ms=%.3f p99_ms=%.3f req_per_s=%.1f\n", NR, a[int(NR*0.5)+1]/1000, a[int(NR*0.99)+1]/1000, NR/t}'

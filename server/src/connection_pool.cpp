@@ -76,15 +76,8 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     ++_open;
     lock.unlock();
     try {
-        auto session = connect(_connectionString, _connectTimeoutSeconds);
-        // The request path's statements are prepared once per connection and run thousands of
-        // times. On the partitioned readings table PostgreSQL's plan cache keeps choosing a
-        // custom plan (its cost counts every partition of the generic one, not the run-time
-        // pruning), and planning 27 partitions per request halved GET /readings?device_id=
-        // (5,529 vs 11,634 requests/s on 1 M rows, docs/scaling.md). A generic plan prunes the
-        // partitions when it starts, from the bound values.
-        session << "SET plan_cache_mode = force_generic_plan", Poco::Data::Keywords::now;
-        auto connection = std::make_unique<Connection>(std::move(session));
+        auto connection =
+            std::make_unique<Connection>(connect(_connectionString, _connectTimeoutSeconds));
         return Lease(*this, std::move(connection));
     } catch (...) {
         lock.lock();

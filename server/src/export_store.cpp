@@ -73,8 +73,8 @@ ExportRows exportPage(Connection& c, const ExportQuery& q, const Cursor& after, 
     std::vector<int> offset;
     std::vector<std::string> readingId, deviceId, payload, quality, values;
     Poco::Data::Statement s(c.session());
-    // The device filter is written only when there is one: a generic plan (connection_pool.cpp)
-    // of "($7 = '' OR device_id = $7)" could not use the device's index.
+    // The device filter is written only when there is one: a generic plan of
+    // "($7 = '' OR device_id = $7)" could not use the device's index.
     const char* deviceFilter = q.range.deviceId ? "device_id = $7" : "$7 = ''";
     s << "SELECT id::int8, reading_id::text, device_id, (extract(epoch FROM ts_utc) * "
          "1000000)::int8,"

@@ -240,28 +240,36 @@ Level topLevel(Connection& connection, const SeriesQuery& q) {
 
 }  // namespace
 
+namespace {
+
+// The series' points from PostgreSQL into cols.
+void fetchPoints(Connection& c, const SeriesQuery& q, PointColumns& cols) {
+    cols = PointColumns{};  // a replica that broke mid-answer may have filled some
+    const Cover cover = coverOf(q.start.epochMicros, q.end.epochMicros, topLevel(c, q));
+    std::string devs = jsonList(q.deviceIds), mets = jsonList(q.metrics), tz = q.tz;
+    std::string bounds[8] = {formatUtcForSql(q.start.epochMicros),
+                             formatUtcForSql(q.end.epochMicros),
+                             formatUtcForSql(cover.m0),
+                             formatUtcForSql(cover.m1),
+                             formatUtcForSql(cover.h0),
+                             formatUtcForSql(cover.h1),
+                             formatUtcForSql(cover.d0),
+                             formatUtcForSql(cover.d1)};
+    Poco::Data::Statement s(c.session());
+    s << seriesSql(q.step), use(devs), use(mets), use(bounds[0]), use(bounds[1]), use(bounds[2]),
+        use(bounds[3]), use(bounds[4]), use(bounds[5]), use(bounds[6]), use(bounds[7]), use(tz),
+        into(cols.device), into(cols.metric), into(cols.t), into(cols.offset), into(cols.count),
+        into(cols.sum), into(cols.min), into(cols.max), into(cols.first), into(cols.last);
+    s.execute();
+}
+
+}  // namespace
+
 std::string SeriesStore::seriesJson(const SeriesQuery& q) {
     PointColumns cols;
     const bool zoneOk = _reads.run([&](Connection& c) {
-        cols = PointColumns{};  // a replica that broke mid-answer may have filled some
         if (!zoneKnown(c, q.tz)) return false;
-        const Cover cover = coverOf(q.start.epochMicros, q.end.epochMicros, topLevel(c, q));
-        std::string devs = jsonList(q.deviceIds), mets = jsonList(q.metrics), tz = q.tz;
-        std::string bounds[8] = {formatUtcForSql(q.start.epochMicros),
-                                 formatUtcForSql(q.end.epochMicros),
-                                 formatUtcForSql(cover.m0),
-                                 formatUtcForSql(cover.m1),
-                                 formatUtcForSql(cover.h0),
-                                 formatUtcForSql(cover.h1),
-                                 formatUtcForSql(cover.d0),
-                                 formatUtcForSql(cover.d1)};
-        Poco::Data::Statement s(c.session());
-        s << seriesSql(q.step), use(devs), use(mets), use(bounds[0]), use(bounds[1]),
-            use(bounds[2]), use(bounds[3]), use(bounds[4]), use(bounds[5]), use(bounds[6]),
-            use(bounds[7]), use(tz), into(cols.device), into(cols.metric), into(cols.t),
-            into(cols.offset), into(cols.count), into(cols.sum), into(cols.min), into(cols.max),
-            into(cols.first), into(cols.last);
-        s.execute();
+        fetchPoints(c, q, cols);
         return true;
     });
     if (!zoneOk) throw UnknownTimeZone("not a time zone PostgreSQL knows");
