@@ -21,6 +21,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <regex>
 #include <sstream>
@@ -461,6 +462,14 @@ TEST_F(LegacyTableTest, MigrateKilledMidMoveResumesAndEndsWithEveryRowOnce) {
     };
     const auto killed = run(true);
     EXPECT_NE(killed.first, 0) << killed.second;
+    // The killed process's backend may still be committing its last batch: read the
+    // progress only once no other session is left in this database.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (scalar<Poco::Int64>("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                               "current_database() AND pid <> pg_backend_pid()") > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     const auto moved = scalar<Poco::Int64>("SELECT moved FROM sensor_project.readings_migration");
     EXPECT_GT(moved, 0);
     EXPECT_LT(moved, 20000);
