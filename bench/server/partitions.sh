@@ -16,11 +16,13 @@
 # req/s for range_dev (1-day GET /readings, one device, limit 100), range_all (the same, all
 # devices), latest (GET /readings/latest, answered from the cache), latest_sql (the cache-miss
 # statement, pgbench), and ingest (POST /readings/bulk of 500), with B/A.
-# Env: SECONDS_EACH (10), INGEST_SECONDS (30), OUT (raw output folder, default a mktemp one).
+# Env: SECONDS_EACH (10), INGEST_SECONDS (30), OUT (raw output folder, default a mktemp one),
+# PAYLOAD (agent: the agent's 8 metrics, ~600 bytes a row with indexes; small: one metric, for
+# 50 M rows per database on a disk with less than 70 GB free).
 # The servers and PostgreSQL run on CPU 0, wrk/pgbench on CPU 1. Needs wrk, pgbench, psql and
 # python3. The cluster and its data are deleted at the end, also on failure.
 set -euo pipefail
-if [ $# -lt 2 ]; then sed -n '2,22p' "$0"; exit 2; fi
+if [ $# -lt 2 ]; then sed -n '2,24p' "$0"; exit 2; fi
 BASE=$(realpath "$1"); NEW=$(realpath "$2")
 DEVICES=${3:-1000}; PER_DEVICE=${4:-50000}; RUNS=${5:-3}
 SECONDS_EACH=${SECONDS_EACH:-10}; INGEST_SECONDS=${INGEST_SECONDS:-30}
@@ -63,13 +65,18 @@ range=$(q postgres -c "SELECT extract(epoch FROM date_trunc('month', now()) - in
 FROM_EPOCH=${range% *}; UNTIL_EPOCH=${range#* }
 total=$((DEVICES * PER_DEVICE))
 echo "== $DEVICES devices x $PER_DEVICE readings = $total per database, $(date -u -d "@$FROM_EPOCH" +%F) to $(date -u -d "@$UNTIL_EPOCH" +%F)"
-load_sql="INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, ts_local_offset, payload)
-SELECT 'dev-' || lpad(d::text, 4, '0'), t, t, 0,
-       format('{\"bme280\": {\"temperature\": {\"c\": %s, \"f\": %s}, \"pressure\": {\"hpa\": %s}, \"humidity\": {\"rh\": %s}},
+if [ "${PAYLOAD:-agent}" = small ]; then
+    payload="jsonb_build_object('t', round((20 + 5 * sin(k / 50.0) + d % 7)::numeric, 2))"
+else
+    payload="format('{\"bme280\": {\"temperature\": {\"c\": %s, \"f\": %s}, \"pressure\": {\"hpa\": %s}, \"humidity\": {\"rh\": %s}},
                 \"cpu_temp\": {\"c\": %s, \"f\": %s}, \"disk\": {\"total_mb\": 29000, \"used_mb\": %s, \"free_mb\": %s}}',
               round((20 + 5 * sin(k / 50.0) + d % 7)::numeric, 2), round((68 + 9 * sin(k / 50.0) + d % 7)::numeric, 2),
               round((1013 + 10 * cos(k / 400.0))::numeric, 2), round((45 + 10 * sin(k / 70.0))::numeric, 2),
-              48 + (k + d) % 7, 118 + (k + d) % 7, 8000 + k / 100, 21000 - k / 100)::jsonb
+              48 + (k + d) % 7, 118 + (k + d) % 7, 8000 + k / 100, 21000 - k / 100)::jsonb"
+fi
+load_sql="INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, ts_local_offset, payload)
+SELECT 'dev-' || lpad(d::text, 4, '0'), t, t, 0,
+       $payload
   FROM generate_series(0, $PER_DEVICE - 1) k CROSS JOIN generate_series(0, $DEVICES - 1) d,
        LATERAL (SELECT to_timestamp($FROM_EPOCH + (k::float8 * $DEVICES + d) * ($UNTIL_EPOCH - $FROM_EPOCH) / $total) AS t) x"
 secondary="FROM pg_index i WHERE i.indrelid = 'sensor_project.readings'::regclass AND NOT i.indisunique"
@@ -95,7 +102,13 @@ load() {  # who
                     SELECT reading_id, ts_utc, id FROM sensor_project.readings"
     fi
     t1=$(now)
-    q "$db" -c "$defs" -c "VACUUM ANALYZE" -c "ALTER TABLE sensor_project.readings ENABLE TRIGGER USER"
+    q "$db" -c "$defs" -c "VACUUM ANALYZE"
+    if [ "$1" = B ]; then  # each device's newest row (V011), as --migrate finds it
+        q "$db" -c "SELECT sensor_project.device_latest_refresh(ARRAY(
+                    SELECT 'dev-' || lpad(d::text, 4, '0') FROM generate_series(0, $DEVICES - 1) d))" \
+            -c "VACUUM ANALYZE sensor_project.device_latest" >/dev/null
+    fi
+    q "$db" -c "ALTER TABLE sensor_project.readings ENABLE TRIGGER USER"
     [ "$1" = A ] || q "$db" -c "ALTER TABLE sensor_project.reading_ledger ENABLE TRIGGER USER"
     t2=$(now)
     echo "$1 (${DB[$1]}): rows loaded in $(secs "$t0" "$t1") s (B: with its ledger), indexes + VACUUM ANALYZE $(secs "$t1" "$t2") s"
@@ -136,16 +149,19 @@ start_server() {  # who
 }
 start_server A; start_server B
 pin_pg
-# The latest cache is loaded once at start-up (one index descent per device): time that query
-# (each build's own: B bounds each device's probe by its newest ts_utc, as the server does).
+# The latest cache is loaded once at start-up: time that query, each build's own (A: one index
+# descent per device; B: sensor_project.device_latest, V011).
 for who in A B; do
-    ms=$(printf '\\timing on\n%s\n' "WITH RECURSIVE d AS ((SELECT device_id FROM sensor_project.readings ORDER BY device_id LIMIT 1)
-         UNION ALL SELECT (SELECT r.device_id FROM sensor_project.readings r WHERE r.device_id > d.device_id ORDER BY r.device_id LIMIT 1)
-         FROM d WHERE d.device_id IS NOT NULL)
-         SELECT x.* FROM d CROSS JOIN LATERAL (SELECT * FROM sensor_project.readings r WHERE r.device_id = d.device_id
-         $([ "$who" = B ] && echo "AND r.ts_utc >= (SELECT y.ts_utc FROM sensor_project.readings y WHERE y.device_id = d.device_id ORDER BY y.ts_utc DESC LIMIT 1) - interval '28 hours'")
-         ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1) x;" |
-         q "${DB[$who]}" -o /dev/null | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
+    if [ "$who" = A ]; then
+        sql="WITH RECURSIVE d AS ((SELECT device_id FROM sensor_project.readings ORDER BY device_id LIMIT 1)
+             UNION ALL SELECT (SELECT r.device_id FROM sensor_project.readings r WHERE r.device_id > d.device_id ORDER BY r.device_id LIMIT 1)
+             FROM d WHERE d.device_id IS NOT NULL)
+             SELECT x.* FROM d CROSS JOIN LATERAL (SELECT * FROM sensor_project.readings r WHERE r.device_id = d.device_id
+             ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1) x;"
+    else
+        sql="SELECT * FROM sensor_project.device_latest ORDER BY device_id;"
+    fi
+    ms=$(printf '\\timing on\n%s\n' "$sql" | q "${DB[$who]}" -o /dev/null | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
     echo "$who: latest-cache load query (all $DEVICES devices) $ms ms"
 done
 echo "== measuring, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -156,15 +172,14 @@ wrk_one() {  # who mode seconds run
     sed -n 's/^RESULT //p' "$OUT/${1}_$2_$4"
 }
 pgbench_latest() {  # who run: the statement GET /readings/latest runs on a cache miss
-    # A: 160ff23's statement. B: this tree's (SENSORSYS_LATEST_OF_DEVICE in
-    # server/src/reading_store.cpp).
+    # A: 160ff23's statement. B: this tree's (kLatestOfDeviceSql in server/src/reading_store.cpp).
     local dev="'dev-' || lpad(:d::text, 4, '0')"
     if [ "$1" = A ]; then
         printf '\\set d random(0, %d)\nSELECT * FROM sensor_project.readings WHERE device_id = %s ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1;\n' \
             "$((DEVICES - 1))" "$dev" >"$OUT/latest_A.sql"
     else
-        printf '\\set d random(0, %d)\nSELECT * FROM sensor_project.stored_readings r WHERE r.device_id = %s AND r.ts_utc >= (SELECT x.ts_utc FROM sensor_project.stored_readings x WHERE x.device_id = %s ORDER BY x.ts_utc DESC LIMIT 1) - interval '"'"'28 hours'"'"' ORDER BY r.device_id DESC, r.ts_local DESC, r.id DESC LIMIT 1;\n' \
-            "$((DEVICES - 1))" "$dev" "$dev" >"$OUT/latest_B.sql"
+        printf '\\set d random(0, %d)\nSELECT * FROM sensor_project.device_latest WHERE device_id = %s;\n' \
+            "$((DEVICES - 1))" "$dev" >"$OUT/latest_B.sql"
     fi
     taskset -c 1 pgbench -n -M prepared -c 4 -j 1 -T "$SECONDS_EACH" -f "$OUT/latest_$1.sql" \
         --log --log-prefix="$OUT/pgbench_$1_$2" "$(conn "${DB[$1]}")" >"$OUT/${1}_latest_sql_$2" 2>&1
@@ -208,20 +223,24 @@ grep -h "non2xx=[1-9]" "$OUT/results" && echo "(some requests failed: see $OUT)"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); raw output in $OUT"
 
 # The plans behind range_dev/range_all for one day in the middle of the data, as each build
-# sends them (A: 160ff23's statements on the table; B: V010's, with the ts_utc bounds).
+# runs them (A: 160ff23's statements on the table; B: inside sensor_project.readings_page, V011,
+# logged by auto_explain), each executed 7 times so that B's is the generic plan it keeps.
 mid=$(( (FROM_EPOCH + UNTIL_EPOCH) / 2 ))
 s=$(date -u -d "@$mid" +%FT%TZ); e=$(date -u -d "@$((mid + 86399))" +%FT%TZ)
-cur="AND (ts_local, id) > ('$s'::timestamptz - interval '1 microsecond', 0)"
-bounds="AND ts_utc >= '$s'::timestamptz - interval '14 hours' AND ts_utc <= '$e'::timestamptz + interval '14 hours'"
-for dev in "device_id = 'dev-0042' AND" ""; do
-    q "${DB[A]}" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM sensor_project.readings WHERE $dev ts_local >= '$s' AND ts_local <= '$e' $cur ORDER BY ts_local, id LIMIT 100" >>"$OUT/explain_A"
-    q "${DB[B]}" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM sensor_project.stored_readings WHERE $dev ts_local >= '$s' AND ts_local <= '$e' $cur $bounds ORDER BY ts_local, id LIMIT 100" >>"$OUT/explain_B"
-done
-# B again with the ts_utc bounds as plain constants (as if the server bound them computed):
-# the planner can then prune at plan time instead of planning every partition.
 lo=$(date -u -d "@$((mid - 50400))" +%FT%TZ); hi=$(date -u -d "@$((mid + 86399 + 50400))" +%FT%TZ)
-q "${DB[B]}" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM sensor_project.stored_readings WHERE device_id = 'dev-0042' AND ts_local >= '$s' AND ts_local <= '$e' $cur AND ts_utc >= '$lo' AND ts_utc <= '$hi' ORDER BY ts_local, id LIMIT 100" >>"$OUT/explain_B_const"
-for who in A B; do
-    q "${DB[$who]}" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM sensor_project.readings WHERE device_id = 'dev-0042' ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1" >>"$OUT/explain_latest_$who"
+for dev in "'dev-0042'" NULL; do
+    cond=""; [ "$dev" = NULL ] || cond="device_id = $dev AND"
+    q "${DB[A]}" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM sensor_project.readings WHERE $cond ts_local >= '$s' AND ts_local <= '$e' AND (ts_local, id) > ('$s', -1) ORDER BY ts_local, id LIMIT 100" >>"$OUT/explain_A"
+    { echo "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+      echo "SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on;"
+      for _ in 1 2 3 4 5 6; do echo "SELECT count(*) FROM sensor_project.readings_page('$s', '$e', '$s', -1, 100, '$lo', '$hi', $dev);"; done
+      echo "SET client_min_messages = log;"
+      echo "SELECT count(*) FROM sensor_project.readings_page('$s', '$e', '$s', -1, 100, '$lo', '$hi', $dev);"
+    } | q "${DB[B]}" >>"$OUT/explain_B" 2>&1
 done
+for who in A B; do
+    table=readings; [ "$who" = B ] && table=stored_readings
+    q "${DB[$who]}" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM sensor_project.$table WHERE device_id = 'dev-0042' ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1" >>"$OUT/explain_latest_$who"
+done
+q "${DB[B]}" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM sensor_project.device_latest WHERE device_id = 'dev-0042'" >>"$OUT/explain_latest_B"
 echo "plans: $OUT/explain_*"

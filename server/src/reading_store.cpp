@@ -103,20 +103,11 @@ constexpr const char* kStoreBatch =
     // Every stored row: the live feed hands them on without fetching them again.
     " SELECT (SELECT count(*) FROM ins)::int8, " SENSORSYS_READING_COLUMNS " FROM ins";
 
-// A device's newest reading by ts_local (then id). Ordered by ts_local, PostgreSQL would look
-// into every partition's index (bench/server/partitions.sh: 8.8x the unpartitioned time). Its
-// newest ts_utc is found in the newest partitions first (an ordered Append stops at the first
-// row), and the newest ts_local is at most 28 hours older: ts_local is within 14 hours of ts_utc
-// both for that row and for the newest by ts_local. So only the partitions of those 28 hours
-// are read.
-#define SENSORSYS_LATEST_OF_DEVICE(device)                                    \
-    "SELECT " SENSORSYS_READING_COLUMNS                                       \
-    " FROM sensor_project.stored_readings r WHERE r.device_id = " device      \
-    " AND r.ts_utc >= (SELECT x.ts_utc FROM sensor_project.stored_readings x" \
-    " WHERE x.device_id = " device                                            \
-    " ORDER BY x.ts_utc DESC LIMIT 1) - interval '28 hours'"                  \
-    " ORDER BY r.device_id DESC, r.ts_local DESC, r.id DESC LIMIT 1"
-constexpr const char* kLatestOfDeviceSql = SENSORSYS_LATEST_OF_DEVICE("$1");
+// A device's newest reading by ts_local (then id): kept in sensor_project.device_latest by
+// triggers (V011). Found in the partitions instead, it cost 2.8x the unpartitioned table's time
+// at best (bench/README.md, "Partitioned").
+constexpr const char* kLatestOfDeviceSql =
+    "SELECT " SENSORSYS_READING_COLUMNS " FROM sensor_project.device_latest WHERE device_id = $1";
 
 // The hot statements, compiled once per connection and re-executed with new bound values.
 struct ReadingStatements : PreparedStatements {
@@ -308,14 +299,8 @@ std::vector<StoredReading> ReadingStore::latestPerDevice() {
     return _pool.run([&](Connection& c) {
         RowColumns cols;
         Poco::Data::Statement s(c.session());
-        // One index descent per device (a loose index scan), not a scan of the table.
-        s << "WITH RECURSIVE d AS ("
-             " (SELECT device_id FROM sensor_project.stored_readings ORDER BY device_id LIMIT 1)"
-             " UNION ALL SELECT (SELECT r.device_id FROM sensor_project.stored_readings r"
-             " WHERE r.device_id > d.device_id ORDER BY r.device_id LIMIT 1)"
-             " FROM d WHERE d.device_id IS NOT NULL)"
-             " SELECT x.* FROM d CROSS JOIN LATERAL (" SENSORSYS_LATEST_OF_DEVICE(
-                 "d.device_id") ") x";
+        s << "SELECT " SENSORSYS_READING_COLUMNS
+             " FROM sensor_project.device_latest ORDER BY device_id";
         cols.bind(s);
         s.execute();
         return cols.rows();

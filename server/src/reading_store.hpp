@@ -35,21 +35,15 @@
 
 namespace sensorsys::server {
 
-// A page of GET /readings: $1/$2 the ts_local range, $3/$4 the cursor (ts_local, id) after
-// which it starts, $5 the rows at most, $6/$7 the ts_utc bounds of [$3, $2] (utcBoundsOfLocal),
-// $8 the device (kPageDeviceSql).
-inline constexpr const char* kPageAllSql =
-    "SELECT " SENSORSYS_READING_COLUMNS
-    " FROM sensor_project.stored_readings"
-    " WHERE ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
-    " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
-    " AND " SENSORSYS_TS_UTC_BOUNDS("$6", "$7") " ORDER BY ts_local, id LIMIT $5";
-inline constexpr const char* kPageDeviceSql =
-    "SELECT " SENSORSYS_READING_COLUMNS
-    " FROM sensor_project.stored_readings"
-    " WHERE device_id = $8 AND ts_local >= $1::timestamptz AND ts_local <= $2::timestamptz"
-    " AND (ts_local, id) > ($3::timestamptz, $4::int8)"
-    " AND " SENSORSYS_TS_UTC_BOUNDS("$6", "$7") " ORDER BY ts_local, id LIMIT $5";
+// A page of GET /readings (sensor_project.readings_page, V011): $1/$2 the ts_local range, $3/$4
+// the cursor (ts_local, id) after which it starts, $5 the rows at most, $6/$7 the ts_utc bounds
+// of [$3, $2] (utcBoundsOfLocal), $8 the device (kPageDeviceSql).
+#define SENSORSYS_READINGS_PAGE(device)                                                     \
+    "SELECT " SENSORSYS_READING_COLUMNS                                                     \
+    " FROM sensor_project.readings_page($1::timestamptz, $2::timestamptz, $3::timestamptz," \
+    " $4::int8, $5::int4, $6::timestamptz, $7::timestamptz, " device ")"
+inline constexpr const char* kPageAllSql = SENSORSYS_READINGS_PAGE("NULL");
+inline constexpr const char* kPageDeviceSql = SENSORSYS_READINGS_PAGE("$8::text");
 
 // The ts_utc bounds (SQL text) that hold every reading whose ts_local is in [fromMicros,
 // toMicros].
