@@ -97,8 +97,14 @@ class ServerApp : public Poco::Util::ServerApplication {
             }
             // Before anything touches the database: through a pooler that does not keep
             // sessions, migrations and requests would fail at random (docs/pgbouncer.md).
-            if (const auto problem = sessionPoolingProblem(
-                    cfg.databaseConnection, std::chrono::seconds(cfg.connectTimeoutSeconds))) {
+            const std::chrono::seconds wait(cfg.connectTimeoutSeconds);
+            auto problem =
+                sessionPoolingProblem("database.connection", cfg.databaseConnection, wait);
+            if (!problem && !cfg.readConnection.empty()) {
+                problem =
+                    sessionPoolingProblem("database.read_connection", cfg.readConnection, wait);
+            }
+            if (problem) {
                 std::cerr << "sensorsys-server: " << *problem << "\n";
                 return kExitConfig;
             }

@@ -93,7 +93,7 @@ std::string randomToken() {
 }
 
 std::string refusal(const std::string& mode, const std::string& evidence) {
-    return "database.connection goes through a connection pooler in " + mode +
+    return "goes through a connection pooler in " + mode +
            " pooling mode (PgBouncer pool_mode=" + mode + "; " + evidence +
            "): sensorsys-server keeps prepared statements and a LISTEN session per connection; "
            "use pool_mode=session for the server's pool (PgBouncer still caps the server "
@@ -139,14 +139,15 @@ std::optional<std::string> probeRound(PGconn* first, PGconn* second, Clock::time
 
 }  // namespace
 
-std::optional<std::string> sessionPoolingProblem(const std::string& connection,
+std::optional<std::string> sessionPoolingProblem(const std::string& key,
+                                                 const std::string& connection,
                                                  std::chrono::seconds wait) {
     try {
         const PgConnection first = open(connection, wait);
         const PgConnection second = open(connection, wait);
         for (int round = 0; round < kRounds; ++round) {
             if (auto problem = probeRound(first.get(), second.get(), Clock::now() + wait))
-                return problem;
+                return key + " " + *problem;
         }
     } catch (const NoVerdict&) {
         // The server's first own connection reports an unreachable database as it always has.

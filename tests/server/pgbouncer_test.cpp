@@ -168,5 +168,20 @@ TEST_F(ThroughPgBouncer, StatementPoolingIsRefusedAtStartWithExit78NamingTheMode
     expectRefused("statement", db);
 }
 
+// The replica's pool runs the same prepared statements: a read connection through transaction
+// pooling is refused too, naming its key.
+TEST_F(ThroughPgBouncer, AReadConnectionThroughTransactionPoolingIsRefusedNamingItsKey) {
+    PgBouncer bouncer("transaction", db);
+    ASSERT_TRUE(bouncer.ready()) << bouncer.log();
+    auto args = serverArgs(db.connection(), sensorsys::test::freePort());
+    args.push_back("--define=database.read_connection=" + bouncer.connection());
+    const auto r = sensorsys::test::run(args, {}, 30s);
+    EXPECT_EQ(r.exit_code, 78) << r.err;
+    EXPECT_NE(r.err.find("database.read_connection goes through a connection pooler in "
+                         "transaction pooling mode"),
+              std::string::npos)
+        << r.err;
+}
+
 }  // namespace
 }  // namespace sensorsys::server::testing
