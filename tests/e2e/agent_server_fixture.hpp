@@ -24,6 +24,61 @@ namespace sensorsys::test {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+// A token of `scope` ({"--device", NAME}, {"--read"}, ...) made with `sensorsys-server token
+// create` on the database of `dbDefine` (--define=database.connection=...).
+inline std::string createToken(const std::string& dbDefine, const std::vector<std::string>& scope) {
+    std::vector<std::string> argv{SENSORSYS_SERVER_BINARY, "token", "create"};
+    argv.insert(argv.end(), scope.begin(), scope.end());
+    argv.push_back(dbDefine);
+    const auto r = run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+}
+
+// Where a test's agent reads and syncs.
+struct AgentSetup {
+    fs::path plugins;      // the plugin folder
+    fs::path work;         // its none.properties (empty), status file and logs
+    std::string device;    // agent.device_id
+    std::string interval;  // agent.interval, seconds
+    int port;              // the server on 127.0.0.1
+    std::string token;     // sync.token
+};
+
+// The real agent, syncing as `setup` says; `defines`: more arguments (its store among them),
+// `env`: KEY=VALUE added to its environment. Returns once it says where it syncs to: a SIGTERM
+// before that (while the process is still loading) would meet the default action, as for any
+// program.
+inline std::unique_ptr<Background> startSyncingAgent(const AgentSetup& setup,
+                                                     const std::vector<std::string>& defines,
+                                                     const std::vector<std::string>& env = {}) {
+    std::vector<std::string> argv{SENSORSYS_AGENT_BINARY,
+                                  "--config",
+                                  (setup.work / "none.properties").string(),
+                                  "--define",
+                                  "plugins.dir=" + setup.plugins.string(),
+                                  "--define",
+                                  "agent.device_id=" + setup.device,
+                                  "--define",
+                                  "agent.interval=" + setup.interval,
+                                  "--define",
+                                  "agent.status_file=" + (setup.work / "status.json").string(),
+                                  "--define",
+                                  "sync.url=http://127.0.0.1:" + std::to_string(setup.port),
+                                  "--define",
+                                  "sync.token=" + setup.token,
+                                  "--define",
+                                  "sync.backoff_max=1",
+                                  "--define",
+                                  "sync.timeout=2"};
+    argv.insert(argv.end(), defines.begin(), defines.end());
+    auto agent = std::make_unique<Background>(argv, setup.work / "agent", env);
+    EXPECT_TRUE(
+        eventually([&] { return agent->err().find("syncing to") != std::string::npos; }, 20s))
+        << agent->err();
+    return agent;
+}
+
 // Parameter: the agent's store.connector.
 class AgentServerE2E : public ::testing::TestWithParam<std::string> {
   protected:
@@ -35,13 +90,8 @@ class AgentServerE2E : public ::testing::TestWithParam<std::string> {
         }
         const auto migrate = run({SENSORSYS_SERVER_BINARY, "--migrate", dbDefine()});
         ASSERT_EQ(migrate.exit_code, 0) << migrate.err;
-        const auto device =
-            run({SENSORSYS_SERVER_BINARY, "token", "create", "--device", kDevice, dbDefine()});
-        ASSERT_EQ(device.exit_code, 0) << device.err;
-        deviceToken = device.out.substr(0, device.out.find('\n'));
-        const auto reader = run({SENSORSYS_SERVER_BINARY, "token", "create", "--read", dbDefine()});
-        ASSERT_EQ(reader.exit_code, 0) << reader.err;
-        readToken = reader.out.substr(0, reader.out.find('\n'));
+        deviceToken = createToken(dbDefine(), {"--device", kDevice});
+        readToken = createToken(dbDefine(), {"--read"});
     }
 
     std::string dbDefine() const { return "--define=database.connection=" + db.connection(); }
@@ -66,40 +116,16 @@ class AgentServerE2E : public ::testing::TestWithParam<std::string> {
     std::unique_ptr<Background> startAgent(const std::string& interval = "0.2",
                                            const std::vector<std::string>& extra_env = {},
                                            const std::vector<std::string>& extra_defines = {}) {
-        std::vector<std::string> argv{SENSORSYS_AGENT_BINARY,
-                                      "--config",
-                                      (work / "none.properties").string(),
-                                      "--define",
-                                      "plugins.dir=" + plugins.path().string(),
-                                      "--define",
-                                      "agent.device_id=" + std::string(kDevice),
-                                      "--define",
-                                      "agent.interval=" + interval,
-                                      "--define",
-                                      "agent.status_file=" + (work / "status.json").string(),
-                                      "--define",
-                                      "sync.url=http://127.0.0.1:" + std::to_string(port),
-                                      "--define",
-                                      "sync.token=" + deviceToken,
-                                      "--define",
-                                      "sync.backoff_max=1",
-                                      "--define",
-                                      "sync.timeout=2",
-                                      "--define",
-                                      "retention.check_interval=3600"};
-        const auto store = storeDefines();
-        argv.insert(argv.end(), store.begin(), store.end());
+        auto defines = storeDefines();
+        defines.push_back("--define");
+        defines.push_back("retention.check_interval=3600");
         for (const auto& define : extra_defines) {
-            argv.push_back("--define");
-            argv.push_back(define);
+            defines.push_back("--define");
+            defines.push_back(define);
         }
-        auto agent = std::make_unique<Background>(argv, work / "agent", extra_env);
-        // Up once it says where it syncs to: a SIGTERM before that (while the process is still
-        // loading) would meet the default action, as for any program.
-        EXPECT_TRUE(
-            eventually([&] { return agent->err().find("syncing to") != std::string::npos; }, 20s))
-            << agent->err();
-        return agent;
+        return startSyncingAgent(
+            {plugins.path(), work.path(), kDevice, interval, port, deviceToken}, defines,
+            extra_env);
     }
 
     // --status of the buffer; retried, since it competes with a running agent for the file.

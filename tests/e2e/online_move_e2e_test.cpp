@@ -19,9 +19,8 @@
 
 #include <gtest/gtest.h>
 
+#include "agent_server_fixture.hpp"
 #include "migrator.hpp"
-#include "pg_test_cluster.hpp"
-#include "test_support.hpp"
 
 namespace sensorsys::test {
 namespace {
@@ -79,44 +78,9 @@ class OnlineMoveE2E : public ::testing::Test {
     std::string dbDefine() const { return "--define=database.connection=" + db.connection(); }
 
     std::unique_ptr<Background> startAgent(const std::string& interval) {
-        auto agent = std::make_unique<Background>(
-            std::vector<std::string>{SENSORSYS_AGENT_BINARY,
-                                     "--config",
-                                     (work / "none.properties").string(),
-                                     "--define",
-                                     "plugins.dir=" + plugins.path().string(),
-                                     "--define",
-                                     "agent.device_id=" + std::string(kDevice),
-                                     "--define",
-                                     "agent.interval=" + interval,
-                                     "--define",
-                                     "agent.status_file=" + (work / "status.json").string(),
-                                     "--define",
-                                     "store.path=" + (work / "buffer.db").string(),
-                                     "--define",
-                                     "sync.url=http://127.0.0.1:" + std::to_string(port),
-                                     "--define",
-                                     "sync.token=" + token,
-                                     "--define",
-                                     "sync.backoff_max=1",
-                                     "--define",
-                                     "sync.timeout=2",
-                                     "--define",
-                                     "sync.batch_size=50"},
-            work / "agent");
-        EXPECT_TRUE(
-            eventually([&] { return agent->err().find("syncing to") != std::string::npos; }, 20s))
-            << agent->err();
-        return agent;
-    }
-
-    std::string createToken(const std::vector<std::string>& kind) {
-        std::vector<std::string> argv{SENSORSYS_SERVER_BINARY, "token", "create"};
-        argv.insert(argv.end(), kind.begin(), kind.end());
-        argv.push_back(dbDefine());
-        const auto created = run(argv);
-        EXPECT_EQ(created.exit_code, 0) << created.err;
-        return created.out.substr(0, created.out.find('\n'));
+        return startSyncingAgent({plugins.path(), work.path(), kDevice, interval, port, token},
+                                 {"--define", "store.path=" + (work / "buffer.db").string(),
+                                  "--define", "sync.batch_size=50"});
     }
 
     // A number of the agent's --status (retried: it competes with a running agent for the file).
@@ -153,8 +117,8 @@ class OnlineMoveE2E : public ::testing::Test {
 TEST_F(OnlineMoveE2E, RowsMoveWhileAnAgentSyncsNoneLostNoneTwice) {
     // The new build's schema (V010's rename, the ledger of the old ids) and the tokens; no row
     // is moved yet.
-    token = createToken({"--device", kDevice});
-    readToken = createToken({"--read"});
+    token = createToken(dbDefine(), {"--device", kDevice});
+    readToken = createToken(dbDefine(), {"--read"});
     ASSERT_EQ(moveLeft(), kLegacyRows);
     // A backlog: the agent reads every 20 ms with no server to sync to yet.
     auto agent = startAgent("0.02");

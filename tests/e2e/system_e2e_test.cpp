@@ -22,6 +22,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "agent_server_fixture.hpp"
 #include "pg_test_cluster.hpp"
 #include "test_support.hpp"
 
@@ -64,12 +65,7 @@ class SystemE2E : public ::testing::Test {
     std::string dbDefine() const { return "--define=database.connection=" + db.connection(); }
 
     std::string token(const std::vector<std::string>& scope) const {
-        std::vector<std::string> argv{SENSORSYS_SERVER_BINARY, "token", "create"};
-        argv.insert(argv.end(), scope.begin(), scope.end());
-        argv.push_back(dbDefine());
-        const auto r = run(argv);
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        return r.out.substr(0, r.out.find('\n'));
+        return createToken(dbDefine(), scope);
     }
 
     std::unique_ptr<Background> startServer() {
