@@ -102,13 +102,7 @@ load() {  # who
                     SELECT reading_id, ts_utc, id FROM sensor_project.readings"
     fi
     t1=$(now)
-    q "$db" -c "$defs" -c "VACUUM ANALYZE"
-    if [ "$1" = B ]; then  # each device's newest row (V011), as --migrate finds it
-        q "$db" -c "SELECT sensor_project.device_latest_refresh(ARRAY(
-                    SELECT 'dev-' || lpad(d::text, 4, '0') FROM generate_series(0, $DEVICES - 1) d))" \
-            -c "VACUUM ANALYZE sensor_project.device_latest" >/dev/null
-    fi
-    q "$db" -c "ALTER TABLE sensor_project.readings ENABLE TRIGGER USER"
+    q "$db" -c "$defs" -c "VACUUM ANALYZE" -c "ALTER TABLE sensor_project.readings ENABLE TRIGGER USER"
     [ "$1" = A ] || q "$db" -c "ALTER TABLE sensor_project.reading_ledger ENABLE TRIGGER USER"
     t2=$(now)
     echo "$1 (${DB[$1]}): rows loaded in $(secs "$t0" "$t1") s (B: with its ledger), indexes + VACUUM ANALYZE $(secs "$t1" "$t2") s"
@@ -149,8 +143,9 @@ start_server() {  # who
 }
 start_server A; start_server B
 pin_pg
-# The latest cache is loaded once at start-up: time that query, each build's own (A: one index
-# descent per device; B: sensor_project.device_latest, V011).
+# The latest cache is loaded once the change feed listens (at start-up, and after the feed's
+# connection was lost): time that query, each build's own (A: one index descent per device; B:
+# each device's newest ts_utc first, then the 28 hours before it, as ReadingStore does).
 for who in A B; do
     if [ "$who" = A ]; then
         sql="WITH RECURSIVE d AS ((SELECT device_id FROM sensor_project.readings ORDER BY device_id LIMIT 1)
@@ -159,7 +154,12 @@ for who in A B; do
              SELECT x.* FROM d CROSS JOIN LATERAL (SELECT * FROM sensor_project.readings r WHERE r.device_id = d.device_id
              ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1) x;"
     else
-        sql="SELECT * FROM sensor_project.device_latest ORDER BY device_id;"
+        sql="WITH RECURSIVE d AS ((SELECT device_id FROM sensor_project.stored_readings ORDER BY device_id LIMIT 1)
+             UNION ALL SELECT (SELECT r.device_id FROM sensor_project.stored_readings r WHERE r.device_id > d.device_id ORDER BY r.device_id LIMIT 1)
+             FROM d WHERE d.device_id IS NOT NULL)
+             SELECT x.* FROM d CROSS JOIN LATERAL (SELECT * FROM sensor_project.stored_readings r WHERE r.device_id = d.device_id
+             AND r.ts_utc >= (SELECT y.ts_utc FROM sensor_project.stored_readings y WHERE y.device_id = d.device_id ORDER BY y.ts_utc DESC LIMIT 1) - interval '28 hours'
+             ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1) x;"
     fi
     ms=$(printf '\\timing on\n%s\n' "$sql" | q "${DB[$who]}" -o /dev/null | sed -n 's/^Time: \([0-9.]*\).*/\1/p')
     echo "$who: latest-cache load query (all $DEVICES devices) $ms ms"
@@ -178,7 +178,7 @@ pgbench_latest() {  # who run: the statement GET /readings/latest runs on a cach
         printf '\\set d random(0, %d)\nSELECT * FROM sensor_project.readings WHERE device_id = %s ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1;\n' \
             "$((DEVICES - 1))" "$dev" >"$OUT/latest_A.sql"
     else
-        printf '\\set d random(0, %d)\nSELECT * FROM sensor_project.device_latest WHERE device_id = %s;\n' \
+        printf '\\set d random(0, %d)\nSELECT * FROM sensor_project.readings_latest(%s);\n' \
             "$((DEVICES - 1))" "$dev" >"$OUT/latest_B.sql"
     fi
     taskset -c 1 pgbench -n -M prepared -c 4 -j 1 -T "$SECONDS_EACH" -f "$OUT/latest_$1.sql" \
@@ -242,5 +242,8 @@ for who in A B; do
     table=readings; [ "$who" = B ] && table=stored_readings
     q "${DB[$who]}" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM sensor_project.$table WHERE device_id = 'dev-0042' ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1" >>"$OUT/explain_latest_$who"
 done
-q "${DB[B]}" -c "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM sensor_project.device_latest WHERE device_id = 'dev-0042'" >>"$OUT/explain_latest_B"
+{ echo "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+  echo "SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on; SET client_min_messages = log;"
+  echo "SELECT count(*) FROM sensor_project.readings_latest('dev-0042');"
+} | q "${DB[B]}" >>"$OUT/explain_latest_B" 2>&1
 echo "plans: $OUT/explain_*"

@@ -1,5 +1,7 @@
 #include "latest_cache.hpp"
 
+#include <algorithm>
+
 namespace sensorsys::server {
 
 bool LatestCache::Entry::newerThan(const Entry& other) const {
@@ -23,6 +25,20 @@ bool LatestCache::lookup(const std::optional<std::string>& deviceId, Answer& ans
     const auto it = _byDevice.find(*deviceId);
     answer = it == _byDevice.end() ? nullptr : it->second.json;
     return true;
+}
+
+std::optional<std::vector<LatestCache::Newest>> LatestCache::snapshot() const {
+    std::vector<Newest> rows;
+    {
+        std::shared_lock lock(_mutex);
+        if (!_on) return std::nullopt;
+        rows.reserve(_byDevice.size());
+        for (const auto& [device, entry] : _byDevice) {
+            if (entry.json) rows.push_back({device, entry.id, entry.json});
+        }
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return rows;
 }
 
 void LatestCache::merge(const StoredReading& reading) {

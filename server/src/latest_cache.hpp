@@ -28,6 +28,15 @@ class LatestCache {
     bool lookup(const std::optional<std::string>& deviceId, Answer& answer) const;
     // A committed reading; kept if newer than the device's (also while off: a load merges).
     void offer(const StoredReading& reading);
+    // A device's newest reading, as snapshot() lists it.
+    struct Newest {
+        std::string deviceId;
+        std::int64_t id = 0;
+        Answer json;
+    };
+    // Every device's newest reading, by id, while on (the rows a load would give, and any newer
+    // ones offered since); nothing when off (ask the database).
+    std::optional<std::vector<Newest>> snapshot() const;
     // Merges a full load (the newest reading of every device) and turns the cache on.
     void load(const std::vector<StoredReading>& newestPerDevice);
     // Forgets everything and answers nothing until the next load.

@@ -103,11 +103,21 @@ constexpr const char* kStoreBatch =
     // Every stored row: the live feed hands them on without fetching them again.
     " SELECT (SELECT count(*) FROM ins)::int8, " SENSORSYS_READING_COLUMNS " FROM ins";
 
-// A device's newest reading by ts_local (then id): kept in sensor_project.device_latest by
-// triggers (V011). Found in the partitions instead, it cost 2.8x the unpartitioned table's time
-// at best (bench/README.md, "Partitioned").
+// A device's newest reading by ts_local (then id): sensor_project.readings_latest (V011) finds
+// it in one or two partitions, for one device (GET /readings/latest on a cache miss).
 constexpr const char* kLatestOfDeviceSql =
-    "SELECT " SENSORSYS_READING_COLUMNS " FROM sensor_project.device_latest WHERE device_id = $1";
+    "SELECT " SENSORSYS_READING_COLUMNS " FROM sensor_project.readings_latest($1)";
+
+// The same for every device in one statement (the cache load): the device's newest ts_utc, then
+// the newest by ts_local among the 28 hours before it (see readings_latest). One plan for all
+// devices costs less than a function call each (19 against 52 ms for 1,000 devices).
+#define SENSORSYS_LATEST_OF_DEVICE(device)                                    \
+    "SELECT " SENSORSYS_READING_COLUMNS                                       \
+    " FROM sensor_project.stored_readings r WHERE r.device_id = " device      \
+    " AND r.ts_utc >= (SELECT x.ts_utc FROM sensor_project.stored_readings x" \
+    " WHERE x.device_id = " device                                            \
+    " ORDER BY x.ts_utc DESC LIMIT 1) - interval '28 hours'"                  \
+    " ORDER BY r.device_id DESC, r.ts_local DESC, r.id DESC LIMIT 1"
 
 // The hot statements, compiled once per connection and re-executed with new bound values.
 struct ReadingStatements : PreparedStatements {
@@ -299,8 +309,14 @@ std::vector<StoredReading> ReadingStore::latestPerDevice() {
     return _pool.run([&](Connection& c) {
         RowColumns cols;
         Poco::Data::Statement s(c.session());
-        s << "SELECT " SENSORSYS_READING_COLUMNS
-             " FROM sensor_project.device_latest ORDER BY device_id";
+        // One index descent per device (a loose index scan), not a scan of the table.
+        s << "WITH RECURSIVE d AS ("
+             " (SELECT device_id FROM sensor_project.stored_readings ORDER BY device_id LIMIT 1)"
+             " UNION ALL SELECT (SELECT r.device_id FROM sensor_project.stored_readings r"
+             " WHERE r.device_id > d.device_id ORDER BY r.device_id LIMIT 1)"
+             " FROM d WHERE d.device_id IS NOT NULL)"
+             " SELECT x.* FROM d CROSS JOIN LATERAL (" SENSORSYS_LATEST_OF_DEVICE(
+                 "d.device_id") ") x";
         cols.bind(s);
         s.execute();
         return cols.rows();

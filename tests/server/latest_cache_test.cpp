@@ -119,3 +119,45 @@ TEST(LatestCache, WithoutItsListenerTheCacheIsOffAndTheAnswersStayCorrect) {
 
 }  // namespace
 }  // namespace sensorsys::server::testing
+
+namespace sensorsys::server {
+namespace {
+
+StoredReading stored(const std::string& device, std::int64_t id, std::int64_t tsLocalMicros) {
+    StoredReading r;
+    r.id = id;
+    r.readingId = "0190f1c2-0000-7000-8000-" + std::string(12 - std::to_string(id).size(), '0') +
+                  std::to_string(id);
+    r.deviceId = device;
+    r.tsUtcMicros = tsLocalMicros;
+    r.tsLocalMicros = tsLocalMicros;
+    r.payloadJson = "{\"n\": " + std::to_string(id) + "}";
+    return r;
+}
+
+// "device:id" of each row of a snapshot, in its order.
+std::string listed(const std::vector<LatestCache::Newest>& rows) {
+    std::string text;
+    for (const auto& row : rows) {
+        text += (text.empty() ? "" : " ") + row.deviceId + ":" + std::to_string(row.id);
+        EXPECT_NE(row.json->find("\"n\": " + std::to_string(row.id)), std::string::npos);
+    }
+    return text;
+}
+
+TEST(LatestCacheSnapshot, ListsEachDevicesNewestByIdOnlyWhileOn) {
+    LatestCache cache;
+    EXPECT_FALSE(cache.snapshot());
+    cache.load({stored("a", 5, 2000), stored("b", 3, 1000)});
+    ASSERT_TRUE(cache.snapshot());
+    EXPECT_EQ(listed(*cache.snapshot()), "b:3 a:5");
+    cache.offer(stored("a", 9, 3000));  // newer: replaces a's
+    cache.offer(stored("b", 7, 500));   // older by ts_local: b keeps id 3
+    cache.offer(stored("c", 8, 100));
+    EXPECT_EQ(listed(*cache.snapshot()), "b:3 c:8 a:9");
+    cache.turnOff();
+    EXPECT_FALSE(cache.snapshot());
+}
+
+}  // namespace
+}  // namespace sensorsys::server

@@ -61,18 +61,6 @@ class PartitionTest : public ::testing::Test {
         return value;
     }
 
-    // Per device in sensor_project.device_latest or the readings: whether the row kept for it
-    // is the newest found in the readings ("dev:same") or not ("dev:differs").
-    std::string latestRowsAgree() {
-        return scalar<std::string>(
-            "SELECT COALESCE(string_agg(device_id || ':' || CASE WHEN l IS NOT DISTINCT FROM r "
-            "THEN 'same' ELSE 'differs' END, ', ' ORDER BY device_id), '') FROM (SELECT "
-            "device_id, (l.id, l.ts_local, l.payload) AS l, (r.id, r.ts_local, r.payload) AS r "
-            "FROM sensor_project.device_latest l FULL JOIN (SELECT DISTINCT ON (device_id) * FROM "
-            "sensor_project.stored_readings ORDER BY device_id, ts_local DESC, id DESC) r USING "
-            "(device_id)) x");
-    }
-
     std::string partitions() {
         return scalar<std::string>(
             "SELECT COALESCE(string_agg(name || ' ' || to_char(lo AT TIME ZONE 'UTC', "
@@ -371,80 +359,61 @@ TEST_F(PartitionTest, LatestOfADeviceIsByTsLocalEvenWhenItsTsUtcIsADayOlder) {
     EXPECT_EQ(all[0].readingId, "0190f1c2-0000-7000-8000-000000000042");
 }
 
-TEST_F(PartitionTest, EachDevicesLatestFollowsInsertsChangesDeletesAndDroppedPartitions) {
+// The newest reading of each device found by readings_latest (V011) against the readings
+// themselves: "device:same" or "device:differs", per device, in order.
+std::string latestAgreesWithTheReadings(ReadingStore& store, Poco::Data::Session& s) {
+    std::vector<std::string> devices, expected;
+    s << "SELECT device_id, reading_id::text FROM (SELECT DISTINCT ON (device_id) * FROM "
+         "sensor_project.stored_readings ORDER BY device_id, ts_local DESC, id DESC) x ORDER BY "
+         "device_id",
+        into(devices), into(expected), now;
+    const auto all = store.latestPerDevice();
+    std::string verdict;
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+        const auto one = store.latest(devices[i]);
+        const bool same = one && one->readingId == expected[i] && i < all.size() &&
+                          all[i].deviceId == devices[i] && all[i].readingId == expected[i];
+        verdict += (i ? ", " : "") + devices[i] + (same ? ":same" : ":differs");
+    }
+    if (all.size() != devices.size()) verdict += " (latestPerDevice has a different count)";
+    return verdict;
+}
+
+TEST_F(PartitionTest, LatestIsFoundForRecentSilentAndOutOfOrderDevicesAndAfterRetention) {
     auto s = session();
-    PartitionMaintenance::makePartitions(s, "1 month", micros("2030-01-01T00:00:00Z"),
-                                         micros("2031-01-01T00:00:00Z"));
+    const auto nowMicros = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    const std::int64_t day = 86400 * kSecond;
+    PartitionMaintenance::makePartitions(s, "1 month", nowMicros - 400 * day, nowMicros + 40 * day);
     auto id = [](int n) {
         char text[64];
         std::snprintf(text, sizeof text, "0190f1c2-0000-7000-8000-%012d", n);
         return std::string(text);
     };
-    auto latestOf = [&](const std::string& device) {
-        const auto row = store.latest(device);
-        return row ? row->readingId : std::string("none");
-    };
-    const auto jan10 = micros("2030-01-10T00:00:00Z");
-    const auto feb1 = micros("2030-02-01T12:00:00Z");
-    const auto feb2 = micros("2030-02-02T00:00:00Z");
-    const auto mar5 = micros("2030-03-05T00:00:00Z");
-    ASSERT_EQ(store.insertBulk({reading("a", id(1), jan10, jan10), reading("a", id(2), mar5, mar5),
-                                reading("b", id(3), feb1, feb1)}),
-              3);
-    EXPECT_EQ(latestOf("a"), id(2));
-    EXPECT_EQ(latestOf("b"), id(3));
-    // An older reading that arrives later leaves the newest in place.
-    ASSERT_EQ(store.insertBulk({reading("a", id(4), feb2, feb2)}), 1);
-    EXPECT_EQ(latestOf("a"), id(2));
-    // A DBA deletes the newest reading, then moves one to another device.
-    s << "DELETE FROM sensor_project.readings WHERE reading_id = '" + id(2) + "'", now;
-    EXPECT_EQ(latestOf("a"), id(4));
-    s << "UPDATE sensor_project.readings SET device_id = 'c' WHERE device_id = 'b'", now;
-    EXPECT_EQ(latestOf("b"), "none");
-    EXPECT_EQ(latestOf("c"), id(3));
-    EXPECT_EQ(latestRowsAgree(), "a:same, c:same");
-    // Retention drops January and February: a and c have nothing left, d keeps its row.
-    const auto apr1 = micros("2030-04-01T00:00:00Z");
-    ASSERT_EQ(store.insertBulk({reading("d", id(5), apr1, apr1)}), 1);
-    s << "SELECT count(*) FROM sensor_project.readings_drop_partitions('2030-03-01Z')", now;
-    EXPECT_EQ(latestOf("a"), "none");
-    EXPECT_EQ(latestOf("c"), "none");
-    const auto all = store.latestPerDevice();
-    ASSERT_EQ(all.size(), 1u);
-    EXPECT_EQ(all[0].readingId, id(5));
-    EXPECT_EQ(latestRowsAgree(), "d:same");
-}
-
-TEST_F(PartitionTest, ConcurrentBatchesOfTheSameDevicesKeepTheirNewestWithoutDeadlock) {
-    auto s = session();
-    PartitionMaintenance::makePartitions(s, "1 month", micros("2030-01-01T00:00:00Z"),
-                                         micros("2031-01-01T00:00:00Z"));
-    const auto base = micros("2030-05-01T00:00:00Z");
-    std::atomic<int> next{0};
-    // Four writers, each batch holds all twelve devices in its own order, at random times.
-    auto writer = [&](unsigned seed) {
-        std::mt19937 random(seed);
-        for (int b = 0; b < 40; ++b) {
-            std::vector<ReadingInput> batch;
-            std::vector<int> devices(12);
-            std::iota(devices.begin(), devices.end(), 0);
-            std::shuffle(devices.begin(), devices.end(), random);
-            for (int d : devices) {
-                char text[64];
-                std::snprintf(text, sizeof text, "0190f1c2-0000-7000-8000-%012d", ++next);
-                const auto t = base + static_cast<std::int64_t>(random() % 100000) * kSecond;
-                batch.push_back(reading("dev" + std::to_string(d), text, t, t));
-            }
-            if (store.insertBulk(batch) != 12) return false;
-        }
-        return true;
-    };
-    std::vector<std::future<bool>> writers;
-    for (unsigned w = 1; w <= 4; ++w) writers.push_back(std::async(std::launch::async, writer, w));
-    for (auto& w : writers) EXPECT_TRUE(w.get());
-    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.device_latest"), 12);
-    const auto agree = latestRowsAgree();
-    EXPECT_EQ(agree.find("differs"), std::string::npos) << agree;
+    // "recent" sends now and (late) an older one; "silent" stopped a year ago, its newest by
+    // ts_local written by a clock 13 h behind; "ahead" has a reading 20 days in the future.
+    const auto t = nowMicros - day;
+    const auto year = nowMicros - 365 * day;
+    ASSERT_EQ(
+        store.insertBulk({reading("recent", id(1), t, t), reading("silent", id(2), year, year),
+                          reading("silent", id(3), year + 20 * kHour, year + 7 * kHour),
+                          reading("silent", id(4), year + 10 * kHour, year + 10 * kHour),
+                          reading("ahead", id(5), nowMicros + 20 * day, nowMicros + 20 * day),
+                          reading("ahead", id(6), t, t)}),
+        6);
+    ASSERT_EQ(store.insertBulk({reading("recent", id(7), t - 3 * day, t - 3 * day)}), 1);
+    EXPECT_EQ(store.latest(std::string("recent"))->readingId, id(1));
+    EXPECT_EQ(store.latest(std::string("silent"))->readingId, id(4));
+    EXPECT_EQ(store.latest(std::string("ahead"))->readingId, id(5));
+    EXPECT_FALSE(store.latest(std::string("nobody")));
+    EXPECT_EQ(latestAgreesWithTheReadings(store, s), "ahead:same, recent:same, silent:same");
+    // Retention drops the year-old partitions: "silent" has nothing left.
+    PartitionSettings settings;
+    settings.retentionDays = 90;
+    PartitionMaintenance::applyRetention(s, settings);
+    EXPECT_FALSE(store.latest(std::string("silent")));
+    EXPECT_EQ(latestAgreesWithTheReadings(store, s), "ahead:same, recent:same");
 }
 
 TEST_F(PartitionTest, SeriesByTsUtcReadOnlyTheirPartitions) {
@@ -539,10 +508,9 @@ TEST_F(LegacyTableTest, RowsMoveOnlineWhileIngestGoesOnNoneLostNoneTwice) {
     EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) - count(DISTINCT reading_id) FROM "
                                   "sensor_project.readings"),
               0);
-    // The newest reading of each device, from the legacy rows (V011) and the new ones.
-    EXPECT_EQ(scalar<Poco::Int64>("SELECT count(*) FROM sensor_project.device_latest"), 8);
-    const auto agree = latestRowsAgree();
-    EXPECT_EQ(agree.find("differs"), std::string::npos) << agree;
+    // The newest reading of each device, found in the moved rows and the new ones.
+    EXPECT_EQ(latestAgreesWithTheReadings(store, s),
+              "d0:same, d1:same, d2:same, d3:same, d4:same, d5:same, d6:same, new:same");
     // Each moved minute is rolled up again from its partition: equal to the raw rows.
     while (RollupWorker::refreshOnce(s) > 0) {
     }
@@ -570,8 +538,12 @@ TEST_F(LegacyTableTest, MigrateKilledMidMoveResumesAndEndsWithEveryRowOnce) {
         const int code = handle.wait();
         return std::make_pair(code, all);
     };
-    // V011 found the newest reading of each device in the legacy table.
-    EXPECT_EQ(latestRowsAgree(), "d0:same, d1:same, d2:same, d3:same, d4:same, d5:same, d6:same");
+    // Before the move: each device's newest reading is found in the legacy table.
+    {
+        auto s = session();
+        EXPECT_EQ(latestAgreesWithTheReadings(store, s),
+                  "d0:same, d1:same, d2:same, d3:same, d4:same, d5:same, d6:same");
+    }
     const auto killed = run(true);
     EXPECT_NE(killed.first, 0) << killed.second;
     // The killed process's backend may still be committing its last batch: read the

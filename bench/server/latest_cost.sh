@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# What keeping each device's latest reading (sensor_project.device_latest, V011) costs ingest,
+# in its worst case: every reading of a batch from a different device (tests/load/ingest.lua
+# "agent": 100 devices per request, the agent's payload). One server, one throwaway PostgreSQL;
+# wrk runs alternate with the insert trigger enabled and disabled, the same number of times.
+#
+#   bench/server/latest_cost.sh SERVER_BINARY [SECONDS=15] [RUNS=3]
+#
+# Prints readings/s per run and the medians with and without the trigger. PostgreSQL and the
+# server on CPU 0, wrk on CPU 1. Needs wrk, psql, curl.
+set -euo pipefail
+if [ $# -lt 1 ]; then sed -n '2,10p' "$0"; exit 2; fi
+SERVER=$(realpath "$1"); SECONDS_EACH=${2:-15}; RUNS=${3:-3}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+info=$(mktemp /tmp/sensorsys-latest-cost.XXXXXX); rm -f "$info"
+out=$(mktemp -d /tmp/sensorsys-latest-cost-out.XXXXXX)
+pid=""
+cleanup() {
+    local status=$?
+    [ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
+    "$root/tests/support/pg_cluster.sh" stop "$info" >/dev/null 2>&1 || true
+    exit "$status"
+}
+trap cleanup EXIT INT TERM
+"$root/tests/support/pg_cluster.sh" start "$info" >/dev/null
+pgport=$(sed -n 's/^PGPORT=//p' "$info"); pgdir=$(sed -n 's/^PGDIR=//p' "$info")
+conn="host=127.0.0.1 port=$pgport user=postgres dbname=postgres"
+q() { psql "$conn" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+"$SERVER" --migrate --define "database.connection=$conn" >/dev/null
+# The agent mode's timestamps (2030 on): their partitions made before the clock starts.
+q -c "SELECT sensor_project.readings_make_partitions('2030-01-01Z', '2032-01-01Z', interval '1 month')" >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+taskset -c 0 "$SERVER" --define "database.connection=$conn" --define http.port="$port" \
+    --define auth.enabled=false --define logging.requests=false --define limits.max_future=315360000 \
+    >"$out/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+for p in $(head -1 "$pgdir/data/postmaster.pid") $(pgrep -P "$(head -1 "$pgdir/data/postmaster.pid")"); do
+    taskset -a -c -p 0 "$p" >/dev/null
+done
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+for run in $(seq 1 "$RUNS"); do
+    order="ENABLE DISABLE"; [ $((run % 2)) -eq 0 ] && order="DISABLE ENABLE"
+    for state in $order; do
+        q -c "ALTER TABLE sensor_project.readings $state TRIGGER readings_latest_insert"
+        line=$(taskset -c 1 wrk -t2 -c4 -d"${SECONDS_EACH}s" -s "$root/tests/load/ingest.lua" \
+            "http://127.0.0.1:$port" -- x "lc$run$state" agent | sed -n 's/^RESULT //p')
+        rate=$(echo "$line" | sed -n 's/.*readings_per_s=\([0-9]*\).*/\1/p')
+        echo "run $run trigger ${state,,}d: $rate readings/s ($line)" | tee -a "$out/results"
+        q -c "VACUUM ANALYZE sensor_project.device_latest"
+    done
+done
+with=$(grep "trigger enabled" "$out/results" | sed 's/.*: \([0-9]*\) readings.*/\1/' | median)
+without=$(grep "trigger disabled" "$out/results" | sed 's/.*: \([0-9]*\) readings.*/\1/' | median)
+echo "median readings/s: with device_latest $with, without $without ($(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.2f", a / b }')x)"
+echo "device_latest rows: $(q -c 'SELECT count(*) FROM sensor_project.device_latest'); raw output in $out"
