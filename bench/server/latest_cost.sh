@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# What keeping each device's latest reading (sensor_project.device_latest, V011) costs ingest,
-# in its worst case: every reading of a batch from a different device (tests/load/ingest.lua
-# "agent": 100 devices per request, the agent's payload). One server, one throwaway PostgreSQL;
-# wrk runs alternate with the insert trigger enabled and disabled, the same number of times.
+# What keeping each device's latest reading in a table would cost ingest: the design V011 tried
+# and dropped (docs/scaling.md, "Latest"), installed here into a throwaway PostgreSQL: a table
+# device_latest and a statement trigger on sensor_project.readings upserting each device's
+# newest row. The readings come as a fleet sends them, each of a batch from another device
+# (tests/load/ingest.lua "agent": 100 devices per request, the agent's payload). One server; wrk
+# runs alternate with the trigger enabled and disabled, the same number of times.
 #
 #   bench/server/latest_cost.sh SERVER_BINARY [SECONDS=15] [RUNS=3]
 #
 # Prints readings/s per run and the medians with and without the trigger. PostgreSQL and the
 # server on CPU 0, wrk on CPU 1. Needs wrk, psql, curl.
 set -euo pipefail
-if [ $# -lt 1 ]; then sed -n '2,10p' "$0"; exit 2; fi
+if [ $# -lt 1 ]; then sed -n '2,12p' "$0"; exit 2; fi
 SERVER=$(realpath "$1"); SECONDS_EACH=${2:-15}; RUNS=${3:-3}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 info=$(mktemp /tmp/sensorsys-latest-cost.XXXXXX); rm -f "$info"
@@ -27,6 +29,29 @@ pgport=$(sed -n 's/^PGPORT=//p' "$info"); pgdir=$(sed -n 's/^PGDIR=//p' "$info")
 conn="host=127.0.0.1 port=$pgport user=postgres dbname=postgres"
 q() { psql "$conn" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 "$SERVER" --migrate --define "database.connection=$conn" >/dev/null
+q <<'SQL'
+CREATE TABLE sensor_project.device_latest (
+    device_id VARCHAR PRIMARY KEY, id BIGINT NOT NULL, reading_id UUID NOT NULL,
+    ts_utc TIMESTAMPTZ NOT NULL, ts_local TIMESTAMPTZ NOT NULL, ts_local_offset INTEGER NOT NULL,
+    payload JSONB NOT NULL, ts_quality TEXT);
+CREATE FUNCTION sensor_project.device_latest_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO sensor_project.device_latest AS l
+    SELECT DISTINCT ON (n.device_id) n.device_id, n.id, n.reading_id, n.ts_utc, n.ts_local,
+           n.ts_local_offset, n.payload, n.ts_quality
+      FROM new_rows n ORDER BY n.device_id, n.ts_local DESC, n.id DESC
+    ON CONFLICT (device_id) DO UPDATE
+       SET id = excluded.id, reading_id = excluded.reading_id, ts_utc = excluded.ts_utc,
+           ts_local = excluded.ts_local, ts_local_offset = excluded.ts_local_offset,
+           payload = excluded.payload, ts_quality = excluded.ts_quality
+     WHERE (excluded.ts_local, excluded.id) > (l.ts_local, l.id);
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER readings_latest_insert AFTER INSERT ON sensor_project.readings
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION sensor_project.device_latest_insert();
+SQL
 # The agent mode's timestamps (2030 on): their partitions made before the clock starts.
 q -c "SELECT sensor_project.readings_make_partitions('2030-01-01Z', '2032-01-01Z', interval '1 month')" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
