@@ -4,15 +4,18 @@
 # device_latest and a statement trigger on sensor_project.readings upserting each device's
 # newest row. The readings come as a fleet sends them, each of a batch from another device
 # (tests/load/ingest.lua "agent": 100 devices per request, the agent's payload). One server; wrk
-# runs alternate with the trigger enabled and disabled, the same number of times.
+# runs alternate with the trigger enabled and disabled, the same number of times. With WHICH =
+# devices, the trigger measured is instead V011's readings_devices_insert (the device list,
+# sensor_project.devices), and nothing is installed.
 #
-#   bench/server/latest_cost.sh SERVER_BINARY [SECONDS=15] [RUNS=3]
+#   bench/server/latest_cost.sh SERVER_BINARY [SECONDS=15] [RUNS=3] [WHICH=latest_table]
 #
 # Prints readings/s per run and the medians with and without the trigger. PostgreSQL and the
 # server on CPU 0, wrk on CPU 1. Needs wrk, psql, curl.
 set -euo pipefail
-if [ $# -lt 1 ]; then sed -n '2,12p' "$0"; exit 2; fi
-SERVER=$(realpath "$1"); SECONDS_EACH=${2:-15}; RUNS=${3:-3}
+if [ $# -lt 1 ]; then sed -n '2,14p' "$0"; exit 2; fi
+SERVER=$(realpath "$1"); SECONDS_EACH=${2:-15}; RUNS=${3:-3}; WHICH=${4:-latest_table}
+trigger=readings_latest_insert; [ "$WHICH" = devices ] && trigger=readings_devices_insert
 root=$(cd "$(dirname "$0")/../.." && pwd)
 info=$(mktemp /tmp/sensorsys-latest-cost.XXXXXX); rm -f "$info"
 out=$(mktemp -d /tmp/sensorsys-latest-cost-out.XXXXXX)
@@ -29,7 +32,7 @@ pgport=$(sed -n 's/^PGPORT=//p' "$info"); pgdir=$(sed -n 's/^PGDIR=//p' "$info")
 conn="host=127.0.0.1 port=$pgport user=postgres dbname=postgres"
 q() { psql "$conn" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 "$SERVER" --migrate --define "database.connection=$conn" >/dev/null
-q <<'SQL'
+[ "$WHICH" = devices ] || q <<'SQL'
 CREATE TABLE sensor_project.device_latest (
     device_id VARCHAR PRIMARY KEY, id BIGINT NOT NULL, reading_id UUID NOT NULL,
     ts_utc TIMESTAMPTZ NOT NULL, ts_local TIMESTAMPTZ NOT NULL, ts_local_offset INTEGER NOT NULL,
@@ -67,15 +70,14 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 for run in $(seq 1 "$RUNS"); do
     order="ENABLE DISABLE"; [ $((run % 2)) -eq 0 ] && order="DISABLE ENABLE"
     for state in $order; do
-        q -c "ALTER TABLE sensor_project.readings $state TRIGGER readings_latest_insert"
+        q -c "ALTER TABLE sensor_project.readings $state TRIGGER $trigger"
         line=$(taskset -c 1 wrk -t2 -c4 -d"${SECONDS_EACH}s" -s "$root/tests/load/ingest.lua" \
             "http://127.0.0.1:$port" -- x "lc$run$state" agent | sed -n 's/^RESULT //p')
         rate=$(echo "$line" | sed -n 's/.*readings_per_s=\([0-9]*\).*/\1/p')
         echo "run $run trigger ${state,,}d: $rate readings/s ($line)" | tee -a "$out/results"
-        q -c "VACUUM ANALYZE sensor_project.device_latest"
     done
 done
 with=$(grep "trigger enabled" "$out/results" | sed 's/.*: \([0-9]*\) readings.*/\1/' | median)
 without=$(grep "trigger disabled" "$out/results" | sed 's/.*: \([0-9]*\) readings.*/\1/' | median)
-echo "median readings/s: with device_latest $with, without $without ($(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.2f", a / b }')x)"
-echo "device_latest rows: $(q -c 'SELECT count(*) FROM sensor_project.device_latest'); raw output in $out"
+echo "median readings/s: with $trigger $with, without $without ($(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.2f", a / b }')x)"
+echo "raw output in $out"

@@ -103,6 +103,10 @@ load() {  # who
     fi
     t1=$(now)
     q "$db" -c "$defs" -c "VACUUM ANALYZE" -c "ALTER TABLE sensor_project.readings ENABLE TRIGGER USER"
+    if [ "$1" = B ]; then  # the device list its trigger keeps (V011)
+        q "$db" -c "INSERT INTO sensor_project.devices (device_id)
+                    SELECT 'dev-' || lpad(d::text, 4, '0') FROM generate_series(0, $DEVICES - 1) d"
+    fi
     [ "$1" = A ] || q "$db" -c "ALTER TABLE sensor_project.reading_ledger ENABLE TRIGGER USER"
     t2=$(now)
     echo "$1 (${DB[$1]}): rows loaded in $(secs "$t0" "$t1") s (B: with its ledger), indexes + VACUUM ANALYZE $(secs "$t1" "$t2") s"
@@ -145,7 +149,8 @@ start_server A; start_server B
 pin_pg
 # The latest cache is loaded once the change feed listens (at start-up, and after the feed's
 # connection was lost): time that query, each build's own (A: one index descent per device; B:
-# each device's newest ts_utc first, then the 28 hours before it, as ReadingStore does).
+# the devices from sensor_project.devices, each one's newest ts_utc first, then the 28 hours
+# before it, as ReadingStore does).
 for who in A B; do
     if [ "$who" = A ]; then
         sql="WITH RECURSIVE d AS ((SELECT device_id FROM sensor_project.readings ORDER BY device_id LIMIT 1)
@@ -154,10 +159,7 @@ for who in A B; do
              SELECT x.* FROM d CROSS JOIN LATERAL (SELECT * FROM sensor_project.readings r WHERE r.device_id = d.device_id
              ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1) x;"
     else
-        sql="WITH RECURSIVE d AS ((SELECT device_id FROM sensor_project.stored_readings ORDER BY device_id LIMIT 1)
-             UNION ALL SELECT (SELECT r.device_id FROM sensor_project.stored_readings r WHERE r.device_id > d.device_id ORDER BY r.device_id LIMIT 1)
-             FROM d WHERE d.device_id IS NOT NULL)
-             SELECT x.* FROM d CROSS JOIN LATERAL (SELECT * FROM sensor_project.stored_readings r WHERE r.device_id = d.device_id
+        sql="SELECT x.* FROM sensor_project.devices d CROSS JOIN LATERAL (SELECT * FROM sensor_project.stored_readings r WHERE r.device_id = d.device_id
              AND r.ts_utc >= (SELECT y.ts_utc FROM sensor_project.stored_readings y WHERE y.device_id = d.device_id ORDER BY y.ts_utc DESC LIMIT 1) - interval '28 hours'
              ORDER BY device_id DESC, ts_local DESC, id DESC LIMIT 1) x;"
     fi

@@ -309,14 +309,9 @@ std::vector<StoredReading> ReadingStore::latestPerDevice() {
     return _pool.run([&](Connection& c) {
         RowColumns cols;
         Poco::Data::Statement s(c.session());
-        // One index descent per device (a loose index scan), not a scan of the table.
-        s << "WITH RECURSIVE d AS ("
-             " (SELECT device_id FROM sensor_project.stored_readings ORDER BY device_id LIMIT 1)"
-             " UNION ALL SELECT (SELECT r.device_id FROM sensor_project.stored_readings r"
-             " WHERE r.device_id > d.device_id ORDER BY r.device_id LIMIT 1)"
-             " FROM d WHERE d.device_id IS NOT NULL)"
-             " SELECT x.* FROM d CROSS JOIN LATERAL (" SENSORSYS_LATEST_OF_DEVICE(
-                 "d.device_id") ") x";
+        // The devices from sensor_project.devices (V011), each one's newest from its partitions.
+        s << "SELECT x.* FROM sensor_project.devices d CROSS JOIN LATERAL "
+             "(" SENSORSYS_LATEST_OF_DEVICE("d.device_id") ") x ORDER BY x.device_id";
         cols.bind(s);
         s.execute();
         return cols.rows();

@@ -407,13 +407,22 @@ TEST_F(PartitionTest, LatestIsFoundForRecentSilentAndOutOfOrderDevicesAndAfterRe
     EXPECT_EQ(store.latest(std::string("silent"))->readingId, id(4));
     EXPECT_EQ(store.latest(std::string("ahead"))->readingId, id(5));
     EXPECT_FALSE(store.latest(std::string("nobody")));
-    EXPECT_EQ(latestAgreesWithTheReadings(store, s), "ahead:same, recent:same, silent:same");
+    // A reading stored by SQL, not through the server: its device is listed too (V011's trigger).
+    s << "INSERT INTO sensor_project.readings (device_id, ts_utc, ts_local, payload) VALUES "
+         "('by-sql', now(), now(), '{}')",
+        now;
+    EXPECT_EQ(latestAgreesWithTheReadings(store, s),
+              "ahead:same, by-sql:same, recent:same, silent:same");
     // Retention drops the year-old partitions: "silent" has nothing left.
     PartitionSettings settings;
     settings.retentionDays = 90;
     PartitionMaintenance::applyRetention(s, settings);
     EXPECT_FALSE(store.latest(std::string("silent")));
-    EXPECT_EQ(latestAgreesWithTheReadings(store, s), "ahead:same, recent:same");
+    EXPECT_EQ(latestAgreesWithTheReadings(store, s), "ahead:same, by-sql:same, recent:same");
+    // Its device stays listed, with nothing to show.
+    EXPECT_EQ(scalar<Poco::Int64>(
+                  "SELECT count(*) FROM sensor_project.devices WHERE device_id = 'silent'"),
+              1);
 }
 
 TEST_F(PartitionTest, SeriesByTsUtcReadOnlyTheirPartitions) {
