@@ -130,7 +130,8 @@ void checkReading(const ReadingInput& r) {
 }
 
 void checkError(const ApiError& e) {
-    static const std::set<int> kStatuses = {400, 404, 405, 413, 415, 422};
+    // 426: GET /live without a WebSocket upgrade (or with another version).
+    static const std::set<int> kStatuses = {400, 404, 405, 413, 415, 422, 426};
     require(kStatuses.contains(e.status), "unexpected status " + std::to_string(e.status),
             e.body());
     requireJson(e.body(), "error body");
