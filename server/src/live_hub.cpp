@@ -252,23 +252,20 @@ void LiveHub::unsubscribe(const Client& client) {
 }
 
 void LiveHub::sendLatest(Client& client) {
+    auto send = [&](const std::string& deviceId, std::int64_t id, const std::string& json) {
+        if (!wants(client, deviceId)) return;
+        client.cursor.add(id);  // committed but maybe not yet handed on: not sent again
+        sendReading(client, json);
+    };
     // From memory while the latest cache is on: a dashboard that connects costs no query (the
     // database's answer lists every device through every partition, bench/README.md).
     if (const auto cached = _service.latestCache().snapshot()) {
-        for (const auto& row : *cached) {
-            if (!wants(client, row.deviceId)) continue;
-            client.cursor.add(row.id);  // committed but maybe not yet handed on: not sent again
-            sendReading(client, *row.json);
-        }
+        for (const auto& row : *cached) send(row.deviceId, row.id, *row.json);
         return;
     }
     auto rows = _service.readings().latestPerDevice();
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    for (const auto& row : rows) {
-        if (!wants(client, row.deviceId)) continue;
-        client.cursor.add(row.id);  // committed but not yet handed on: not sent again
-        sendReading(client, row.json());
-    }
+    for (const auto& row : rows) send(row.deviceId, row.id, row.json());
 }
 
 void LiveHub::replay(Client& client, const FeedCursor& since) {
